@@ -13,7 +13,9 @@ const isoDuration = z.string().refine(
   { message: 'expected an ISO 8601 duration such as PT1M or P14D' },
 );
 
-const entityName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]$/, 'lower-case letters, digits and dashes');
+const entityName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,48}[a-z0-9]$/, 'lower-case letters, digits and dashes');
 
 const tierSchema = z.object({
   name: entityName,
@@ -60,7 +62,11 @@ export const topologySchema = z
   .superRefine((topology, ctx) => {
     const tierNames = topology.tiers.map((t) => t.name);
     if (!tierNames.includes(topology.defaultTier)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultTier'], message: `"${topology.defaultTier}" is not a tier` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultTier'],
+        message: `"${topology.defaultTier}" is not a tier`,
+      });
     }
     const ranks = topology.tiers.map((t) => t.rank);
     if (new Set(ranks).size !== ranks.length) {
@@ -69,7 +75,11 @@ export const topologySchema = z
     topology.topics.forEach((topic, i) => {
       if (topic.purpose !== 'work') return;
       if (!topic.functionPrefix) {
-        ctx.addIssue({ code: 'custom', path: ['topics', i, 'functionPrefix'], message: 'work topics need a functionPrefix' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['topics', i, 'functionPrefix'],
+          message: 'work topics need a functionPrefix',
+        });
       }
       // A work topic routes each tier to its own subscription, and nothing else.
       for (const tier of tierNames) {
@@ -104,7 +114,9 @@ export type SubscriptionSettings = z.infer<typeof subscriptionSettingsSchema>;
 export function parseTopology(document: unknown): Topology {
   const result = topologySchema.safeParse(document);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new TypeError(`invalid topology:\n  ${problems.join('\n  ')}`);
   }
   return result.data;
@@ -120,7 +132,11 @@ export function workTopics(topology: Topology): TopicDefinition[] {
 }
 
 /** The subscription of a work topic that receives one tier's messages. */
-export function tierSubscription(topology: Topology, topicName: string, tier: string): SubscriptionDefinition {
+export function tierSubscription(
+  topology: Topology,
+  topicName: string,
+  tier: string,
+): SubscriptionDefinition {
   const topic = topology.topics.find((t) => t.name === topicName);
   const subscription = topic?.subscriptions.find((s) => s.filter?.[topology.tierProperty] === tier);
   if (!subscription) throw new RangeError(`no subscription for tier "${tier}" on topic "${topicName}"`);
@@ -134,6 +150,9 @@ export function tierFunctionName(topic: TopicDefinition, tier: string): string {
 }
 
 /** A subscription's effective settings: the topology's defaults overlaid with its own. */
-export function subscriptionSettings(topology: Topology, subscription: SubscriptionDefinition): SubscriptionSettings {
+export function subscriptionSettings(
+  topology: Topology,
+  subscription: SubscriptionDefinition,
+): SubscriptionSettings {
   return { ...topology.subscriptionDefaults, ...subscription.settings };
 }
