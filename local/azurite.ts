@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { azuriteConnectionString, defaultPorts } from './endpoints';
+import { forEachLine } from './lines';
 
 export interface AzuriteOptions {
   /** Blob port; queue and table use the next two unless given. 0 picks free ports. Default 10000. */
@@ -97,8 +98,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
         );
       }
     };
-    splitLines(child.stdout, onLine);
-    splitLines(child.stderr, onLine);
+    forEachLine(child.stdout, onLine);
+    forEachLine(child.stderr, onLine);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -133,20 +134,6 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     process: child,
     close: () => stopChild(child),
   };
-}
-
-function splitLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  if (!stream) return;
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      onLine(buffered.slice(0, newline).replace(/\r$/, ''));
-      buffered = buffered.slice(newline + 1);
-    }
-  });
 }
 
 /** Stops a child process: SIGTERM, then SIGKILL if it has not exited after a grace period. */

@@ -1,0 +1,211 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { settingNames } from '../shared/config';
+import { startAzurite, stopChild, type RunningAzurite } from './azurite';
+import { defaultPorts, localServiceBusConnectionString } from './endpoints';
+import { forEachLine } from './lines';
+import { assertPortFree, findFreePort } from './ports';
+
+/** The compiled output's root (this file runs from dist/local/stack.js). */
+const distRoot = path.resolve(__dirname, '..');
+
+export interface LocalStackOptions {
+  /** Azurite's blob port (queue and table use the next two). 0 = free ports. Default 10000. */
+  azuritePort?: number;
+  /** Persist Azurite's data in this folder instead of memory. */
+  dataFolder?: string;
+  /** The broker's AMQP port. 0 = a free port. Default 5672. */
+  serviceBusPort?: number;
+  /** The broker's metrics HTTP port. 0 = a free port. Default 5673. */
+  metricsPort?: number;
+  /** The Functions host's HTTP port. 0 = a free port. Default 7071. */
+  hostPort?: number;
+  /** The compiled app the host loads. Default dist/functions/index.js. */
+  appEntry?: string;
+  /** Extra app settings for the host, over local.settings.json's Values (connections are always the stack's). */
+  settings?: Record<string, string>;
+  /** Check function keys like Azure does (off by default, like Core Tools). */
+  enforceKeys?: boolean;
+  /** Broker fault injection for tests: redeliver every message once more after its first completion. */
+  redeliverCompletedOnce?: boolean;
+  /** Where the children's output goes, one line at a time, prefixed with its source. Default: discarded. */
+  log?: (line: string) => void;
+  startTimeoutInMs?: number;
+}
+
+export interface ManagedProcess {
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface LocalStack {
+  storageConnectionString: string;
+  serviceBusConnectionString: string;
+  serviceBusPort: number;
+  /** e.g. http://127.0.0.1:5673/entities */
+  serviceBusMetricsUrl: string;
+  /** e.g. http://127.0.0.1:7071 */
+  hostUrl: string;
+  /** The settings the host runs with (connections included), for tests that build their own clients. */
+  settings: Record<string, string>;
+  azurite: RunningAzurite;
+  broker: ManagedProcess;
+  host: ManagedProcess;
+  /** Kills the host at once (SIGKILL, like a crash) and leaves Azurite and the broker running. */
+  killHost(): Promise<void>;
+  /** Starts a new host on the same port and settings (after killHost or a crash). */
+  restartHost(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Azurite, the Service Bus–compatible broker and the local Functions host as three child
+ * processes, each on its port, and hands back where they listen.
+ * @throws Error naming the port and the option when one is taken, or the output of a child that failed to start.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const timeout = options.startTimeoutInMs ?? 30_000;
+  const azuritePort = options.azuritePort ?? defaultPorts.blob;
+  const serviceBusPort = options.serviceBusPort ?? defaultPorts.serviceBus;
+  const metricsPort = options.metricsPort ?? defaultPorts.serviceBusMetrics;
+  const hostPort = options.hostPort ?? defaultPorts.functionsHost;
+
+  // Check every fixed port first so a taken one is reported before anything starts.
+  if (azuritePort !== 0) {
+    await assertPortFree(azuritePort, 'Azurite Blob', '--azurite-port');
+    await assertPortFree(azuritePort + 1, 'Azurite Queue', '--azurite-port');
+    await assertPortFree(azuritePort + 2, 'Azurite Table', '--azurite-port');
+  }
+  await assertPortFree(serviceBusPort, 'Service Bus broker', '--servicebus-port');
+  await assertPortFree(metricsPort, 'Service Bus metrics', '--metrics-port');
+  await assertPortFree(hostPort, 'Functions host', '--port');
+
+  const started: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    const azurite = await startAzurite({
+      blobPort: azuritePort,
+      location: options.dataFolder,
+      startTimeoutInMs: timeout,
+      log: (line) => log(`[azurite] ${line}`),
+    });
+    started.push(() => azurite.close());
+
+    const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
+    const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
+    const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
+    if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
+    const broker = await startChild(
+      path.join(distRoot, 'local', 'servicebus', 'cli.js'),
+      brokerArgs,
+      process.env,
+      /listening on amqp:/,
+      'servicebus',
+      log,
+      timeout,
+    );
+    started.push(() => broker.stop());
+
+    const serviceBusConnectionString = localServiceBusConnectionString(brokerPort);
+    const settings: Record<string, string> = {
+      ...options.settings,
+      AzureWebJobsStorage: azurite.connectionString,
+      [settingNames.storageConnection]: azurite.connectionString,
+      [settingNames.serviceBusConnection]: serviceBusConnectionString,
+    };
+    const resolvedHostPort = hostPort === 0 ? await findFreePort() : hostPort;
+    const hostArgs = [
+      '--app',
+      options.appEntry ?? path.join(distRoot, 'functions', 'index.js'),
+      '--port',
+      String(resolvedHostPort),
+    ];
+    if (options.enforceKeys) hostArgs.push('--enforce-keys');
+    const launchHost = (): Promise<ManagedProcess> =>
+      startChild(
+        path.join(distRoot, 'local', 'host', 'cli.js'),
+        hostArgs,
+        { ...process.env, ...settings },
+        /Host started/,
+        'host',
+        log,
+        timeout,
+      );
+    let host = await launchHost();
+    started.push(() => host.stop());
+
+    return {
+      storageConnectionString: azurite.connectionString,
+      serviceBusConnectionString,
+      serviceBusPort: brokerPort,
+      serviceBusMetricsUrl: `http://127.0.0.1:${brokerMetricsPort}/entities`,
+      hostUrl: `http://127.0.0.1:${resolvedHostPort}`,
+      settings,
+      azurite,
+      broker,
+      get host() {
+        return host;
+      },
+      async killHost() {
+        host.process.kill('SIGKILL');
+        await host.stop();
+      },
+      async restartHost() {
+        await host.stop();
+        host = await launchHost();
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Spawns a compiled Node entry, forwards its output line by line, and resolves once a line matches `ready`. */
+async function startChild(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  name: string,
+  log: (line: string) => void,
+  timeoutInMs: number,
+): Promise<ManagedProcess> {
+  const child = spawn(process.execPath, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const recent: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let isReady = false;
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${timeoutInMs} ms:\n${recent.join('\n')}`)),
+      timeoutInMs,
+    );
+    const onLine = (line: string): void => {
+      log(`[${name}] ${line}`);
+      if (isReady) return;
+      recent.push(line);
+      if (recent.length > 50) recent.shift();
+      if (ready.test(line)) {
+        isReady = true;
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    forEachLine(child.stdout, onLine);
+    forEachLine(child.stderr, onLine);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (!isReady)
+        reject(new Error(`${name} exited (code ${code}, signal ${signal}):\n${recent.join('\n')}`));
+    });
+  });
+  return { process: child, stop: () => stopChild(child) };
+}

@@ -1,0 +1,106 @@
+/**
+ * `npm start`: the whole pipeline on this machine — Azurite, the Service Bus–compatible broker and the
+ * local Functions host — with no Azure account, no Docker and no Core Tools. Ctrl-C stops all three.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { defaultPorts } from './endpoints';
+import { startLocalStack, type LocalStack } from './stack';
+
+function portOption(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('npm start --')
+    .description('Runs Azurite, the local Service Bus broker and the Functions host together.')
+    .option('--port <port>', 'Functions host HTTP port', portOption, defaultPorts.functionsHost)
+    .option(
+      '--azurite-port <port>',
+      'Azurite Blob port (Queue and Table use the next two)',
+      portOption,
+      defaultPorts.blob,
+    )
+    .option('--servicebus-port <port>', 'Service Bus broker AMQP port', portOption, defaultPorts.serviceBus)
+    .option(
+      '--metrics-port <port>',
+      'Service Bus broker metrics HTTP port',
+      portOption,
+      defaultPorts.serviceBusMetrics,
+    )
+    .option('--data <folder>', 'keep Azurite data in this folder (default: in memory)')
+    .option('--enforce-keys', 'require function keys as Azure does (off by default, like Core Tools)', false)
+    .option('--quiet', 'do not echo each invocation log line', false)
+    .parse(process.argv);
+  const options = program.opts<{
+    port: number;
+    azuritePort: number;
+    servicebusPort: number;
+    metricsPort: number;
+    data?: string;
+    enforceKeys: boolean;
+    quiet: boolean;
+  }>();
+
+  const startedAt = performance.now();
+  let ready = false;
+  let stack: LocalStack | undefined;
+  try {
+    stack = await startLocalStack({
+      hostPort: options.port,
+      azuritePort: options.azuritePort,
+      serviceBusPort: options.servicebusPort,
+      metricsPort: options.metricsPort,
+      dataFolder: options.data,
+      enforceKeys: options.enforceKeys,
+      log: (line) => {
+        // Before the stack is ready only the host's function list is worth showing; after it, invocations.
+        if (line.startsWith('[azurite]')) return;
+        if (ready && options.quiet) return;
+        if (ready || line.startsWith('[host]')) console.log(line);
+      },
+    });
+  } catch (err) {
+    console.error(`\nThe local stack could not start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+    return;
+  }
+  ready = true;
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+  console.log(
+    [
+      '',
+      'Triage local stack',
+      `  Functions host   ${stack.hostUrl}/api/   (try ${stack.hostUrl}/api/health)`,
+      `  Service Bus      amqp://127.0.0.1:${stack.serviceBusPort}   entity counts: ${stack.serviceBusMetricsUrl}`,
+      `  Storage          Azurite blob :${stack.azurite.blobPort}  queue :${stack.azurite.queuePort}  table :${stack.azurite.tablePort}   ${options.data ? `data in ${options.data}` : 'in memory'}`,
+      `  Broker state is in memory: it is lost when the stack stops.`,
+      '',
+      `Ready in ${seconds} s. Press Ctrl-C to stop.`,
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the host, the broker and Azurite…`);
+    await stack?.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stack.host.process.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`The Functions host exited unexpectedly (code ${code}, signal ${signal}); stopping.`);
+      void stop('host exit');
+    }
+  });
+}
+
+void main();
