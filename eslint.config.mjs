@@ -18,8 +18,14 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['@azure/*'], message: 'shared/domain is pure: no Azure SDKs.' },
-            { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process'], message: 'shared/domain is pure: no I/O.' },
-            { group: ['**/adapters/**', '**/app/**', '**/config'], message: 'shared/domain imports nothing outside itself.' },
+            {
+              group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process'],
+              message: 'shared/domain is pure: no I/O.',
+            },
+            {
+              group: ['**/adapters/**', '**/app/**', '**/config'],
+              message: 'shared/domain imports nothing outside itself.',
+            },
           ],
         },
       ],

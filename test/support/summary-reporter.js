@@ -11,7 +11,6 @@ class SummaryReporter {
       numTotalTests: results.numTotalTests,
       numFailedTestSuites: results.numFailedTestSuites,
       numRuntimeErrorTestSuites: results.numRuntimeErrorTestSuites,
-      success: results.success,
     };
     writeFileSync(path.join(process.cwd(), '.jest-results.json'), JSON.stringify(summary, null, 2));
   }
