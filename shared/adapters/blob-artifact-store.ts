@@ -1,0 +1,496 @@
+import type { BlobServiceClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import { parse, type CsvError, type Info } from 'csv-parse';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArtifactStore, InventoryImportResult } from '../app/ports/artifact-store';
+import {
+  InventoryValidator,
+  formatExchangeMigrationCsv,
+  mailboxEntrySchema,
+  type InventoryRowProblem,
+  type MailboxEntry,
+} from '../domain/inventory';
+
+/** Default ceiling of a CSV import; the HTTP layer usually enforces a smaller one first. */
+export const DEFAULT_MAX_INVENTORY_BYTES = 100 * 1024 * 1024;
+/** How many bad rows an import reports in full; `badRowCount` gives the total beyond it. */
+export const MAX_REPORTED_BAD_ROWS = 1_000;
+/** Staged block size: large enough to keep a 2M-mailbox inventory to a few dozen blocks. */
+const BLOCK_BYTES = 4 * 1024 * 1024;
+/** A CSV record longer than this is a broken row (an unclosed quote would otherwise swallow the file). */
+const MAX_CSV_RECORD_BYTES = 64 * 1024;
+
+const NDJSON_HEADERS = { blobContentType: 'application/x-ndjson; charset=utf-8' };
+const CSV_HEADERS = { blobContentType: 'text/csv; charset=utf-8' };
+
+/** One path segment of a blob name we build: no separators, no dot segments, no control characters. */
+const SAFE_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+/** Inventory names accepted from callers: safe segments, ending in .ndjson or .csv. */
+const INVENTORY_NAME =
+  /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\/){0,8}[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\.(?:ndjson|csv)$/;
+/** Azure container naming rules: 3–63 lowercase letters, digits and single hyphens. */
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/** A blob the caller asked for does not exist. `code` is `ArtifactNotFound`. */
+export class ArtifactNotFoundError extends Error {
+  override readonly name = 'ArtifactNotFoundError';
+  readonly code = 'ArtifactNotFound';
+  readonly retryable = false;
+  constructor(readonly blobName: string) {
+    super(`artifact ${blobName} does not exist`);
+  }
+}
+
+/** A stored inventory contains an invalid entry (an operator-uploaded file). `code` is `InventoryInvalid`. */
+export class InventoryInvalidError extends Error {
+  override readonly name = 'InventoryInvalidError';
+  readonly code = 'InventoryInvalid';
+  readonly retryable = false;
+  constructor(
+    readonly blobName: string,
+    readonly badRows: InventoryRowProblem[],
+  ) {
+    super(
+      `inventory ${blobName} is invalid: ${badRows.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`,
+    );
+  }
+}
+
+/** An import exceeded its byte limit (map to HTTP 413). `code` is `InventoryTooLarge`. */
+export class InventoryTooLargeError extends Error {
+  override readonly name = 'InventoryTooLargeError';
+  readonly code = 'InventoryTooLarge';
+  readonly retryable = false;
+  constructor(readonly maxBytes: number) {
+    super(`the inventory exceeds the limit of ${maxBytes} bytes`);
+  }
+}
+
+/** Options of {@link BlobArtifactStore}. */
+export interface BlobArtifactStoreOptions {
+  /** Prepended to the container names (`inventories`, `manifests`, `reports`), e.g. to isolate tests. */
+  containerPrefix?: string;
+}
+
+/**
+ * The artifact store on Blob Storage. Containers: `inventories` (imports under `{orgId}/`, inline lists
+ * under `requests/`), `manifests` (`{requestId}/batch-0001.ndjson` + `.csv`) and `reports`.
+ */
+export class BlobArtifactStore implements ArtifactStore {
+  /** The containers' full names (with the prefix). */
+  readonly containers: { inventories: string; manifests: string; reports: string };
+  private readonly inventories: ContainerClient;
+  private readonly manifests: ContainerClient;
+  private readonly reports: ContainerClient;
+
+  /** @throws RangeError when the prefix makes an invalid container name. */
+  constructor(blobServiceClient: BlobServiceClient, options: BlobArtifactStoreOptions = {}) {
+    const prefix = options.containerPrefix ?? '';
+    this.containers = {
+      inventories: `${prefix}inventories`,
+      manifests: `${prefix}manifests`,
+      reports: `${prefix}reports`,
+    };
+    for (const name of Object.values(this.containers)) {
+      if (!CONTAINER_NAME.test(name)) {
+        throw new RangeError(
+          `container prefix "${prefix}" makes an invalid container name "${name}" (lowercase letters, digits, single hyphens, ≤ 63 chars)`,
+        );
+      }
+    }
+    this.inventories = blobServiceClient.getContainerClient(this.containers.inventories);
+    this.manifests = blobServiceClient.getContainerClient(this.containers.manifests);
+    this.reports = blobServiceClient.getContainerClient(this.containers.reports);
+  }
+
+  async ensureContainers(): Promise<void> {
+    await Promise.all([this.inventories, this.manifests, this.reports].map((c) => c.createIfNotExists()));
+  }
+
+  /**
+   * @throws RangeError when `orgId` is not a safe blob path segment; InventoryTooLargeError past `maxBytes`;
+   *   the storage SDK's error when Blob Storage fails (nothing is committed then either).
+   */
+  async importInventoryCsv(
+    orgId: string,
+    csv: AsyncIterable<Uint8Array>,
+    options: { maxBytes?: number } = {},
+  ): Promise<InventoryImportResult> {
+    requireSegment('orgId', orgId);
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_INVENTORY_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
+    }
+    const blobName = `${orgId}/${compactTimestamp(new Date())}-${randomBytes(8).toString('hex')}.ndjson`;
+    const blob = this.inventories.getBlockBlobClient(blobName);
+    const problems = new ProblemList();
+    const staging = new BlockStager(blob);
+    const validator = new InventoryValidator();
+    let headerProblem = false;
+
+    const onRecord = async (record: string[], info: Info): Promise<void> => {
+      const line = startLine(record, info);
+      if (!validator.hasHeader && !headerProblem) {
+        const problem = validator.acceptHeader(record, line);
+        if (problem) {
+          headerProblem = true;
+          problems.add(problem);
+        }
+        return;
+      }
+      if (headerProblem) return; // Without a usable header, rows cannot be judged.
+      const result = validator.acceptRow(record, line);
+      if (!result.ok) {
+        for (const problem of result.problems) problems.add(problem);
+        return;
+      }
+      // Once a row is bad the import is rejected: keep validating for the report, stop writing.
+      if (problems.count === 0) await staging.append(`${JSON.stringify(toEntry(result.entry))}\n`);
+    };
+
+    await parseCsv(limitBytes(csv, maxBytes), onRecord, (err) =>
+      problems.add({ line: csvErrorLine(err), message: csvErrorMessage(err) }),
+    );
+
+    if (!validator.hasHeader && !headerProblem) {
+      problems.add({
+        line: 1,
+        field: 'EmailAddress',
+        message: 'the file is empty (expected an EmailAddress header)',
+      });
+    } else if (validator.hasHeader && validator.rowCount === 0 && problems.count === 0) {
+      problems.add({ line: 2, message: 'the inventory has a header but no mailbox rows' });
+    }
+    const rowCount = validator.rowCount;
+    if (problems.count > 0) return { blobName: null, rowCount, ...problems.report() };
+    await staging.commit({ orgid: orgId, rowcount: String(rowCount), source: 'csv-import' });
+    return { blobName, rowCount, badRows: [] };
+  }
+
+  /** @throws RangeError when `requestId` is not a safe blob path segment. */
+  async writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
+    requireSegment('requestId', requestId);
+    const blobName = `requests/${requestId}.ndjson`;
+    const body = Buffer.from(toNdjson(mailboxes), 'utf8');
+    await this.inventories.getBlockBlobClient(blobName).uploadData(body, {
+      blobHTTPHeaders: NDJSON_HEADERS,
+      metadata: { rowcount: String(mailboxes.length), source: 'request' },
+    });
+    return blobName;
+  }
+
+  async inventoryExists(blobName: string): Promise<boolean> {
+    if (!isInventoryName(blobName)) return false;
+    return this.inventories.getBlockBlobClient(blobName).exists();
+  }
+
+  /**
+   * @throws RangeError for a name that is not an inventory name; ArtifactNotFoundError when missing;
+   *   InventoryInvalidError at the first invalid entry (entries before it have been yielded).
+   */
+  async *readInventory(blobName: string): AsyncIterable<MailboxEntry> {
+    if (!isInventoryName(blobName)) {
+      throw new RangeError(
+        `"${blobName}" is not an inventory name (path segments ending in .ndjson or .csv)`,
+      );
+    }
+    const stream = await this.download(this.inventories, blobName);
+    if (blobName.endsWith('.csv')) yield* readCsvInventory(blobName, stream);
+    else yield* readNdjson(blobName, stream);
+  }
+
+  /** @throws RangeError for an unsafe `requestId` or a `batchNumber` that is not a non-negative integer. */
+  async writeBatchManifest(
+    requestId: string,
+    batchNumber: number,
+    mailboxes: MailboxEntry[],
+  ): Promise<{ ndjsonBlob: string; csvBlob: string }> {
+    const base = manifestBase(requestId, batchNumber);
+    const ndjsonBlob = `${base}.ndjson`;
+    const csvBlob = `${base}.csv`;
+    const ndjson = Buffer.from(toNdjson(mailboxes), 'utf8');
+    const csv = Buffer.from(formatExchangeMigrationCsv(mailboxes), 'utf8');
+    const metadata = { requestid: requestId, batch: String(batchNumber), rowcount: String(mailboxes.length) };
+    await Promise.all([
+      this.manifests
+        .getBlockBlobClient(ndjsonBlob)
+        .uploadData(ndjson, { blobHTTPHeaders: NDJSON_HEADERS, metadata }),
+      this.manifests.getBlockBlobClient(csvBlob).uploadData(csv, { blobHTTPHeaders: CSV_HEADERS, metadata }),
+    ]);
+    return { ndjsonBlob, csvBlob };
+  }
+
+  /** @throws RangeError for bad arguments; ArtifactNotFoundError when the manifest does not exist. */
+  async readBatchManifest(requestId: string, batchNumber: number): Promise<MailboxEntry[]> {
+    const blobName = `${manifestBase(requestId, batchNumber)}.ndjson`;
+    const entries: MailboxEntry[] = [];
+    for await (const entry of readNdjson(blobName, await this.download(this.manifests, blobName))) {
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** The reports container, for the adapters that write reports. */
+  get reportsContainer(): ContainerClient {
+    return this.reports;
+  }
+
+  private async download(container: ContainerClient, blobName: string): Promise<NodeJS.ReadableStream> {
+    try {
+      const response = await container.getBlockBlobClient(blobName).download();
+      if (!response.readableStreamBody) throw new Error(`download of ${blobName} returned no body`);
+      return response.readableStreamBody;
+    } catch (err: unknown) {
+      if (statusCode(err) === 404) throw new ArtifactNotFoundError(blobName);
+      throw err;
+    }
+  }
+}
+
+/** Stages NDJSON as blocks of ~BLOCK_BYTES and commits them at the end; nothing is visible before commit. */
+class BlockStager {
+  private readonly blockIds: string[] = [];
+  private pending: string[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly blob: BlockBlobClient) {}
+
+  async append(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingBytes += text.length; // UTF-16 units ≈ bytes here: addresses are ASCII.
+    if (this.pendingBytes >= BLOCK_BYTES) await this.flush();
+  }
+
+  async commit(metadata: Record<string, string>): Promise<void> {
+    await this.flush();
+    await this.blob.commitBlockList(this.blockIds, { blobHTTPHeaders: NDJSON_HEADERS, metadata });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const body = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingBytes = 0;
+    // Block ids must all have the same length within a blob.
+    const id = Buffer.from(`block-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');
+    await this.blob.stageBlock(id, body, body.length);
+    this.blockIds.push(id);
+  }
+}
+
+/** Collects problems, keeping the first MAX_REPORTED_BAD_ROWS met, reported in line order. */
+class ProblemList {
+  private readonly kept: InventoryRowProblem[] = [];
+  count = 0;
+
+  add(problem: InventoryRowProblem): void {
+    this.count++;
+    if (this.kept.length < MAX_REPORTED_BAD_ROWS) this.kept.push(problem);
+  }
+
+  report(): { badRows: InventoryRowProblem[]; badRowCount?: number } {
+    // The tokeniser reports broken records as it meets them, ahead of rows still queued for validation.
+    this.kept.sort((a, b) => a.line - b.line);
+    return this.count > this.kept.length
+      ? { badRows: this.kept, badRowCount: this.count }
+      : { badRows: this.kept };
+  }
+}
+
+/** Feeds CSV bytes through csv-parse; broken records (bad quotes, oversized) are reported and skipped. */
+async function parseCsv(
+  source: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+  onRecord: (record: string[], info: Info) => Promise<void>,
+  onBrokenRecord: (err: CsvError) => void,
+): Promise<void> {
+  const parser = parse({
+    info: true,
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: MAX_CSV_RECORD_BYTES,
+    on_skip: (err) => {
+      if (err) onBrokenRecord(err);
+    },
+  });
+  await pipeline(source, parser, async (records: AsyncIterable<{ record: string[]; info: Info }>) => {
+    for await (const { record, info } of records) await onRecord(record, info);
+  });
+}
+
+/** Yields the chunks until their total passes `maxBytes`, then throws without reading further. */
+async function* limitBytes(source: AsyncIterable<Uint8Array>, maxBytes: number): AsyncIterable<Uint8Array> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw new InventoryTooLargeError(maxBytes);
+    yield chunk;
+  }
+}
+
+/** csv-parse reports the line where a record ends; a row's line is where it starts. */
+function startLine(record: readonly string[], info: Info): number {
+  let breaks = 0;
+  for (const field of record) breaks += field.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return info.lines - breaks;
+}
+
+function csvErrorMessage(err: CsvError): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed (the rest of the file could not be read)';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `the row is longer than ${MAX_CSV_RECORD_BYTES} bytes`;
+    case 'INVALID_OPENING_QUOTE':
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a quote character is misplaced (quote the whole field and double inner quotes)';
+    default:
+      return `the row is not valid CSV (${err.code})`;
+  }
+}
+
+async function* readCsvInventory(
+  blobName: string,
+  stream: NodeJS.ReadableStream,
+): AsyncIterable<MailboxEntry> {
+  const parser = parse({
+    info: true,
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    max_record_size: MAX_CSV_RECORD_BYTES,
+  });
+  // pipe() does not forward the source's errors; a failed download must fail the parse, not hang it.
+  stream.on('error', (err: Error) => parser.destroy(err));
+  stream.pipe(parser);
+  const validator = new InventoryValidator();
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: Info }>) {
+      const line = startLine(record, info);
+      if (!validator.hasHeader) {
+        const problem = validator.acceptHeader(record, line);
+        if (problem) throw new InventoryInvalidError(blobName, [problem]);
+        continue;
+      }
+      const result = validator.acceptRow(record, line);
+      if (!result.ok) throw new InventoryInvalidError(blobName, result.problems);
+      yield result.entry;
+    }
+  } catch (err: unknown) {
+    if (isCsvError(err)) {
+      throw new InventoryInvalidError(blobName, [{ line: csvErrorLine(err), message: csvErrorMessage(err) }]);
+    }
+    throw err;
+  } finally {
+    parser.destroy();
+    destroyStream(stream);
+  }
+  if (!validator.hasHeader) {
+    throw new InventoryInvalidError(blobName, [
+      { line: 1, message: 'the file is empty (expected an EmailAddress header)' },
+    ]);
+  }
+}
+
+async function* readNdjson(blobName: string, stream: NodeJS.ReadableStream): AsyncIterable<MailboxEntry> {
+  // A hand-rolled splitter rather than readline: iterating the stream itself surfaces download errors.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let rest = '';
+  let line = 0;
+  const parseLine = (text: string): MailboxEntry | undefined => {
+    line++;
+    if (text.trim() === '') return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new InventoryInvalidError(blobName, [{ line, message: 'the line is not JSON' }]);
+    }
+    const parsed = mailboxEntrySchema.safeParse(value);
+    if (!parsed.success) {
+      throw new InventoryInvalidError(blobName, [
+        { line, message: parsed.error.issues.map((issue) => issue.message).join('; ') },
+      ]);
+    }
+    return parsed.data;
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      for (const text of lines) {
+        const entry = parseLine(text);
+        if (entry) yield entry;
+      }
+    }
+    rest += decoder.decode();
+    const entry = parseLine(rest);
+    if (entry) yield entry;
+  } finally {
+    destroyStream(stream);
+  }
+}
+
+function csvErrorLine(err: CsvError): number {
+  return typeof err.lines === 'number' ? err.lines : 0;
+}
+
+function isCsvError(err: unknown): err is CsvError {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(CSV_|INVALID_)/.test(code);
+}
+
+function destroyStream(stream: NodeJS.ReadableStream): void {
+  (stream as Partial<Readable>).destroy?.();
+}
+
+function toEntry(mailbox: MailboxEntry): MailboxEntry {
+  // Only the known fields are stored, whatever the caller's objects carry.
+  return mailbox.sizeBytes === undefined
+    ? { address: mailbox.address }
+    : { address: mailbox.address, sizeBytes: mailbox.sizeBytes };
+}
+
+function toNdjson(mailboxes: readonly MailboxEntry[]): string {
+  let text = '';
+  for (const mailbox of mailboxes) text += `${JSON.stringify(toEntry(mailbox))}\n`;
+  return text;
+}
+
+function manifestBase(requestId: string, batchNumber: number): string {
+  requireSegment('requestId', requestId);
+  if (!Number.isSafeInteger(batchNumber) || batchNumber < 0) {
+    throw new RangeError(`batchNumber must be a non-negative integer, got ${batchNumber}`);
+  }
+  return `${requestId}/batch-${String(batchNumber).padStart(4, '0')}`;
+}
+
+function requireSegment(name: string, value: string): void {
+  if (typeof value !== 'string' || !SAFE_SEGMENT.test(value)) {
+    throw new RangeError(
+      `${name} "${String(value)}" is not usable in a blob name (letters, digits, . _ -; ≤ 128)`,
+    );
+  }
+}
+
+function isInventoryName(blobName: string): boolean {
+  return (
+    typeof blobName === 'string' &&
+    blobName.length <= 1024 &&
+    INVENTORY_NAME.test(blobName) &&
+    !blobName.split('/').some((segment) => segment === '.' || segment === '..')
+  );
+}
+
+/** `20261122T013600123Z`: sortable, and free of the colons some tools dislike in blob names. */
+function compactTimestamp(date: Date): string {
+  return date.toISOString().replace(/[-:.]/g, '');
+}
+
+function statusCode(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}

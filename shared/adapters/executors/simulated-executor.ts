@@ -1,0 +1,108 @@
+import type { ExecutionOutcome, ExecutionTask, Executor } from '../../app/ports/executor';
+import { abortReason, delay } from './ensure-error';
+
+/** Settings of the simulated executor (validated by `createExecutor`). */
+export interface SimulatedExecutorOptions {
+  seed: number;
+  latencyMs: { min: number; max: number };
+  /** Probability that one attempt of a task that does not fail permanently fails transiently. */
+  transientFailureRate: number;
+  /** Probability that a task fails permanently (the same answer on every attempt). */
+  permanentFailureRate: number;
+}
+
+/** Counters since construction, for tests and the bench. */
+export interface SimulatedExecutorStats {
+  calls: number;
+  succeeded: number;
+  transientFailures: number;
+  permanentFailures: number;
+  aborted: number;
+}
+
+/**
+ * Simulates an external system. Every decision is a pure function of (seed, idempotencyKey, attempt),
+ * drawn from a hash rather than a PRNG stream, so results do not depend on call order or concurrency:
+ * the same run replays identically, and a redelivered attempt gets the same answer as the first try.
+ * Transient failures are drawn per attempt independently, so with a rate r < 1 a task fails k attempts
+ * in a row with probability r^k and retries eventually succeed; r = 1 makes every attempt fail (useful to
+ * exercise dead-lettering). Permanent failures are drawn per task, so they repeat on every attempt.
+ */
+export class SimulatedExecutor implements Executor {
+  readonly name = 'simulated';
+  private readonly counters: SimulatedExecutorStats = {
+    calls: 0,
+    succeeded: 0,
+    transientFailures: 0,
+    permanentFailures: 0,
+    aborted: 0,
+  };
+
+  constructor(private readonly options: SimulatedExecutorOptions) {}
+
+  get stats(): Readonly<SimulatedExecutorStats> {
+    return { ...this.counters };
+  }
+
+  /**
+   * The outcome and latency this executor gives a task, without waiting. Exposed so tests can predict runs.
+   */
+  decide(task: Pick<ExecutionTask, 'idempotencyKey' | 'attempt'>): {
+    latencyMs: number;
+    outcome: ExecutionOutcome;
+  } {
+    const { seed, latencyMs, transientFailureRate, permanentFailureRate } = this.options;
+    const key = task.idempotencyKey;
+    const latency =
+      latencyMs.min + unitHash(seed, key, task.attempt, 'latency') * (latencyMs.max - latencyMs.min);
+    let outcome: ExecutionOutcome;
+    if (unitHash(seed, key, 0, 'permanent') < permanentFailureRate) {
+      outcome = { ok: false, retryable: false, reason: 'simulated permanent failure' };
+    } else if (unitHash(seed, key, task.attempt, 'transient') < transientFailureRate) {
+      outcome = {
+        ok: false,
+        retryable: true,
+        reason: `simulated transient failure (attempt ${task.attempt})`,
+      };
+    } else {
+      outcome = { ok: true, detail: `simulated in ${Math.round(latency)} ms` };
+    }
+    return { latencyMs: latency, outcome };
+  }
+
+  /** @throws the signal's reason when `signal` aborts before the simulated work ends. */
+  async execute(task: ExecutionTask, signal?: AbortSignal): Promise<ExecutionOutcome> {
+    this.counters.calls++;
+    const { latencyMs, outcome } = this.decide(task);
+    try {
+      if (signal?.aborted) throw abortReason(signal);
+      await delay(latencyMs, signal);
+    } catch (err) {
+      this.counters.aborted++;
+      throw err;
+    }
+    if (outcome.ok) this.counters.succeeded++;
+    else if (outcome.retryable) this.counters.transientFailures++;
+    else this.counters.permanentFailures++;
+    return outcome;
+  }
+}
+
+/**
+ * A uniform number in [0, 1) from (seed, key, attempt, purpose): FNV-1a over the UTF-16 code units, then
+ * the MurmurHash3 finaliser to spread FNV's weak low bits. Not cryptographic; only needs to look uniform.
+ */
+export function unitHash(seed: number, key: string, attempt: number, purpose: string): number {
+  let h = 0x811c9dc5;
+  const text = `${seed}\u0000${purpose}\u0000${attempt}\u0000${key}`;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 0x1_0000_0000;
+}

@@ -1,0 +1,51 @@
+import type { InventoryRowProblem, MailboxEntry } from '../../domain/inventory';
+
+/** Result of an inventory import. `blobName` is null when the import was rejected: nothing was written. */
+export interface InventoryImportResult {
+  /** The blob name inside the inventories container, to pass as a migration's `inventory`. */
+  blobName: string | null;
+  /** Data rows read (valid and bad; the header and blank lines are not rows). */
+  rowCount: number;
+  /** Bad rows with their 1-based line numbers, in file order; capped (see `badRowCount`). */
+  badRows: InventoryRowProblem[];
+  /** Total number of problems found, when `badRows` was capped; absent otherwise. */
+  badRowCount?: number;
+}
+
+/**
+ * Durable artifacts of the pipeline: mailbox inventories and per-batch manifests. Names returned are blob
+ * names inside their container (inventories: `{orgId}/…ndjson`, `requests/{requestId}.ndjson`;
+ * manifests: `{requestId}/batch-0001.ndjson` and `.csv`).
+ */
+export interface ArtifactStore {
+  /**
+   * Streams a CSV inventory (Exchange Online migration format), validating every row; writes the
+   * normalised inventory only when every row is valid, there is at least one, and the size is within
+   * `maxBytes`. Throws (error `name` `InventoryTooLargeError`, `code` `InventoryTooLarge`) when the
+   * input exceeds `maxBytes`; nothing is written then either.
+   */
+  importInventoryCsv(
+    orgId: string,
+    csv: AsyncIterable<Uint8Array>,
+    options?: { maxBytes?: number },
+  ): Promise<InventoryImportResult>;
+  /** Writes a request's inline mailbox list; returns the blob name (`requests/{requestId}.ndjson`). */
+  writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string>;
+  /** False for a missing blob and for any name that is not a valid inventory name (safe on caller input). */
+  inventoryExists(blobName: string): Promise<boolean>;
+  /**
+   * Streams an inventory (NDJSON, or a `.csv` an operator uploaded). Throws `ArtifactNotFoundError` when
+   * missing and `InventoryInvalidError` (with `badRows`) at the first invalid entry.
+   */
+  readInventory(blobName: string): AsyncIterable<MailboxEntry>;
+  /** Writes (or idempotently overwrites) a batch's NDJSON manifest and its Exchange-format CSV. */
+  writeBatchManifest(
+    requestId: string,
+    batchNumber: number,
+    mailboxes: MailboxEntry[],
+  ): Promise<{ ndjsonBlob: string; csvBlob: string }>;
+  /** Throws `ArtifactNotFoundError` when the manifest does not exist. */
+  readBatchManifest(requestId: string, batchNumber: number): Promise<MailboxEntry[]>;
+  /** Creates the containers if they do not exist (idempotent, safe to run concurrently). */
+  ensureContainers(): Promise<void>;
+}

@@ -1,0 +1,226 @@
+import type { ExecutionTask } from '../../shared/app/ports/executor';
+import { SimulatedExecutor, createExecutor, type ExecutorOptions } from '../../shared/adapters/executors';
+
+const simulated = (
+  overrides: Partial<Extract<ExecutorOptions, { type: 'simulated' }>> = {},
+): ExecutorOptions => ({
+  type: 'simulated',
+  seed: 7,
+  latencyMs: { min: 0, max: 0 },
+  transientFailureRate: 0,
+  permanentFailureRate: 0,
+  ...overrides,
+});
+
+function task(i: number, attempt = 1): ExecutionTask {
+  return {
+    kind: 'migrate-mailbox',
+    requestId: 'req-1',
+    orgId: 'contoso',
+    tier: 'health',
+    itemId: `item-${i}`,
+    idempotencyKey: `req-1:item-${i}`,
+    payload: { address: `user${i}@contoso.com` },
+    attempt,
+  };
+}
+
+describe('createExecutor validation', () => {
+  test.each<[string, ExecutorOptions, ErrorConstructor, RegExp]>([
+    ['rate above 1', simulated({ transientFailureRate: 1.5 }), RangeError, /transientFailureRate/],
+    ['negative rate', simulated({ permanentFailureRate: -0.1 }), RangeError, /permanentFailureRate/],
+    [
+      'rates summing above 1',
+      simulated({ transientFailureRate: 0.6, permanentFailureRate: 0.5 }),
+      RangeError,
+      /must not exceed 1/,
+    ],
+    [
+      'NaN rate',
+      simulated({ transientFailureRate: NaN }),
+      TypeError,
+      /transientFailureRate must be a number/,
+    ],
+    [
+      'min above max',
+      simulated({ latencyMs: { min: 10, max: 5 } }),
+      RangeError,
+      /latencyMs.min \(10\) must not exceed/,
+    ],
+    ['negative latency', simulated({ latencyMs: { min: -1, max: 5 } }), RangeError, /latencyMs.min/],
+    ['fractional seed', simulated({ seed: 1.5 }), RangeError, /seed must be an integer/],
+    [
+      'ftp url',
+      { type: 'http', url: 'ftp://x', timeoutMs: 1, maxAttempts: 1, backoffMs: 0 },
+      TypeError,
+      /http or https/,
+    ],
+    [
+      'relative url',
+      { type: 'http', url: '/items', timeoutMs: 1, maxAttempts: 1, backoffMs: 0 },
+      TypeError,
+      /absolute URL/,
+    ],
+    [
+      'zero attempts',
+      { type: 'http', url: 'http://x', timeoutMs: 1, maxAttempts: 0, backoffMs: 0 },
+      RangeError,
+      /maxAttempts/,
+    ],
+    [
+      'zero timeout',
+      { type: 'http', url: 'http://x', timeoutMs: 0, maxAttempts: 1, backoffMs: 0 },
+      RangeError,
+      /timeoutMs/,
+    ],
+    [
+      'unknown type',
+      { type: 'carrier-pigeon' } as unknown as ExecutorOptions,
+      TypeError,
+      /unknown executor type "carrier-pigeon"/,
+    ],
+  ])('refuses %s', (_name, options, errorType, message) => {
+    expect(() => createExecutor(options)).toThrow(errorType);
+    expect(() => createExecutor(options)).toThrow(message);
+  });
+
+  test('accepts the boundaries', () => {
+    expect(createExecutor(simulated({ transientFailureRate: 0.5, permanentFailureRate: 0.5 })).name).toBe(
+      'simulated',
+    );
+    expect(
+      createExecutor({
+        type: 'http',
+        url: 'https://x.example/items',
+        timeoutMs: 1,
+        maxAttempts: 1,
+        backoffMs: 0,
+      }).name,
+    ).toBe('http');
+  });
+});
+
+describe('simulated executor', () => {
+  test('outcomes are a pure function of (seed, idempotencyKey, attempt): order and concurrency do not matter', async () => {
+    const options = simulated({
+      transientFailureRate: 0.2,
+      permanentFailureRate: 0.1,
+      latencyMs: { min: 0, max: 3 },
+    });
+    const tasks = Array.from({ length: 300 }, (_, i) => task(i, 1 + (i % 3)));
+    const first = createExecutor(options);
+    const sequential = [];
+    for (const t of tasks) sequential.push(await first.execute(t));
+    const second = createExecutor(options);
+    const shuffled = [...tasks.keys()].sort((a, b) => ((a * 7919) % 300) - ((b * 7919) % 300));
+    const concurrent = new Array(tasks.length);
+    await Promise.all(
+      shuffled.map(async (i) => (concurrent[i] = await second.execute(tasks[i] as ExecutionTask))),
+    );
+    expect(concurrent).toEqual(sequential);
+    // A different seed gives a different run.
+    const other = createExecutor(
+      simulated({ transientFailureRate: 0.2, permanentFailureRate: 0.1, seed: 8 }),
+    );
+    const otherRun = await Promise.all(tasks.map((t) => other.execute(t)));
+    expect(otherRun).not.toEqual(sequential);
+  });
+
+  test('failure rates hold over many tasks; permanent failures repeat on every attempt', () => {
+    const executor = new SimulatedExecutor({
+      seed: 1,
+      latencyMs: { min: 0, max: 0 },
+      transientFailureRate: 0.1,
+      permanentFailureRate: 0.05,
+    });
+    const n = 20_000;
+    let transient = 0;
+    let permanent = 0;
+    for (let i = 0; i < n; i++) {
+      const outcome = executor.decide(task(i)).outcome;
+      if (!outcome.ok && outcome.retryable) transient++;
+      if (!outcome.ok && !outcome.retryable) {
+        permanent++;
+        for (let attempt = 2; attempt <= 5; attempt++) {
+          expect(executor.decide(task(i, attempt)).outcome).toEqual(outcome);
+        }
+      }
+    }
+    expect(permanent / n).toBeGreaterThan(0.04);
+    expect(permanent / n).toBeLessThan(0.06);
+    // Transient failures are drawn for the tasks that do not fail permanently.
+    expect(transient / (n - permanent)).toBeGreaterThan(0.09);
+    expect(transient / (n - permanent)).toBeLessThan(0.11);
+  });
+
+  test('transient failures are decided per attempt, so retrying succeeds well within 10 deliveries', async () => {
+    const executor = createExecutor(simulated({ transientFailureRate: 0.5 }));
+    let maxAttempts = 0;
+    let failedFirst = 0;
+    for (let i = 0; i < 2_000; i++) {
+      let attempt = 1;
+      while (!(await executor.execute(task(i, attempt))).ok) attempt++;
+      if (attempt > 1) failedFirst++;
+      maxAttempts = Math.max(maxAttempts, attempt);
+    }
+    expect(failedFirst).toBeGreaterThan(800);
+    expect(maxAttempts).toBeGreaterThan(1);
+    expect(maxAttempts).toBeLessThanOrEqual(20);
+  });
+
+  test('a transient rate of 1 fails every attempt (to exercise dead-lettering)', async () => {
+    const executor = createExecutor(simulated({ transientFailureRate: 1 }));
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      expect(await executor.execute(task(1, attempt))).toMatchObject({ ok: false, retryable: true });
+    }
+  });
+
+  test('latency is drawn uniformly in [min, max] and actually waited', async () => {
+    const executor = new SimulatedExecutor({
+      seed: 3,
+      latencyMs: { min: 20, max: 40 },
+      transientFailureRate: 0,
+      permanentFailureRate: 0,
+    });
+    const latencies = Array.from({ length: 5_000 }, (_, i) => executor.decide(task(i)).latencyMs);
+    expect(Math.min(...latencies)).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(40);
+    const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+    expect(mean).toBeGreaterThan(29);
+    expect(mean).toBeLessThan(31);
+    const started = performance.now();
+    await executor.execute(task(0));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(executor.decide(task(0)).latencyMs - 2);
+  });
+
+  test('zero latency sets no timer at all', async () => {
+    const executor = createExecutor(simulated());
+    const spy = jest.spyOn(global, 'setTimeout');
+    try {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => executor.execute(task(i))));
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('honours an AbortSignal, before and during the simulated work', async () => {
+    const executor = new SimulatedExecutor({
+      seed: 3,
+      latencyMs: { min: 10_000, max: 10_000 },
+      transientFailureRate: 0,
+      permanentFailureRate: 0,
+    });
+    await expect(executor.execute(task(1), AbortSignal.abort(new Error('shutting down')))).rejects.toThrow(
+      'shutting down',
+    );
+    const controller = new AbortController();
+    const started = performance.now();
+    const running = executor.execute(task(2), controller.signal);
+    const reason = new Error('host stopping');
+    setImmediate(() => controller.abort(reason));
+    await expect(running).rejects.toBe(reason);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(executor.stats).toMatchObject({ calls: 2, aborted: 2, succeeded: 0 });
+  });
+});
