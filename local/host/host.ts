@@ -1,0 +1,221 @@
+/**
+ * The local Functions host: loads the compiled app through `@azure/functions-core`, serves its HTTP
+ * triggers, runs its Service Bus and timer triggers, and invokes every function the way the Node.js
+ * worker does (programming model, hooks, function timeout, Core Tools-style logs).
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { ensureError } from './errors';
+import { findHostJson, readHostSettings, type HostSettings } from './host-json';
+import { createHttpFront, httpRoutes, type CorsOptions } from './http-server';
+import { Invoker } from './invoker';
+import { loadApp, type FunctionRegistration } from './registrations';
+import { serviceBusSource, startServiceBusTriggers, type RunningServiceBusTriggers } from './service-bus';
+import { startTimers, type RunningTimers } from './timers';
+
+export interface HostOptions {
+  /** The compiled app's entry file, e.g. dist/functions/index.js. */
+  appEntry: string;
+  /** HTTP port; default 7071; 0 = an ephemeral port. */
+  port?: number;
+  /** local.settings.json `Values`: applied to process.env before the app loads, like Core Tools. */
+  settings?: Record<string, string>;
+  /** Default: the nearest host.json at or above the app entry's folder (the repository's). */
+  hostJsonPath?: string;
+  /** Check function keys like Azure does; off by default, like Core Tools. */
+  enforceKeys?: { masterKey: string; functionKey?: string };
+  /** One line per host event and invocation log. Default: console.log. */
+  log?: (line: string) => void;
+  /** CORS for browser callers, like Core Tools' `Host.CORS`; off by default. */
+  cors?: CorsOptions;
+  /** Request bodies above this get 413. Default 100 MB, like the real host. */
+  maxRequestBodySizeInBytes?: number;
+  /** How long `close()` waits for in-flight invocations. Default 10 s. */
+  shutdownTimeoutInMs?: number;
+}
+
+export interface RunningHost {
+  port: number;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  registrations: FunctionRegistration[];
+  /** The host.json settings in effect. */
+  hostSettings: HostSettings;
+  /** Stops triggers, waits for in-flight invocations (up to the shutdown timeout) and closes the server. */
+  close(): Promise<void>;
+}
+
+export const defaultHostPort = 7071;
+const defaultMaxRequestBodySizeInBytes = 100 * 1024 * 1024;
+
+/**
+ * Replaces `%Setting%` references (binding expressions) with app settings.
+ * @throws Error naming the setting when it is not set.
+ */
+export function resolveSettingReferences(value: string, env: NodeJS.ProcessEnv = process.env): string {
+  return value.replace(/%([^%]+)%/g, (_, name: string) => {
+    const resolved = env[name];
+    if (resolved === undefined)
+      throw new Error(`the app setting "${name}" referenced as %${name}% is not set`);
+    return resolved;
+  });
+}
+
+/** One line per function, like Core Tools prints them after start. */
+export function describeFunctions(
+  registrations: FunctionRegistration[],
+  baseUrl: string,
+  routePrefix: string,
+): string[] {
+  const routes = new Map(httpRoutes(registrations).map((r) => [r.registration, r]));
+  return registrations.map((registration) => {
+    const trigger = registration.trigger;
+    const http = routes.get(registration);
+    if (http) {
+      const methods = http.methods ? `[${http.methods.join(',')}]` : '[ALL]';
+      const prefix = routePrefix ? `/${routePrefix}` : '';
+      return `  ${registration.name}: ${methods} ${baseUrl}${prefix}/${http.route.template}`;
+    }
+    if (trigger.type.toLowerCase() === 'servicebustrigger') {
+      try {
+        const source = serviceBusSource(registration, (v) => {
+          try {
+            return resolveSettingReferences(v);
+          } catch {
+            return v;
+          }
+        });
+        const where = source.queueName ?? `${source.topicName}/${source.subscriptionName}`;
+        return `  ${registration.name}: serviceBusTrigger ${where}`;
+      } catch {
+        return `  ${registration.name}: serviceBusTrigger`;
+      }
+    }
+    if (trigger.type.toLowerCase() === 'timertrigger') {
+      return `  ${registration.name}: timerTrigger ${String(trigger.schedule)}${trigger.runOnStartup ? ' (runOnStartup)' : ''}`;
+    }
+    return `  ${registration.name}: ${trigger.type}`;
+  });
+}
+
+const supportedTriggers = new Set(['httptrigger', 'servicebustrigger', 'timertrigger']);
+
+/**
+ * Starts the host and resolves once it serves HTTP and its triggers run.
+ * @throws Error naming the port when it is taken; Error when the app entry is missing, the app fails
+ * to load, an appStart hook throws, or a trigger's setting (connection, schedule) is missing or invalid.
+ */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  for (const [name, value] of Object.entries(options.settings ?? {})) process.env[name] = value;
+
+  const hostJsonPath = options.hostJsonPath ?? findHostJson(path.dirname(path.resolve(options.appEntry)));
+  const hostSettings = readHostSettings(hostJsonPath);
+  const app = loadApp(options.appEntry, (level, _category, message) => {
+    if (level === 'warning' || level === 'error' || level === 'critical') log(`[worker] ${message}`);
+  });
+  for (const registration of app.registrations) {
+    if (!supportedTriggers.has(registration.trigger.type.toLowerCase())) {
+      log(
+        `[host] ${registration.name}: ${registration.trigger.type} is not run by the local host (registered only)`,
+      );
+    }
+  }
+  const invoker = new Invoker({ app, functionTimeoutInMs: hostSettings.functionTimeoutInMs, log });
+
+  if (app.programmingModel?.getCapabilities) {
+    // The worker asks the model for its capabilities at init; the library locks app.setup() there.
+    const capabilities = await app.programmingModel.getCapabilities({});
+    if (capabilities.HttpUri)
+      log('[host] WARNING: app.setup({ enableHttpStream: true }) is not supported by the local host');
+  }
+
+  // Handlers that forget a promise must not take the host down (Node 20 exits on an unhandled rejection).
+  const onUnhandledRejection = (reason: unknown): void => {
+    log(`[host] Unhandled promise rejection in the app: ${ensureError(reason).message}`);
+  };
+  process.on('unhandledRejection', onUnhandledRejection);
+
+  const server = createHttpFront({
+    registrations: app.registrations,
+    invoker,
+    routePrefix: hostSettings.routePrefix,
+    maxRequestBodySizeInBytes: options.maxRequestBodySizeInBytes ?? defaultMaxRequestBodySizeInBytes,
+    enforceKeys: options.enforceKeys,
+    cors: options.cors,
+    log,
+  });
+
+  let timers: RunningTimers | undefined;
+  let serviceBus: RunningServiceBusTriggers | undefined;
+  const resolveSetting = (value: string): string => resolveSettingReferences(value);
+  try {
+    await invoker.runAppHooks('appStart');
+    const requestedPort = options.port ?? defaultHostPort;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(
+                `port ${requestedPort} is already in use: the Functions host cannot listen on it (choose another with --port)`,
+              )
+            : err,
+        );
+      };
+      server.once('error', onError);
+      server.listen(requestedPort, '127.0.0.1', () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    serviceBus = startServiceBusTriggers({
+      registrations: app.registrations,
+      invoker,
+      serviceBus: hostSettings.serviceBus,
+      getSetting: (name) => process.env[name],
+      resolveSetting,
+      log,
+    });
+    timers = startTimers({
+      registrations: app.registrations,
+      invoker,
+      resolveSetting,
+      timeZone: process.env.WEBSITE_TIME_ZONE,
+      log,
+    });
+  } catch (err) {
+    timers?.stop();
+    await serviceBus?.close().catch(() => undefined);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    process.off('unhandledRejection', onUnhandledRejection);
+    throw err;
+  }
+
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    registrations: app.registrations,
+    hostSettings,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        timers?.stop();
+        const serverClosed = new Promise((resolve) => server.close(resolve));
+        server.closeIdleConnections();
+        await serviceBus?.stopReceiving();
+        const left = await invoker.drain(options.shutdownTimeoutInMs ?? 10_000);
+        if (left > 0) log(`[host] ${left} invocation(s) still running at shutdown were abandoned`);
+        await invoker.runAppHooks('appTerminate').catch((err: unknown) => {
+          log(`[host] appTerminate hook failed: ${ensureError(err).message}`);
+        });
+        await serviceBus?.close();
+        server.closeAllConnections();
+        await serverClosed;
+        process.off('unhandledRejection', onUnhandledRejection);
+      })();
+      return closing;
+    },
+  };
+}
