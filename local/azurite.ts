@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { azuriteConnectionString, defaultPorts } from './endpoints';
-import { forEachLine } from './lines';
+import { spawnUntilReady, stopChild } from './child-process';
 
 export interface AzuriteOptions {
   /** Blob port; queue and table use the next two unless given. 0 picks free ports. Default 10000. */
@@ -37,9 +37,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const blobPort = options.blobPort ?? defaultPorts.blob;
   const queuePort = options.queuePort ?? (blobPort === 0 ? 0 : blobPort + 1);
   const tablePort = options.tablePort ?? (blobPort === 0 ? 0 : blobPort + 2);
-  const entry = require.resolve('azurite/dist/src/azurite.js');
   const args = [
-    entry,
     '--skipApiVersionCheck',
     '--disableTelemetry',
     '--silent',
@@ -64,62 +62,23 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     args.push('--inMemoryPersistence');
   }
 
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ports = new Map<string, number>();
-  const output: string[] = [];
-
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `Azurite did not start within ${options.startTimeoutInMs ?? 15_000} ms:\n${output.join('\n')}`,
-          ),
-        ),
-      options.startTimeoutInMs ?? 15_000,
-    );
-    const onLine = (line: string): void => {
-      output.push(line);
-      options.log?.(line);
+  const child = await spawnUntilReady(require.resolve('azurite/dist/src/azurite.js'), args, {
+    name: 'Azurite',
+    log: options.log,
+    timeoutInMs: options.startTimeoutInMs ?? 15_000,
+    readiness: (line) => {
       const match = LISTENING.exec(line);
       if (match?.[1] && match[2]) ports.set(match[1], Number(match[2]));
-      if (ports.size === 3) {
-        clearTimeout(timer);
-        resolve();
-      }
-      if (/EADDRINUSE/.test(line)) {
-        clearTimeout(timer);
-        const port = /:(\d+)/.exec(line.slice(line.indexOf('EADDRINUSE')))?.[1];
-        reject(
-          new Error(
-            `Azurite could not start: port ${port ?? `${blobPort}-${tablePort}`} is already in use ` +
-              `(choose other ports with --azurite-port, or stop the other Azurite)`,
-          ),
-        );
-      }
-    };
-    forEachLine(child.stdout, onLine);
-    forEachLine(child.stderr, onLine);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(
-        new Error(
-          `Azurite exited before it was ready (code ${code}, signal ${signal}):\n${output.join('\n')}`,
-        ),
+      if (ports.size === 3) return true;
+      if (!line.includes('EADDRINUSE')) return undefined;
+      const port = /:(\d+)/.exec(line.slice(line.indexOf('EADDRINUSE')))?.[1];
+      return new Error(
+        `Azurite could not start: port ${port ?? `${blobPort}-${tablePort}`} is already in use ` +
+          `(choose other ports with --azurite-port, or stop the other Azurite)`,
       );
-    });
+    },
   });
-
-  try {
-    await ready;
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
 
   const resolved = {
     blob: ports.get('Blob') ?? blobPort,
@@ -134,17 +93,4 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     process: child,
     close: () => stopChild(child),
   };
-}
-
-/** Stops a child process: SIGTERM, then SIGKILL if it has not exited after a grace period. */
-export async function stopChild(child: ChildProcess, graceInMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceInMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

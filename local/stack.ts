@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { settingNames } from '../shared/config';
-import { startAzurite, stopChild, type RunningAzurite } from './azurite';
+import { startAzurite, type RunningAzurite } from './azurite';
+import { spawnUntilReady, stopChild } from './child-process';
 import { defaultPorts, localServiceBusConnectionString } from './endpoints';
-import { forEachLine } from './lines';
 import { assertPortFree, findFreePort } from './ports';
 
 /** The compiled output's root (this file runs from dist/local/stack.js). */
@@ -166,9 +166,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** Spawns a compiled Node entry, forwards its output line by line, and resolves once a line matches `ready`. */
+/** Starts one of the stack's compiled CLIs and resolves once a line matches `ready`. */
 async function startChild(
-  entry: string,
+  script: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
@@ -176,36 +176,12 @@ async function startChild(
   log: (line: string) => void,
   timeoutInMs: number,
 ): Promise<ManagedProcess> {
-  const child = spawn(process.execPath, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const recent: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    let isReady = false;
-    const timer = setTimeout(
-      () => reject(new Error(`${name} did not start within ${timeoutInMs} ms:\n${recent.join('\n')}`)),
-      timeoutInMs,
-    );
-    const onLine = (line: string): void => {
-      log(`[${name}] ${line}`);
-      if (isReady) return;
-      recent.push(line);
-      if (recent.length > 50) recent.shift();
-      if (ready.test(line)) {
-        isReady = true;
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    forEachLine(child.stdout, onLine);
-    forEachLine(child.stderr, onLine);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (!isReady)
-        reject(new Error(`${name} exited (code ${code}, signal ${signal}):\n${recent.join('\n')}`));
-    });
+  const child = await spawnUntilReady(script, args, {
+    name,
+    env,
+    timeoutInMs,
+    log: (line) => log(`[${name}] ${line}`),
+    readiness: (line) => (ready.test(line) ? true : undefined),
   });
   return { process: child, stop: () => stopChild(child) };
 }
