@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Every app setting the Function app reads, by name, in one place. Bicep must set each of these
  * (a test reads this file and the Bicep to prove it); locally they come from local.settings.json `Values`.
@@ -10,6 +12,186 @@ export const settingNames = {
   serviceBusConnection: 'ServiceBusConnection',
   /** Storage for the app's tables and blobs (connection string or `__tableServiceUri` / `__blobServiceUri`). */
   storageConnection: 'TriageStorage',
+  /** Optional. Prefix for table and container names (test isolation). Default none. */
+  storagePrefix: 'TRIAGE_STORAGE_PREFIX',
+  /** Optional. Mailboxes per migration batch. Default 100. */
+  batchSize: 'TRIAGE_BATCH_SIZE',
+  /** Optional. Items of one batch executed at once. Default 16. */
+  itemConcurrency: 'TRIAGE_ITEM_CONCURRENCY',
+  /** Optional. `simulated` (default) or `http`. */
+  executorType: 'TRIAGE_EXECUTOR',
+  /** Optional. Simulated executor: seed, latency range and failure rates. */
+  executorSeed: 'TRIAGE_EXECUTOR_SEED',
+  executorLatencyMinMs: 'TRIAGE_EXECUTOR_LATENCY_MIN_MS',
+  executorLatencyMaxMs: 'TRIAGE_EXECUTOR_LATENCY_MAX_MS',
+  executorTransientFailureRate: 'TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE',
+  executorPermanentFailureRate: 'TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE',
+  /** Required with `http`: where each item is POSTed; plus timeout, in-process attempts and backoff. */
+  executorUrl: 'TRIAGE_EXECUTOR_URL',
+  executorTimeoutMs: 'TRIAGE_EXECUTOR_TIMEOUT_MS',
+  executorMaxAttempts: 'TRIAGE_EXECUTOR_MAX_ATTEMPTS',
+  executorBackoffMs: 'TRIAGE_EXECUTOR_BACKOFF_MS',
+  /** Optional. Largest request body accepted, in bytes. Default 4 MiB. */
+  maxBodyBytes: 'TRIAGE_MAX_BODY_BYTES',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
+
+/** Suffixes of identity-based connections (the Functions convention). */
+export const identitySuffixes = {
+  fullyQualifiedNamespace: '__fullyQualifiedNamespace',
+  tableServiceUri: '__tableServiceUri',
+  blobServiceUri: '__blobServiceUri',
+  serviceUri: '__serviceUri',
+  credential: '__credential',
+  clientId: '__clientId',
+} as const;
+
+export interface IdentityOptions {
+  /** `managedidentity` selects ManagedIdentityCredential; otherwise DefaultAzureCredential. */
+  credential?: string;
+  clientId?: string;
+}
+
+export type ServiceBusConnectionConfig =
+  | { kind: 'connectionString'; connectionString: string }
+  | ({ kind: 'identity'; fullyQualifiedNamespace: string } & IdentityOptions);
+
+export type StorageConnectionConfig =
+  | { kind: 'connectionString'; connectionString: string }
+  | ({ kind: 'identity'; tableServiceUri: string; blobServiceUri: string } & IdentityOptions);
+
+export type ExecutorConfig =
+  | {
+      type: 'simulated';
+      seed: number;
+      latencyMs: { min: number; max: number };
+      transientFailureRate: number;
+      permanentFailureRate: number;
+    }
+  | { type: 'http'; url: string; timeoutMs: number; maxAttempts: number; backoffMs: number };
+
+export interface TriageConfig {
+  serviceBus: ServiceBusConnectionConfig;
+  storage: StorageConnectionConfig;
+  storagePrefix: string;
+  batchSize: number;
+  itemConcurrency: number;
+  maxBodyBytes: number;
+  executor: ExecutorConfig;
+}
+
+const rate = z.coerce.number().min(0).max(1);
+const nonNegativeInt = z.coerce.number().int().min(0);
+const positiveInt = z.coerce.number().int().min(1);
+
+/**
+ * Reads and validates every setting once.
+ * @throws Error naming each missing or invalid setting (so a misconfigured app fails at startup, loudly).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): TriageConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  function parse<T>(name: string, schema: z.ZodType<T>, fallback: T): T {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+      problems.push(`${name}="${raw}": ${result.error.issues.map((i) => i.message).join('; ')}`);
+      return fallback;
+    }
+    return result.data;
+  }
+  const identity = (prefix: string): IdentityOptions => ({
+    ...(get(prefix + identitySuffixes.credential)
+      ? { credential: get(prefix + identitySuffixes.credential) }
+      : {}),
+    ...(get(prefix + identitySuffixes.clientId) ? { clientId: get(prefix + identitySuffixes.clientId) } : {}),
+  });
+
+  const sbName = settingNames.serviceBusConnection;
+  let serviceBus: ServiceBusConnectionConfig = { kind: 'connectionString', connectionString: '' };
+  const sbString = get(sbName);
+  const sbNamespace = get(sbName + identitySuffixes.fullyQualifiedNamespace);
+  if (sbString) serviceBus = { kind: 'connectionString', connectionString: sbString };
+  else if (sbNamespace)
+    serviceBus = { kind: 'identity', fullyQualifiedNamespace: sbNamespace, ...identity(sbName) };
+  else
+    problems.push(
+      `${sbName} (a connection string) or ${sbName}${identitySuffixes.fullyQualifiedNamespace} is missing`,
+    );
+
+  const stName = settingNames.storageConnection;
+  let storage: StorageConnectionConfig = { kind: 'connectionString', connectionString: '' };
+  const stString = get(stName);
+  const serviceUri = get(stName + identitySuffixes.serviceUri);
+  const tableUri = get(stName + identitySuffixes.tableServiceUri) ?? serviceUri?.replace('.blob.', '.table.');
+  const blobUri = get(stName + identitySuffixes.blobServiceUri) ?? serviceUri;
+  if (stString) storage = { kind: 'connectionString', connectionString: stString };
+  else if (tableUri && blobUri)
+    storage = { kind: 'identity', tableServiceUri: tableUri, blobServiceUri: blobUri, ...identity(stName) };
+  else
+    problems.push(
+      `${stName} (a connection string) or ${stName}${identitySuffixes.tableServiceUri} and ${stName}${identitySuffixes.blobServiceUri} are missing`,
+    );
+
+  const executorType = parse(settingNames.executorType, z.enum(['simulated', 'http']), 'simulated' as const);
+  let executor: ExecutorConfig;
+  if (executorType === 'http') {
+    const url = parse(settingNames.executorUrl, z.url(), '');
+    if (!url && !problems.some((p) => p.startsWith(settingNames.executorUrl)))
+      problems.push(
+        `${settingNames.executorUrl} is missing (required when ${settingNames.executorType}=http)`,
+      );
+    executor = {
+      type: 'http',
+      url,
+      timeoutMs: parse(settingNames.executorTimeoutMs, positiveInt, 10_000),
+      maxAttempts: parse(settingNames.executorMaxAttempts, positiveInt, 3),
+      backoffMs: parse(settingNames.executorBackoffMs, nonNegativeInt, 200),
+    };
+  } else {
+    const min = parse(settingNames.executorLatencyMinMs, nonNegativeInt, 5);
+    const max = parse(settingNames.executorLatencyMaxMs, nonNegativeInt, Math.max(min, 50));
+    if (max < min)
+      problems.push(
+        `${settingNames.executorLatencyMaxMs} (${max}) is below ${settingNames.executorLatencyMinMs} (${min})`,
+      );
+    executor = {
+      type: 'simulated',
+      seed: parse(settingNames.executorSeed, z.coerce.number().int(), 42),
+      latencyMs: { min, max },
+      transientFailureRate: parse(settingNames.executorTransientFailureRate, rate, 0),
+      permanentFailureRate: parse(settingNames.executorPermanentFailureRate, rate, 0),
+    };
+  }
+
+  const config: TriageConfig = {
+    serviceBus,
+    storage,
+    storagePrefix: parse(
+      settingNames.storagePrefix,
+      z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'lower-case letters and digits, up to 16'),
+      '',
+    ),
+    batchSize: parse(settingNames.batchSize, z.coerce.number().int().min(1).max(10_000), 100),
+    itemConcurrency: parse(settingNames.itemConcurrency, z.coerce.number().int().min(1).max(256), 16),
+    maxBodyBytes: parse(
+      settingNames.maxBodyBytes,
+      z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .max(100 * 1024 * 1024),
+      4 * 1024 * 1024,
+    ),
+    executor,
+  };
+  if (problems.length > 0) {
+    throw new Error(`Triage configuration is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+  return config;
+}

@@ -165,24 +165,22 @@ interface CoreState {
   installed: boolean;
 }
 
-// One state per process, even if this file is evaluated by several module registries (jest).
+// One state per process, even if this file is evaluated by several module registries (jest). It lives on
+// the core module's exports in Node's own module cache: jest clears globals it sees set between test
+// files, but not Node's cache, where @azure/functions keeps its reference to the core module.
 const stateKey = Symbol.for('triage.local-host.functions-core');
 
 function coreState(): CoreState {
-  const holder = globalThis as unknown as Record<symbol, CoreState | undefined>;
-  let state = holder[stateKey];
-  if (!state) {
-    const created: CoreState = {
-      target: undefined,
-      programmingModel: undefined,
-      module: {},
-      installed: false,
-    };
-    created.module = createCoreModule(created);
-    holder[stateKey] = created;
-    state = created;
-  }
-  return state;
+  const cache = (
+    nodeModuleClass() as unknown as { _cache: Record<string, { exports?: unknown } | undefined> }
+  )._cache;
+  const exported = cache[coreModuleName]?.exports as Record<symbol, CoreState | undefined> | undefined;
+  const existing = exported?.[stateKey];
+  if (existing) return existing;
+  const created: CoreState = { target: undefined, programmingModel: undefined, module: {}, installed: false };
+  created.module = createCoreModule(created);
+  Object.defineProperty(created.module, stateKey, { value: created, enumerable: false });
+  return created;
 }
 
 function requireTarget(state: CoreState, what: string): CoreCollection {

@@ -1,0 +1,75 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { ensureError, TriageError } from '../shared/errors';
+import { problem, problemFromError, type ProblemDetails } from '../shared/domain/problem';
+import { getConfig } from './runtime';
+
+export function problemResponse(details: ProblemDetails): HttpResponseInit {
+  return {
+    status: details.status,
+    headers: { 'Content-Type': 'application/problem+json' },
+    body: JSON.stringify(details),
+  };
+}
+
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return { status, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/** Reads the body up to `maxBytes`, rejecting larger ones without buffering them. @throws TriageError `payload-too-large`. */
+export async function readBodyBytes(request: HttpRequest, maxBytes: number): Promise<Buffer> {
+  const declared = Number(request.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new TriageError('payload-too-large', `the body is ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (!request.body) return Buffer.alloc(0);
+  for await (const chunk of request.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes)
+      throw new TriageError('payload-too-large', `the body exceeds the limit of ${maxBytes} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Parses a JSON body within the configured size limit.
+ * @throws TriageError `payload-too-large`, `unsupported-media-type` or `validation` (malformed JSON).
+ */
+export async function readJsonBody(request: HttpRequest): Promise<unknown> {
+  const contentType = request.headers.get('content-type') ?? 'application/json';
+  if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType)) {
+    throw new TriageError('unsupported-media-type', `expected application/json, got ${contentType}`);
+  }
+  const bytes = await readBodyBytes(request, getConfig().maxBodyBytes);
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (err: unknown) {
+    throw new TriageError('validation', `malformed JSON: ${ensureError(err).message}`, {
+      fields: [{ field: '(body)', message: 'not valid JSON' }],
+    });
+  }
+}
+
+/** Runs a handler body, turning thrown errors into problem responses (unexpected ones are logged, not shown). */
+export async function withProblems(
+  request: HttpRequest,
+  context: InvocationContext,
+  handler: () => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
+  try {
+    return await handler();
+  } catch (err: unknown) {
+    const details = problemFromError(err, new URL(request.url).pathname);
+    if (details.status >= 500)
+      context.error(`${request.method} ${request.url} failed: ${ensureError(err).stack ?? ''}`);
+    return problemResponse(details);
+  }
+}
+
+export { problem };

@@ -1,0 +1,105 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { jsonResponse, readJsonBody, withProblems } from './http-common';
+import { getApp } from './runtime';
+
+/** POST /api/requests — records and publishes a request at the organisation's verified tier. */
+export async function submitRequestHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () => {
+    const body = await readJsonBody(request);
+    const key = request.headers.get('idempotency-key') ?? undefined;
+    const { request: created } = await (
+      await getApp()
+    ).submitRequest(body, key === undefined ? {} : { idempotencyKey: key });
+    return jsonResponse(
+      202,
+      {
+        id: created.id,
+        kind: created.kind,
+        orgId: created.orgId,
+        tier: created.tier,
+        status: created.status,
+      },
+      { Location: `/api/requests/${created.id}` },
+    );
+  });
+}
+
+/** GET /api/requests/{id} — status, progress, batches and history. */
+export async function getRequestHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () =>
+    jsonResponse(200, await (await getApp()).getRequest(request.params.id)),
+  );
+}
+
+/** GET /api/requests?orgId=&tier=&status=&kind=&limit=&continuationToken= */
+export async function listRequestsHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () => {
+    const query: Record<string, string> = {};
+    for (const [name, value] of request.query.entries()) {
+      if (name in query)
+        query[name] = `${query[name]}\u0000${value}`; // a repeated parameter fails validation
+      else query[name] = value;
+    }
+    return jsonResponse(200, await (await getApp()).listRequests(query));
+  });
+}
+
+/** POST /api/requests/{id}/cancel */
+export async function cancelRequestHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () =>
+    jsonResponse(200, await (await getApp()).cancelRequest(request.params.id)),
+  );
+}
+
+/** POST /api/requests/{id}/retry */
+export async function retryRequestHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () =>
+    jsonResponse(202, await (await getApp()).retryRequest(request.params.id)),
+  );
+}
+
+app.http('submitRequest', {
+  route: 'requests',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: submitRequestHandler,
+});
+app.http('listRequests', {
+  route: 'requests',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: listRequestsHandler,
+});
+app.http('getRequest', {
+  route: 'requests/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getRequestHandler,
+});
+app.http('cancelRequest', {
+  route: 'requests/{id}/cancel',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: cancelRequestHandler,
+});
+app.http('retryRequest', {
+  route: 'requests/{id}/retry',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: retryRequestHandler,
+});

@@ -1,0 +1,35 @@
+import { loadConfig, type TriageConfig } from '../shared/config';
+import { createRuntime, type Runtime } from '../shared/adapters/composition';
+import type { App } from '../shared/app/create-app';
+
+let runtime: Runtime | undefined;
+let config: TriageConfig | undefined;
+
+/**
+ * The validated settings, read once per process.
+ * @throws Error naming every missing or invalid setting.
+ */
+export function getConfig(): TriageConfig {
+  config ??= loadConfig(process.env);
+  return config;
+}
+
+/** The use-cases, wired once per process; resolves after tables and containers exist. */
+export async function getApp(): Promise<App> {
+  runtime ??= createRuntime(getConfig(), (level, message) => {
+    const line = `[triage] ${message}`;
+    if (level === 'error') console.error(line);
+    else if (level === 'warn') console.warn(line);
+    else console.log(line);
+  });
+  await runtime.ready;
+  return runtime.app;
+}
+
+/** For tests that load handlers in-process. */
+export async function resetRuntime(): Promise<void> {
+  const current = runtime;
+  runtime = undefined;
+  config = undefined;
+  await current?.close();
+}

@@ -1,0 +1,526 @@
+import {
+  TableClient,
+  type TableEntity,
+  type TableEntityResult,
+  type TransactionAction,
+} from '@azure/data-tables';
+import { createHash, randomUUID } from 'node:crypto';
+import { batchLabel, batchPartitionKey, itemRowKey } from '../domain/batches';
+import { TriageError } from '../domain/errors';
+import { odataAnd, odataEquals } from '../domain/odata';
+import type { Org, RequestKind, RequestRecord } from '../domain/requests';
+import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
+import type {
+  BatchRecord,
+  EventStore,
+  IdempotencyClaim,
+  IdempotencyStore,
+  ItemRecord,
+  ItemStore,
+  ListRequestsFilter,
+  OrgStore,
+  Page,
+  RequestEvent,
+  RequestStore,
+} from '../app/ports/stores';
+import { isNotFound, mapStorageError } from './table-errors';
+
+/** Table names, with an optional prefix so parallel test runs never share a table. */
+export function tableNames(
+  prefix = '',
+): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency', string> {
+  const p = prefix.replace(/[^A-Za-z0-9]/g, '');
+  return {
+    requests: `${p}requests`,
+    requestsByOrg: `${p}requestsbyorg`,
+    items: `${p}items`,
+    events: `${p}events`,
+    orgs: `${p}orgs`,
+    idempotency: `${p}idempotency`,
+  };
+}
+
+/** Creates a table if it does not exist (Table Storage answers 409 when it does). */
+export async function ensureTable(client: TableClient): Promise<void> {
+  try {
+    await client.createTable();
+  } catch (err: unknown) {
+    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+  }
+}
+
+/** Sends entity-group transactions of at most 100 actions (the service's limit), one partition each. */
+async function submitInChunks(
+  client: TableClient,
+  actions: TransactionAction[],
+  what: string,
+): Promise<void> {
+  for (let start = 0; start < actions.length; start += 100) {
+    try {
+      await client.submitTransaction(actions.slice(start, start + 100));
+    } catch (err: unknown) {
+      mapStorageError(err, what);
+    }
+  }
+}
+
+const REQUEST_ROW = 'request';
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown, fallback = 0): number =>
+  typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : fallback;
+
+function encodeRequest(r: RequestRecord): TableEntity {
+  return {
+    partitionKey: r.id,
+    rowKey: REQUEST_ROW,
+    Kind: r.kind,
+    OrgId: r.orgId,
+    Tier: r.tier,
+    Status: r.status,
+    CreatedAt: r.createdAt,
+    UpdatedAt: r.updatedAt,
+    Resource: r.resource ? JSON.stringify(r.resource) : '',
+    Inventory: r.inventory ?? '',
+    BatchCount: r.batchCount ?? -1,
+    BatchesCompleted: r.batchesCompleted,
+    Total: r.total,
+    Succeeded: r.succeeded,
+    Failed: r.failed,
+    BodyHash: r.bodyHash ?? '',
+    ProcessedBy: r.processedBy ?? '',
+    Reason: (r.reason ?? '').slice(0, 2000),
+    DeadLettered: r.deadLettered ?? false,
+    RetryCount: r.retryCount,
+  };
+}
+
+function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRecord {
+  const batchCount = num(e.BatchCount, -1);
+  const resource = str(e.Resource);
+  const record: RequestRecord = {
+    id: e.partitionKey as string,
+    kind: e.Kind as RequestKind,
+    orgId: e.OrgId as string,
+    tier: e.Tier as string,
+    status: e.Status as RequestStatus,
+    createdAt: e.CreatedAt as string,
+    updatedAt: e.UpdatedAt as string,
+    batchesCompleted: num(e.BatchesCompleted),
+    total: num(e.Total),
+    succeeded: num(e.Succeeded),
+    failed: num(e.Failed),
+    retryCount: num(e.RetryCount),
+    deadLettered: e.DeadLettered === true,
+  };
+  if (resource) record.resource = JSON.parse(resource) as RequestRecord['resource'];
+  if (str(e.Inventory)) record.inventory = str(e.Inventory);
+  if (batchCount >= 0) record.batchCount = batchCount;
+  if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
+  if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
+  if (str(e.Reason)) record.reason = str(e.Reason);
+  if (e.etag) record.etag = e.etag;
+  return record;
+}
+
+function encodeBatch(b: BatchRecord): TableEntity {
+  return {
+    partitionKey: b.requestId,
+    rowKey: batchLabel(b.batchNumber),
+    BatchNumber: b.batchNumber,
+    Status: b.status,
+    Total: b.total,
+    Succeeded: b.succeeded,
+    Failed: b.failed,
+    Manifest: b.manifest,
+    ProcessedBy: b.processedBy ?? '',
+    DeadLettered: b.deadLettered ?? false,
+    LastError: (b.lastError ?? '').slice(0, 2000),
+  };
+}
+
+function decodeBatch(e: TableEntityResult<Record<string, unknown>>): BatchRecord {
+  const batch: BatchRecord = {
+    requestId: e.partitionKey as string,
+    batchNumber: num(e.BatchNumber),
+    // Batches created by planning carry only their static fields until first touched.
+    status: (str(e.Status) ?? 'queued') as BatchStatus,
+    total: num(e.Total),
+    succeeded: num(e.Succeeded),
+    failed: num(e.Failed),
+    manifest: (e.Manifest as string) ?? '',
+    deadLettered: e.DeadLettered === true,
+  };
+  if (str(e.ProcessedBy)) batch.processedBy = str(e.ProcessedBy);
+  if (str(e.LastError)) batch.lastError = str(e.LastError);
+  if (e.etag) batch.etag = e.etag;
+  return batch;
+}
+
+function requireEtag(record: { etag?: string }, what: string): string {
+  if (!record.etag) throw new TypeError(`${what} has no etag: read it before updating`);
+  return record.etag;
+}
+
+/** Continuation tokens go out as base64url so they survive a query string untouched. */
+function encodeToken(token: string | undefined): string | undefined {
+  return token === undefined ? undefined : Buffer.from(token, 'utf8').toString('base64url');
+}
+function decodeToken(token: string | undefined): string | undefined {
+  return token === undefined ? undefined : Buffer.from(token, 'base64url').toString('utf8');
+}
+
+/**
+ * Requests (RowKey `request`) and their batches (RowKey `batch-0001`) share the request's partition.
+ * `requestsbyorg` (PartitionKey = orgId) indexes each request's immutable fields, so listing one
+ * organisation's requests is a single-partition query rather than a table scan.
+ */
+export class TableRequestStore implements RequestStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly byOrg?: TableClient,
+  ) {}
+
+  async create(record: RequestRecord): Promise<RequestRecord> {
+    let created: RequestRecord;
+    try {
+      const response = await this.table.createEntity(encodeRequest(record));
+      created = { ...record, ...(response.etag ? { etag: response.etag } : {}) };
+    } catch (err: unknown) {
+      // A replay after a crash between the two writes completes the index.
+      if ((err as { statusCode?: number }).statusCode === 409) await this.index(record);
+      return mapStorageError(err, `request ${record.id}`);
+    }
+    await this.index(created);
+    return created;
+  }
+
+  private async index(record: RequestRecord): Promise<void> {
+    await this.byOrg?.upsertEntity(
+      {
+        partitionKey: record.orgId,
+        rowKey: record.id,
+        Kind: record.kind,
+        Tier: record.tier,
+        CreatedAt: record.createdAt,
+      },
+      'Replace',
+    );
+  }
+
+  async get(requestId: string): Promise<RequestRecord | null> {
+    try {
+      return decodeRequest(await this.table.getEntity(requestId, REQUEST_ROW));
+    } catch (err: unknown) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async update(record: RequestRecord): Promise<RequestRecord> {
+    try {
+      const response = await this.table.updateEntity(encodeRequest(record), 'Replace', {
+        etag: requireEtag(record, `request ${record.id}`),
+      });
+      return { ...record, ...(response.etag ? { etag: response.etag } : {}) };
+    } catch (err: unknown) {
+      if (isNotFound(err)) throw new TriageError('not-found', `no request "${record.id}"`, { cause: err });
+      return mapStorageError(err, `request ${record.id}`);
+    }
+  }
+
+  async list(
+    filter: ListRequestsFilter,
+    limit: number,
+    continuationToken?: string,
+  ): Promise<Page<RequestRecord>> {
+    if (filter.orgId && this.byOrg) return this.listForOrg(filter.orgId, filter, limit, continuationToken);
+    // Across organisations: an operator's query, filtered server-side over the request rows.
+    const clauses = [odataEquals('RowKey', REQUEST_ROW)];
+    if (filter.orgId) clauses.push(odataEquals('OrgId', filter.orgId));
+    if (filter.tier) clauses.push(odataEquals('Tier', filter.tier));
+    if (filter.status) clauses.push(odataEquals('Status', filter.status));
+    if (filter.kind) clauses.push(odataEquals('Kind', filter.kind));
+    const pages = this.table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: odataAnd(...clauses) } })
+      .byPage({
+        maxPageSize: limit,
+        ...(continuationToken ? { continuationToken: decodeToken(continuationToken) } : {}),
+      });
+    const first = await pages.next();
+    if (first.done || !first.value) return { items: [] };
+    const page = first.value;
+    const token = encodeToken(page.continuationToken);
+    return { items: page.map(decodeRequest), ...(token ? { continuationToken: token } : {}) };
+  }
+
+  /** One organisation: a single-partition index query, then point reads; the (mutable) status is checked on what was read. */
+  private async listForOrg(
+    orgId: string,
+    filter: ListRequestsFilter,
+    limit: number,
+    continuationToken?: string,
+  ): Promise<Page<RequestRecord>> {
+    const clauses = [odataEquals('PartitionKey', orgId)];
+    if (filter.tier) clauses.push(odataEquals('Tier', filter.tier));
+    if (filter.kind) clauses.push(odataEquals('Kind', filter.kind));
+    const pages = this.byOrg!.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: odataAnd(...clauses) },
+    }).byPage({
+      maxPageSize: limit,
+      ...(continuationToken ? { continuationToken: decodeToken(continuationToken) } : {}),
+    });
+    const first = await pages.next();
+    if (first.done || !first.value) return { items: [] };
+    const records = await Promise.all(first.value.map((row) => this.get(row.rowKey as string)));
+    const items = records.filter(
+      (r): r is RequestRecord => r !== null && (!filter.status || r.status === filter.status),
+    );
+    const token = encodeToken(first.value.continuationToken);
+    // With a status filter a page can be short (even empty) while more follow: callers follow the token.
+    return { items, ...(token ? { continuationToken: token } : {}) };
+  }
+
+  async ensureBatches(batches: BatchRecord[]): Promise<void> {
+    const byRequest = new Map<string, TransactionAction[]>();
+    for (const b of batches) {
+      // Merge with the static fields only: an existing batch keeps its status and counters.
+      const action: TransactionAction = [
+        'upsert',
+        {
+          partitionKey: b.requestId,
+          rowKey: batchLabel(b.batchNumber),
+          BatchNumber: b.batchNumber,
+          Total: b.total,
+          Manifest: b.manifest,
+        },
+        'Merge',
+      ];
+      const list = byRequest.get(b.requestId) ?? [];
+      list.push(action);
+      byRequest.set(b.requestId, list);
+    }
+    for (const [requestId, actions] of byRequest)
+      await submitInChunks(this.table, actions, `batches of ${requestId}`);
+  }
+
+  async getBatch(requestId: string, batchNumber: number): Promise<BatchRecord | null> {
+    try {
+      return decodeBatch(await this.table.getEntity(requestId, batchLabel(batchNumber)));
+    } catch (err: unknown) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async listBatches(requestId: string): Promise<BatchRecord[]> {
+    const batches: BatchRecord[] = [];
+    const filter = odataAnd(
+      odataEquals('PartitionKey', requestId),
+      `RowKey ge 'batch-' and RowKey lt 'batch.'`,
+    );
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      batches.push(decodeBatch(e));
+    }
+    return batches.sort((a, b) => a.batchNumber - b.batchNumber);
+  }
+
+  async updateBatch(batch: BatchRecord): Promise<BatchRecord> {
+    try {
+      const response = await this.table.updateEntity(encodeBatch(batch), 'Replace', {
+        etag: requireEtag(batch, `batch ${batch.batchNumber}`),
+      });
+      return { ...batch, ...(response.etag ? { etag: response.etag } : {}) };
+    } catch (err: unknown) {
+      return mapStorageError(err, `${batchLabel(batch.batchNumber)} of ${batch.requestId}`);
+    }
+  }
+
+  async commitBatchAndRequest(batch: BatchRecord, request: RequestRecord): Promise<void> {
+    if (batch.requestId !== request.id) throw new RangeError('a batch commits only with its own request');
+    try {
+      await this.table.submitTransaction([
+        ['update', encodeBatch(batch), 'Replace', { etag: requireEtag(batch, 'batch') }],
+        ['update', encodeRequest(request), 'Replace', { etag: requireEtag(request, 'request') }],
+      ]);
+    } catch (err: unknown) {
+      mapStorageError(err, `${batchLabel(batch.batchNumber)} of ${request.id}`);
+    }
+  }
+}
+
+/** Items, PartitionKey = batch, written in entity-group transactions. */
+export class TableItemStore implements ItemStore {
+  constructor(private readonly table: TableClient) {}
+
+  async list(requestId: string, batchNumber: number): Promise<ItemRecord[]> {
+    const items: ItemRecord[] = [];
+    const filter = odataEquals('PartitionKey', batchPartitionKey(requestId, batchNumber));
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      const item: ItemRecord = {
+        index: Number(e.rowKey),
+        address: e.Address as string,
+        status: e.Status as ItemStatus,
+        attempts: num(e.Attempts),
+        at: e.At as string,
+      };
+      if (str(e.Reason)) item.reason = str(e.Reason);
+      if (str(e.Detail)) item.detail = str(e.Detail);
+      items.push(item);
+    }
+    return items;
+  }
+
+  async write(requestId: string, batchNumber: number, items: ItemRecord[]): Promise<void> {
+    const partitionKey = batchPartitionKey(requestId, batchNumber);
+    const actions: TransactionAction[] = items.map((i) => [
+      'upsert',
+      {
+        partitionKey,
+        rowKey: itemRowKey(i.index),
+        Address: i.address,
+        Status: i.status,
+        Attempts: i.attempts,
+        Reason: (i.reason ?? '').slice(0, 2000),
+        Detail: (i.detail ?? '').slice(0, 2000),
+        At: i.at,
+      },
+      'Replace',
+    ]);
+    await submitInChunks(this.table, actions, `items of ${partitionKey}`);
+  }
+}
+
+/** Append-only history: PartitionKey = request, RowKey sorts by time. */
+export class TableEventStore implements EventStore {
+  private sequence = 0;
+  constructor(private readonly table: TableClient) {}
+
+  async append(event: Omit<RequestEvent, 'eventId' | 'published'>): Promise<RequestEvent> {
+    // Time first so the partition reads in order; a per-process counter and a random tail keep keys unique.
+    const eventId = `${String(Date.parse(event.at)).padStart(15, '0')}-${String(this.sequence++ % 1_000_000).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
+    await this.table.createEntity({
+      partitionKey: event.requestId,
+      rowKey: eventId,
+      At: event.at,
+      Type: event.type,
+      Status: event.status ?? '',
+      Message: (event.message ?? '').slice(0, 2000),
+      Published: false,
+    });
+    return { ...event, eventId, published: false };
+  }
+
+  async list(requestId: string): Promise<RequestEvent[]> {
+    const events: RequestEvent[] = [];
+    const filter = odataEquals('PartitionKey', requestId);
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      const event: RequestEvent = {
+        eventId: e.rowKey as string,
+        requestId,
+        at: e.At as string,
+        type: e.Type as RequestEvent['type'],
+        published: e.Published === true,
+      };
+      if (str(e.Status)) event.status = str(e.Status) as RequestStatus;
+      if (str(e.Message)) event.message = str(e.Message);
+      events.push(event);
+    }
+    return events;
+  }
+
+  async markPublished(requestId: string, eventId: string): Promise<void> {
+    await this.table.updateEntity({ partitionKey: requestId, rowKey: eventId, Published: true }, 'Merge');
+  }
+}
+
+export class TableOrgStore implements OrgStore {
+  constructor(private readonly table: TableClient) {}
+
+  async get(orgId: string): Promise<Org | null> {
+    try {
+      const e = await this.table.getEntity<Record<string, unknown>>(orgId, 'org');
+      return {
+        orgId,
+        name: e.Name as string,
+        sector: e.Sector as string,
+        tier: e.Tier as string,
+        updatedAt: e.UpdatedAt as string,
+        registered: true,
+      };
+    } catch (err: unknown) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async upsert(org: Omit<Org, 'registered'>): Promise<Org> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: org.orgId,
+        rowKey: 'org',
+        Name: org.name,
+        Sector: org.sector,
+        Tier: org.tier,
+        UpdatedAt: org.updatedAt,
+      },
+      'Replace',
+    );
+    return { ...org, registered: true };
+  }
+}
+
+/** Idempotency keys per organisation; the key is hashed because callers choose its characters. */
+export class TableIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly table: TableClient) {}
+
+  async claim(orgId: string, key: string, bodyHash: string, requestId: string): Promise<IdempotencyClaim> {
+    const rowKey = createHash('sha256').update(key).digest('hex');
+    try {
+      await this.table.createEntity({
+        partitionKey: orgId,
+        rowKey,
+        BodyHash: bodyHash,
+        RequestId: requestId,
+      });
+      return { claimed: true };
+    } catch (err: unknown) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+    }
+    const existing = await this.table.getEntity<{ BodyHash: string; RequestId: string }>(orgId, rowKey);
+    return { claimed: false, bodyHash: existing.BodyHash, requestId: existing.RequestId };
+  }
+}
+
+export interface TableStores {
+  requests: TableRequestStore;
+  items: TableItemStore;
+  events: TableEventStore;
+  orgs: TableOrgStore;
+  idempotency: TableIdempotencyStore;
+  clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
+  ensureTables(): Promise<void>;
+}
+
+/** Builds every Table store from one client factory (connection string or identity). */
+export function createTableStores(clientFor: (tableName: string) => TableClient, prefix = ''): TableStores {
+  const names = tableNames(prefix);
+  const clients = {
+    requests: clientFor(names.requests),
+    requestsByOrg: clientFor(names.requestsByOrg),
+    items: clientFor(names.items),
+    events: clientFor(names.events),
+    orgs: clientFor(names.orgs),
+    idempotency: clientFor(names.idempotency),
+  };
+  return {
+    requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
+    items: new TableItemStore(clients.items),
+    events: new TableEventStore(clients.events),
+    orgs: new TableOrgStore(clients.orgs),
+    idempotency: new TableIdempotencyStore(clients.idempotency),
+    clients,
+    ensureTables: async () => {
+      await Promise.all(Object.values(clients).map(ensureTable));
+    },
+  };
+}

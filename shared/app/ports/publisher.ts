@@ -1,0 +1,18 @@
+import type { StatusNotification, WorkMessage } from '../../domain/messages';
+
+export interface OutgoingWorkMessage {
+  message: WorkMessage;
+  messageId: string;
+}
+
+/** Publishes to Service Bus topics. Rejects when the broker does not accept (the caller decides about retry). */
+export interface Publisher {
+  publishWork(messages: OutgoingWorkMessage[]): Promise<void>;
+  publishNotification(notification: StatusNotification): Promise<void>;
+}
+
+/** A dependency the health endpoint probes. */
+export interface HealthProbe {
+  readonly name: string;
+  check(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import type { BatchStatus, ItemStatus } from '../../domain/status';
+import type { Org, RequestKind, RequestRecord } from '../../domain/requests';
+import type { RequestStatus } from '../../domain/status';
+
+/** One migration batch: its manifest and its counters, rolled up into the request when it completes. */
+export interface BatchRecord {
+  requestId: string;
+  batchNumber: number;
+  status: BatchStatus;
+  total: number;
+  succeeded: number;
+  failed: number;
+  manifest: string;
+  /** The Function that processed it, proving tier routing. */
+  processedBy?: string;
+  deadLettered?: boolean;
+  lastError?: string;
+  etag?: string;
+}
+
+/** One executed mailbox of a batch. Only final outcomes are stored; a missing row is still pending. */
+export interface ItemRecord {
+  index: number;
+  address: string;
+  status: ItemStatus;
+  attempts: number;
+  reason?: string;
+  detail?: string;
+  at: string;
+}
+
+export interface ListRequestsFilter {
+  orgId?: string;
+  tier?: string;
+  status?: RequestStatus;
+  kind?: RequestKind;
+}
+
+export interface Page<T> {
+  items: T[];
+  continuationToken?: string;
+}
+
+/**
+ * Requests and their batches. Batches live in the request's partition so a batch's completion and the
+ * request's roll-up commit together (one entity-group transaction, ETag-checked on both).
+ */
+export interface RequestStore {
+  /** @throws TriageError `conflict` when the id exists. */
+  create(record: RequestRecord): Promise<RequestRecord>;
+  get(requestId: string): Promise<RequestRecord | null>;
+  /** Replaces the stored request if its ETag still matches. @throws TriageError `concurrency` on a stale ETag. */
+  update(record: RequestRecord): Promise<RequestRecord>;
+  list(filter: ListRequestsFilter, limit: number, continuationToken?: string): Promise<Page<RequestRecord>>;
+  /** Creates the batches that do not exist yet; existing ones keep their state. */
+  ensureBatches(batches: BatchRecord[]): Promise<void>;
+  getBatch(requestId: string, batchNumber: number): Promise<BatchRecord | null>;
+  listBatches(requestId: string): Promise<BatchRecord[]>;
+  /** @throws TriageError `concurrency` on a stale ETag. */
+  updateBatch(batch: BatchRecord): Promise<BatchRecord>;
+  /**
+   * Atomically replaces a batch and its request (both ETag-checked).
+   * @throws TriageError `concurrency` when either changed since read.
+   */
+  commitBatchAndRequest(batch: BatchRecord, request: RequestRecord): Promise<void>;
+}
+
+/** Per-item state, one partition per batch. */
+export interface ItemStore {
+  list(requestId: string, batchNumber: number): Promise<ItemRecord[]>;
+  /** Writes in entity-group transactions of at most 100. */
+  write(requestId: string, batchNumber: number, items: ItemRecord[]): Promise<void>;
+}
+
+export interface RequestEvent {
+  eventId: string;
+  requestId: string;
+  at: string;
+  type: 'status' | 'tier-check' | 'reroute' | 'dead-letter' | 'retry' | 'note';
+  status?: RequestStatus;
+  message?: string;
+  published?: boolean;
+}
+
+/** The append-only history of a request (status changes, tier decisions). */
+export interface EventStore {
+  append(event: Omit<RequestEvent, 'eventId' | 'published'>): Promise<RequestEvent>;
+  list(requestId: string): Promise<RequestEvent[]>;
+  markPublished(requestId: string, eventId: string): Promise<void>;
+}
+
+export interface OrgStore {
+  get(orgId: string): Promise<Org | null>;
+  upsert(org: Omit<Org, 'registered'>): Promise<Org>;
+}
+
+export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: string; bodyHash: string };
+
+/** Remembers Idempotency-Key → request, scoped by organisation. */
+export interface IdempotencyStore {
+  claim(orgId: string, key: string, bodyHash: string, requestId: string): Promise<IdempotencyClaim>;
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './status';
+export * from './batches';
+export * from './requests';
+export * from './messages';
+export * from './problem';

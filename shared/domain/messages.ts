@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { blobNameSchema, orgIdSchema, requestIdSchema, resourceSchema } from './requests';
+
+/** Version of the message bodies below; bump on an incompatible change. */
+export const schemaVersion = 1;
+
+const common = {
+  schemaVersion: z.literal(schemaVersion),
+  requestId: requestIdSchema,
+  orgId: orgIdSchema,
+  tier: z.string().min(1).max(50),
+};
+
+export const provisionMessageSchema = z.object({
+  ...common,
+  kind: z.literal('provision'),
+  resource: resourceSchema,
+});
+
+export const migrateMessageSchema = z.object({
+  ...common,
+  kind: z.literal('migrate'),
+  inventory: blobNameSchema,
+});
+
+export const migrateBatchMessageSchema = z.object({
+  ...common,
+  kind: z.literal('migrate-batch'),
+  batchNumber: z.number().int().min(1),
+  batchCount: z.number().int().min(1),
+});
+
+export const workMessageSchema = z.discriminatedUnion('kind', [
+  provisionMessageSchema,
+  migrateMessageSchema,
+  migrateBatchMessageSchema,
+]);
+
+export type ProvisionMessage = z.infer<typeof provisionMessageSchema>;
+export type MigrateMessage = z.infer<typeof migrateMessageSchema>;
+export type MigrateBatchMessage = z.infer<typeof migrateBatchMessageSchema>;
+export type WorkMessage = z.infer<typeof workMessageSchema>;
+
+/** The topic a work message belongs on. */
+export function topicFor(message: Pick<WorkMessage, 'kind'>): 'provisioning' | 'migration' {
+  return message.kind === 'provision' ? 'provisioning' : 'migration';
+}
+
+/** A status-change notification on the `notifications` topic. */
+export interface StatusNotification {
+  schemaVersion: typeof schemaVersion;
+  kind: 'status-changed';
+  requestId: string;
+  orgId: string;
+  tier: string;
+  status: string;
+  at: string;
+  eventId: string;
+}

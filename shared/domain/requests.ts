@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { TriageError, type FieldProblem } from './errors';
+import type { RequestStatus } from './status';
+
+/** What a caller can ask for. */
+export const requestKinds = ['provision', 'migrate'] as const;
+export type RequestKind = (typeof requestKinds)[number];
+
+/** Most mailboxes accepted inline in one request body; larger inventories go through `POST /api/inventories`. */
+export const maxInlineMailboxes = 50_000;
+/** Largest provisioning quantity one request may ask for. */
+export const maxQuantity = 100_000;
+
+// Ids end up in Table keys, blob names and OData filters: a conservative alphabet keeps all three safe.
+export const orgIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'letters, digits, ".", "_" and "-" only, starting with a letter or digit',
+  );
+
+export const requestIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'letters, digits, "_" and "-" only');
+
+export const blobNameSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a blob name as returned by POST /api/inventories')
+  .refine((name) => !name.split('/').some((part) => part === '' || part === '.' || part === '..'), {
+    message: 'no empty, "." or ".." path segments',
+  });
+
+export const mailboxSchema = z.strictObject({
+  address: z.email().max(320),
+  sizeBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+export const resourceSchema = z.strictObject({
+  type: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter'),
+  quantity: z.number().int().min(1).max(maxQuantity),
+  region: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
+});
+
+/** Strict objects: an unknown field (a caller trying to set `tier`, say) is a 400, not silently dropped. */
+export const provisionRequestSchema = z.strictObject({
+  kind: z.literal('provision'),
+  orgId: orgIdSchema,
+  resource: resourceSchema,
+});
+
+export const migrateRequestSchema = z
+  .strictObject({
+    kind: z.literal('migrate'),
+    orgId: orgIdSchema,
+    mailboxes: z.array(mailboxSchema).min(1).max(maxInlineMailboxes).optional(),
+    inventory: blobNameSchema.optional(),
+  })
+  .superRefine((value, ctx) => {
+    const given = Number(value.mailboxes !== undefined) + Number(value.inventory !== undefined);
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [value.mailboxes === undefined ? 'mailboxes' : 'inventory'],
+        message: 'give exactly one of "mailboxes" (inline list) or "inventory" (blob name)',
+      });
+    }
+  });
+
+export const submitRequestSchema = z.discriminatedUnion('kind', [
+  provisionRequestSchema,
+  migrateRequestSchema,
+]);
+
+export type ProvisionRequestInput = z.infer<typeof provisionRequestSchema>;
+export type MigrateRequestInput = z.infer<typeof migrateRequestSchema>;
+export type SubmitRequestInput = z.infer<typeof submitRequestSchema>;
+export type Mailbox = z.infer<typeof mailboxSchema>;
+export type Resource = z.infer<typeof resourceSchema>;
+
+/** Organisation registry entries: the only source of a request's tier. */
+export const orgSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  sector: z.string().min(1).max(100),
+  tier: z.string().min(1).max(50),
+});
+export type OrgInput = z.infer<typeof orgSchema>;
+export interface Org extends OrgInput {
+  orgId: string;
+  updatedAt: string;
+  registered: boolean;
+}
+
+/** Converts zod issues into field problems (`mailboxes.3.address`). */
+export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.') || root;
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys;
+      return {
+        field: [issue.path.map(String).join('.'), keys[0]].filter(Boolean).join('.'),
+        message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}${keys.includes('tier') ? ': the tier comes from the organisation registry' : ''}`,
+      };
+    }
+    if (issue.code === 'invalid_union' && issue.path.length === 0) {
+      return { field: 'kind', message: `"kind" must be one of ${requestKinds.join(', ')}` };
+    }
+    return { field, message: issue.message };
+  });
+}
+
+/**
+ * Parses with a schema or throws a TriageError listing each bad field (`root` names a scalar input).
+ * @throws TriageError `validation` (not retryable).
+ */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string, root?: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const fields = fieldProblems(result.error, root);
+    throw new TriageError(
+      'validation',
+      `invalid ${what}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`,
+      {
+        fields,
+      },
+    );
+  }
+  return result.data;
+}
+
+/** Progress of a request, from its rolled-up counters. */
+export interface Progress {
+  total: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+}
+
+/** The stored request, as the API shows it. */
+export interface RequestRecord {
+  id: string;
+  kind: RequestKind;
+  orgId: string;
+  tier: string;
+  status: RequestStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** For provisioning: the resource asked for. */
+  resource?: Resource;
+  /** For migration: the inventory blob. */
+  inventory?: string;
+  /** Set when the migration has been planned. */
+  batchCount?: number;
+  batchesCompleted: number;
+  total: number;
+  succeeded: number;
+  failed: number;
+  /** Body hash of an idempotent submission. */
+  bodyHash?: string;
+  /** The Function that processed it (`provision-health`), proving tier routing. */
+  processedBy?: string;
+  reason?: string;
+  deadLettered?: boolean;
+  retryCount: number;
+  /** Optimistic-concurrency token of the stored entity. */
+  etag?: string;
+}
+
+export function progressOf(record: Pick<RequestRecord, 'total' | 'succeeded' | 'failed'>): Progress {
+  return {
+    total: record.total,
+    succeeded: record.succeeded,
+    failed: record.failed,
+    pending: Math.max(0, record.total - record.succeeded - record.failed),
+  };
+}

@@ -1,0 +1,61 @@
+import { TriageError } from './errors';
+
+/** A request's life. `deferred` is reserved for admission (waits for capacity, then re-queues). */
+export const requestStatuses = [
+  'received',
+  'queued',
+  'deferred',
+  'running',
+  'completed',
+  'completed-with-errors',
+  'failed',
+  'cancelled',
+] as const;
+export type RequestStatus = (typeof requestStatuses)[number];
+
+export const terminalStatuses: ReadonlySet<RequestStatus> = new Set([
+  'completed',
+  'completed-with-errors',
+  'failed',
+  'cancelled',
+]);
+
+const transitions: Record<RequestStatus, readonly RequestStatus[]> = {
+  received: ['queued', 'running', 'deferred', 'failed', 'cancelled'],
+  queued: ['running', 'deferred', 'failed', 'cancelled', 'completed', 'completed-with-errors'],
+  deferred: ['queued', 'running', 'failed', 'cancelled'],
+  running: ['completed', 'completed-with-errors', 'failed', 'cancelled'],
+  // A retry re-queues what failed; nothing leaves `completed` or `cancelled`.
+  'completed-with-errors': ['queued'],
+  failed: ['queued'],
+  completed: [],
+  cancelled: [],
+};
+
+export function isTerminal(status: RequestStatus): boolean {
+  return terminalStatuses.has(status);
+}
+
+export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
+  return transitions[from].includes(to);
+}
+
+/**
+ * Checks a status change.
+ * @throws TriageError `invalid-transition` (not retryable) when the machine does not allow it.
+ */
+export function assertTransition(from: RequestStatus, to: RequestStatus): void {
+  if (!canTransition(from, to)) {
+    throw new TriageError('invalid-transition', `a request cannot go from "${from}" to "${to}"`);
+  }
+}
+
+/** The final status of a finished piece of work from its counts. */
+export function finalStatusFor(counts: { succeeded: number; failed: number }): RequestStatus {
+  if (counts.failed === 0) return 'completed';
+  return counts.succeeded === 0 ? 'failed' : 'completed-with-errors';
+}
+
+/** Item states inside a migration batch. `retry` marks a failed item re-queued by an operator. */
+export type ItemStatus = 'succeeded' | 'failed' | 'retry';
+export type BatchStatus = 'queued' | 'running' | 'completed' | 'cancelled';

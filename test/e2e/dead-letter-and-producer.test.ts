@@ -1,0 +1,128 @@
+import { ServiceBusClient } from '@azure/service-bus';
+import { toServiceBusMessage } from '../../shared/adapters/servicebus-publisher';
+import { E2eStack, mailboxes, startCountingExecutorServer, startE2eStack } from './support/e2e-stack';
+
+/**
+ * Failure paths on the whole stack: a downstream outage exhausts the deliveries (dead-letter, visible in
+ * GET /api/requests/{id}, replayable with POST …/retry), and a trusted producer publishing directly with
+ * a tier higher than the organisation's is re-routed to its real tier.
+ */
+let e2e: E2eStack;
+const downstreamOptions = { failureRate: 1, seed: 3 };
+let downstream: Awaited<ReturnType<typeof startCountingExecutorServer>>;
+
+beforeAll(async () => {
+  downstream = await startCountingExecutorServer(downstreamOptions);
+  e2e = await startE2eStack({
+    settings: {
+      TRIAGE_EXECUTOR: 'http',
+      TRIAGE_EXECUTOR_URL: downstream.url,
+      TRIAGE_EXECUTOR_MAX_ATTEMPTS: '1',
+      TRIAGE_EXECUTOR_BACKOFF_MS: '0',
+      TRIAGE_BATCH_SIZE: '50',
+    },
+  });
+}, 90_000);
+afterAll(async () => {
+  await e2e?.stop();
+  await downstream?.close();
+});
+
+test('an outage dead-letters after maxDeliveryCount, is visible, and retry finishes the work', async () => {
+  downstreamOptions.failureRate = 1;
+  await e2e.registerOrg('nhs-trust', 'health');
+  const p = await e2e.http('POST', '/api/requests', {
+    kind: 'provision',
+    orgId: 'nhs-trust',
+    resource: { type: 'vm', quantity: 1, region: 'uksouth' },
+  });
+  const m = await e2e.http('POST', '/api/requests', {
+    kind: 'migrate',
+    orgId: 'nhs-trust',
+    mailboxes: mailboxes(100),
+  });
+  const states = await e2e.waitForFinal([p.json.id, m.json.id], 90_000);
+  expect(states.get(p.json.id)).toMatchObject({ status: 'failed', deadLettered: true });
+  expect(states.get(m.json.id)).toMatchObject({
+    status: 'failed',
+    deadLettered: true,
+    progress: { total: 100, succeeded: 0, failed: 100, pending: 0 },
+  });
+  expect(states.get(m.json.id).history.some((h: { type: string }) => h.type === 'dead-letter')).toBe(true);
+
+  // The messages really are in the dead-letter queues, with Service Bus's reason.
+  const client = new ServiceBusClient(e2e.stack.serviceBusConnectionString);
+  try {
+    for (const [topic, count] of [
+      ['provisioning', 1],
+      ['migration', 2],
+    ] as const) {
+      const dlq = client.createReceiver(topic, 'health', { subQueueType: 'deadLetter' });
+      let peeked = await dlq.peekMessages(10);
+      for (let i = 0; i < 50 && peeked.length < count; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await dlq.close();
+        peeked = await client
+          .createReceiver(topic, 'health', { subQueueType: 'deadLetter' })
+          .peekMessages(10);
+      }
+      expect(peeked).toHaveLength(count);
+      expect(peeked[0]!.deadLetterReason).toBe('MaxDeliveryCountExceeded');
+      await dlq.close();
+    }
+  } finally {
+    await client.close();
+  }
+
+  // The downstream system recovers; retry re-queues the failed work only.
+  downstreamOptions.failureRate = 0;
+  expect((await e2e.http('POST', `/api/requests/${p.json.id}/retry`)).status).toBe(202);
+  expect((await e2e.http('POST', `/api/requests/${m.json.id}/retry`)).status).toBe(202);
+  const after = await e2e.waitForFinal([p.json.id, m.json.id], 60_000);
+  expect(after.get(p.json.id)).toMatchObject({ status: 'completed', deadLettered: false, retryCount: 1 });
+  expect(after.get(m.json.id)).toMatchObject({
+    status: 'completed',
+    progress: { total: 100, succeeded: 100, failed: 0, pending: 0 },
+  });
+  expect([...downstream.successes.values()].every((n) => n === 1)).toBe(true);
+  expect(downstream.successes.size).toBe(101);
+}, 180_000);
+
+test('a trusted producer publishing directly gets a request record; a claimed higher tier is re-routed', async () => {
+  downstreamOptions.failureRate = 0;
+  await e2e.registerOrg('corner-shop', 'standard');
+  const client = new ServiceBusClient(e2e.stack.serviceBusConnectionString);
+  try {
+    const sender = client.createSender('provisioning');
+    await sender.sendMessages(
+      toServiceBusMessage(
+        {
+          schemaVersion: 1,
+          kind: 'provision',
+          requestId: 'direct-0001',
+          orgId: 'corner-shop',
+          tier: 'health',
+          resource: { type: 'vm', quantity: 1, region: 'uksouth' },
+        },
+        'direct-0001',
+      ),
+    );
+    await sender.close();
+  } finally {
+    await client.close();
+  }
+  const deadline = Date.now() + 30_000;
+  while ((await e2e.http('GET', '/api/requests/direct-0001')).status === 404 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const states = await e2e.waitForFinal(['direct-0001'], 30_000);
+  const state = states.get('direct-0001');
+  expect(state).toMatchObject({ status: 'completed', tier: 'standard', processedBy: 'provision-standard' });
+  expect(
+    state.history.some(
+      (h: { type: string; message?: string }) =>
+        h.type === 'reroute' && /claimed tier health/.test(h.message ?? ''),
+    ),
+  ).toBe(true);
+  expect(e2e.log.some((l) => /provision-health: rerouted/.test(l))).toBe(true);
+}, 60_000);

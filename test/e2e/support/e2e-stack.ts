@@ -1,0 +1,222 @@
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { createTableStores, type TableStores } from '../../../shared/adapters/table-stores';
+import type { LocalStack, LocalStackOptions } from '../../../local/stack';
+
+/** Parsed JSON from our own API, read loosely by tests and benchmarks. */
+type Json = ReturnType<typeof JSON.parse>;
+
+const root = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * Starts Azurite, the broker and the host (child processes) from the compiled build, on free ports.
+ * The host loads dist/functions/index.js, so run `npm run build` first (`npm test` does).
+ * @throws Error when the build is missing.
+ */
+export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2eStack> {
+  const stackModule = path.join(root, 'dist', 'local', 'stack.js');
+  if (!existsSync(stackModule) || !existsSync(path.join(root, 'dist', 'functions', 'index.js'))) {
+    throw new Error('the e2e tests run the compiled app: run `npm run build` first');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startLocalStack } = require(stackModule) as typeof import('../../../local/stack');
+  const log: string[] = [];
+  const stack = await startLocalStack({
+    azuritePort: 0,
+    serviceBusPort: 0,
+    metricsPort: 0,
+    hostPort: 0,
+    startTimeoutInMs: 60_000,
+    ...options,
+    settings: {
+      TRIAGE_EXECUTOR_LATENCY_MIN_MS: '0',
+      TRIAGE_EXECUTOR_LATENCY_MAX_MS: '0',
+      ...options.settings,
+    },
+    log: (line) => {
+      log.push(line);
+      if (log.length > 5_000) log.shift();
+      options.log?.(line);
+    },
+  });
+  const stores = createTableStores((name) =>
+    TableClient.fromConnectionString(stack.storageConnectionString, name, { allowInsecureConnection: true }),
+  );
+  const blobs = BlobServiceClient.fromConnectionString(stack.storageConnectionString);
+  return new E2eStack(stack, stores, blobs, log);
+}
+
+export class E2eStack {
+  constructor(
+    readonly stack: LocalStack,
+    readonly stores: TableStores,
+    readonly blobs: BlobServiceClient,
+    readonly log: string[],
+  ) {}
+
+  get url(): string {
+    return this.stack.hostUrl;
+  }
+
+  async http(
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; headers: Headers; json: Json; text: string }> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body =
+        typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.url}${route}`, init);
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, json, text };
+  }
+
+  async registerOrg(orgId: string, tier: string): Promise<void> {
+    const r = await this.http('PUT', `/api/orgs/${orgId}`, { name: orgId, sector: tier, tier });
+    if (r.status !== 200) throw new Error(`PUT org ${orgId}: ${r.status} ${r.text}`);
+  }
+
+  /** Polls GET /api/requests/{id} until every id is in a final status, or fails at the deadline with the last states. */
+  async waitForFinal(ids: string[], timeoutInMs = 120_000): Promise<Map<string, Json>> {
+    const final = new Set(['completed', 'completed-with-errors', 'failed', 'cancelled']);
+    const deadline = Date.now() + timeoutInMs;
+    const states = new Map<string, Json>();
+    for (;;) {
+      const pending = ids.filter((id) => !final.has(states.get(id)?.status));
+      for (let i = 0; i < pending.length; i += 20) {
+        await Promise.all(
+          pending.slice(i, i + 20).map(async (id) => {
+            const r = await this.http('GET', `/api/requests/${id}`);
+            if (r.status === 200) states.set(id, r.json);
+          }),
+        );
+      }
+      if (ids.every((id) => final.has(states.get(id)?.status))) return states;
+      if (Date.now() > deadline) {
+        const summary = ids.map(
+          (id) => `${id}: ${states.get(id)?.status} ${JSON.stringify(states.get(id)?.progress)}`,
+        );
+        throw new Error(
+          `requests not final after ${timeoutInMs} ms:\n${summary.slice(0, 20).join('\n')}\n--- host log tail:\n${this.log.slice(-40).join('\n')}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** Every entity of a table (test inspection only). */
+  async allEntities(table: keyof TableStores['clients']): Promise<Array<Record<string, unknown>>> {
+    const out: Array<Record<string, unknown>> = [];
+    try {
+      for await (const e of this.stores.clients[table].listEntities()) out.push(e);
+    } catch (err: unknown) {
+      if ((err as { statusCode?: number }).statusCode === 404) return [];
+      throw err;
+    }
+    return out;
+  }
+
+  async blobText(container: string, name: string): Promise<string> {
+    return (
+      await this.blobs.getContainerClient(container).getBlockBlobClient(name).downloadToBuffer()
+    ).toString('utf8');
+  }
+
+  async listBlobs(container: string, prefix?: string): Promise<string[]> {
+    const names: string[] = [];
+    const client = this.blobs.getContainerClient(container);
+    if (!(await client.exists())) return names;
+    for await (const b of client.listBlobsFlat(prefix ? { prefix } : {})) names.push(b.name);
+    return names;
+  }
+
+  async stop(): Promise<void> {
+    await this.stack.stop();
+  }
+}
+
+/**
+ * A downstream system for the `http` executor: answers 503 to a seeded ~`failureRate` of calls and
+ * 200 otherwise, counting successful calls per Idempotency-Key.
+ */
+export async function startCountingExecutorServer(options: {
+  failureRate: number;
+  seed?: number;
+  delayMs?: number;
+}): Promise<{
+  url: string;
+  successes: Map<string, number>;
+  calls: () => number;
+  failures: () => number;
+  close(): Promise<void>;
+}> {
+  let state = options.seed ?? 12345;
+  const random = (): number => {
+    // mulberry32: reproducible failures without Math.random.
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const successes = new Map<string, number>();
+  let calls = 0;
+  let failures = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void respond());
+    const respond = async (): Promise<void> => {
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      calls++;
+      const key = String(req.headers['idempotency-key'] ?? '');
+      if (!key) {
+        res.writeHead(400).end('no Idempotency-Key');
+        return;
+      }
+      if (random() < options.failureRate) {
+        failures++;
+        res.writeHead(503).end('try again');
+        return;
+      }
+      successes.set(key, (successes.get(key) ?? 0) + 1);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/execute`,
+    successes,
+    calls: () => calls,
+    failures: () => failures,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function mailboxes(
+  count: number,
+  domain = 'contoso.example',
+): Array<{ address: string; sizeBytes: number }> {
+  return Array.from({ length: count }, (_, i) => ({
+    address: `user${String(i).padStart(5, '0')}@${domain}`,
+    sizeBytes: 1024 * (i + 1),
+  }));
+}

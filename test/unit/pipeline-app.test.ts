@@ -1,0 +1,234 @@
+import { isTriageError } from '../../shared/domain/errors';
+import { createTestApp, ScriptedExecutor } from './support/in-memory-ports';
+
+const provision = (orgId: string) => ({
+  kind: 'provision',
+  orgId,
+  resource: { type: 'vm', quantity: 2, region: 'uksouth' },
+});
+const mailboxes = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ address: `user${i}@contoso.example`, sizeBytes: i }));
+
+async function expectTriage(promise: Promise<unknown>, code: string): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isTriageError(err) ? err.code : err).toBe(code);
+}
+
+describe('createApp use-cases (in-memory ports)', () => {
+  test('submit → publish → tier worker → executor → completed, at the registry tier', async () => {
+    const t = createTestApp();
+    await t.app.upsertOrg('nhs', { name: 'NHS Trust', sector: 'health', tier: 'health' });
+    const { request } = await t.app.submitRequest(provision('nhs'));
+    expect(request).toMatchObject({ tier: 'health', status: 'queued' });
+    expect(t.ports.publisher.queue[0]).toMatchObject({
+      messageId: request.id,
+      message: { tier: 'health', kind: 'provision' },
+    });
+    await t.drain();
+    const done = await t.app.getRequest(request.id);
+    expect(done).toMatchObject({
+      status: 'completed',
+      processedBy: 'provision-health',
+      progress: { total: 1, succeeded: 1, failed: 0, pending: 0 },
+    });
+    expect(done.history?.map((h) => h.status).filter(Boolean)).toEqual([
+      'received',
+      'queued',
+      'running',
+      'completed',
+    ]);
+    await t.app.flushNotifications();
+    expect(t.ports.publisher.notifications.map((n) => n.status)).toEqual([
+      'received',
+      'queued',
+      'running',
+      'completed',
+    ]);
+  });
+
+  test('an unregistered organisation is served at standard; a tier in the body is a 400 and nothing is stored', async () => {
+    const t = createTestApp();
+    expect((await t.app.getOrg('nobody')).tier).toBe('standard');
+    await expectTriage(t.app.submitRequest({ ...provision('nobody'), tier: 'health' }), 'validation');
+    expect(t.ports.requests.requests.size).toBe(0);
+    expect(t.ports.publisher.sent).toHaveLength(0);
+    const { request } = await t.app.submitRequest(provision('nobody'));
+    expect(request.tier).toBe('standard');
+  });
+
+  test('Idempotency-Key: same body returns the same request; another body is a conflict', async () => {
+    const t = createTestApp();
+    const first = await t.app.submitRequest(provision('o1'), { idempotencyKey: 'k-1' });
+    const again = await t.app.submitRequest(provision('o1'), { idempotencyKey: 'k-1' });
+    expect(again.request.id).toBe(first.request.id);
+    expect(again.created).toBe(false);
+    await expectTriage(
+      t.app.submitRequest(
+        { ...provision('o1'), resource: { type: 'vm', quantity: 3, region: 'uksouth' } },
+        { idempotencyKey: 'k-1' },
+      ),
+      'idempotency-mismatch',
+    );
+    expect(t.ports.requests.requests.size).toBe(1);
+  });
+
+  test('a failed publish answers dependency-unavailable; the idempotent replay publishes it', async () => {
+    const t = createTestApp();
+    t.ports.publisher.fail = true;
+    await expectTriage(
+      t.app.submitRequest(provision('o1'), { idempotencyKey: 'k' }),
+      'dependency-unavailable',
+    );
+    t.ports.publisher.fail = false;
+    const replay = await t.app.submitRequest(provision('o1'), { idempotencyKey: 'k' });
+    expect(replay.request.status).toBe('queued');
+    await t.drain();
+    expect((await t.app.getRequest(replay.request.id)).status).toBe('completed');
+  });
+
+  test('migration: batches, manifests, exact counts, and only the tier Function runs its tier', async () => {
+    const exec = new ScriptedExecutor((task) =>
+      task.payload.address === 'user7@contoso.example'
+        ? { ok: false, retryable: false, reason: 'mailbox locked' }
+        : { ok: true },
+    );
+    const t = createTestApp({ executor: exec });
+    await t.app.upsertOrg('gov', { name: 'Gov', sector: 'government', tier: 'government' });
+    const { request } = await t.app.submitRequest({
+      kind: 'migrate',
+      orgId: 'gov',
+      mailboxes: mailboxes(95),
+    });
+    await t.drain();
+    const view = await t.app.getRequest(request.id);
+    expect(view).toMatchObject({
+      status: 'completed-with-errors',
+      batchCount: 10,
+      batchesCompleted: 10,
+      progress: { total: 95, succeeded: 94, failed: 1, pending: 0 },
+    });
+    expect(t.processed.every((p) => p.functionName === `migrate-${p.tier}` && p.tier === 'government')).toBe(
+      true,
+    );
+    const manifests = [...t.ports.artifacts.blobs.entries()].filter(([k]) =>
+      k.startsWith(`manifests/${request.id}/`),
+    );
+    expect(manifests.flatMap(([, v]) => v.map((m) => m.address)).sort()).toEqual(
+      mailboxes(95)
+        .map((m) => m.address)
+        .sort(),
+    );
+    expect([...exec.successes.values()].every((n) => n === 1)).toBe(true);
+    expect(exec.successes.size).toBe(94);
+  });
+
+  test('exactly once: every message redelivered after completion and 10% transient failures → each item succeeds once', async () => {
+    let n = 0;
+    const exec = new ScriptedExecutor(() =>
+      ++n % 10 === 0 ? { ok: false, retryable: true, reason: '503' } : { ok: true },
+    );
+    const t = createTestApp({ executor: exec });
+    const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(300) });
+    // Also a duplicate publish of every batch message (a producer retry outside the dedup window).
+    await t.drain({ redeliverCompletedOnce: true });
+    const view = await t.app.getRequest(request.id);
+    expect(view.progress).toEqual({ total: 300, succeeded: 300, failed: 0, pending: 0 });
+    expect(view.status).toBe('completed');
+    expect(exec.successes.size).toBe(300);
+    expect([...exec.successes.values()].every((c) => c === 1)).toBe(true);
+  });
+
+  test('a message claiming a higher tier is re-routed to the real tier and recorded', async () => {
+    const t = createTestApp();
+    await t.app.upsertOrg('shop', { name: 'Shop', sector: 'retail', tier: 'standard' });
+    // A trusted producer publishes directly, claiming health.
+    await t.ports.publisher.publishWork([
+      {
+        messageId: 'direct-1',
+        message: {
+          schemaVersion: 1,
+          kind: 'provision',
+          requestId: 'direct-1',
+          orgId: 'shop',
+          tier: 'health',
+          resource: { type: 'vm', quantity: 1, region: 'r' },
+        },
+      },
+    ]);
+    await t.drain();
+    const view = await t.app.getRequest('direct-1');
+    expect(view).toMatchObject({ status: 'completed', tier: 'standard', processedBy: 'provision-standard' });
+    expect(view.history?.some((h) => h.type === 'reroute')).toBe(true);
+  });
+
+  test('transient failures exhaust deliveries → dead-letter visible, retry completes it', async () => {
+    let broken = true;
+    const exec = new ScriptedExecutor(() =>
+      broken ? { ok: false, retryable: true, reason: 'timeout' } : { ok: true },
+    );
+    const t = createTestApp({ executor: exec });
+    const { request } = await t.app.submitRequest(provision('o'));
+    const { deadLettered } = await t.drain();
+    expect(deadLettered).toHaveLength(1);
+    expect(await t.app.getRequest(request.id)).toMatchObject({ status: 'failed', deadLettered: true });
+    broken = false;
+    await t.app.retryRequest(request.id);
+    await t.drain();
+    expect(await t.app.getRequest(request.id)).toMatchObject({
+      status: 'completed',
+      deadLettered: false,
+      retryCount: 1,
+    });
+  });
+
+  test('retry re-queues only the failed items of a migration', async () => {
+    let fail = true;
+    const exec = new ScriptedExecutor((task) =>
+      fail && String(task.payload.address).startsWith('user1')
+        ? { ok: false, retryable: false, reason: 'no' }
+        : { ok: true },
+    );
+    const t = createTestApp({ executor: exec });
+    const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(25) });
+    await t.drain();
+    const before = await t.app.getRequest(request.id);
+    expect(before.progress.failed).toBe(11); // user1, user10..user19
+    fail = false;
+    await t.app.retryRequest(request.id);
+    await t.drain();
+    const after = await t.app.getRequest(request.id);
+    expect(after).toMatchObject({
+      status: 'completed',
+      progress: { total: 25, succeeded: 25, failed: 0, pending: 0 },
+    });
+    expect([...exec.successes.values()].every((c) => c === 1)).toBe(true);
+  });
+
+  test('cancel stops what has not started and keeps what ran', async () => {
+    const t = createTestApp();
+    const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(30) });
+    await t.app.cancelRequest(request.id);
+    await t.drain();
+    const view = await t.app.getRequest(request.id);
+    expect(view.status).toBe('cancelled');
+    expect(view.progress.succeeded).toBe(0);
+    await expectTriage(
+      t.app.cancelRequest(request.id).then(() => t.app.retryRequest(request.id)),
+      'invalid-transition',
+    );
+  });
+
+  test('list filters are validated', async () => {
+    const t = createTestApp();
+    await t.app.submitRequest(provision('o1'));
+    await t.app.submitRequest(provision('o2'));
+    expect((await t.app.listRequests({ orgId: 'o1' })).items).toHaveLength(1);
+    await expectTriage(t.app.listRequests({ orgId: "o1' or true" }), 'validation');
+    await expectTriage(t.app.listRequests({ tier: 'platinum' }), 'validation');
+    await expectTriage(t.app.listRequests({ limit: '100000' }), 'validation');
+    await expectTriage(t.app.listRequests({ surprise: 'x' }), 'validation');
+  });
+});

@@ -1,0 +1,70 @@
+import { loadConfig, settingNames } from '../../shared/config';
+
+const local = {
+  [settingNames.serviceBusConnection]:
+    'Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true;',
+  [settingNames.storageConnection]: 'UseDevelopmentStorage=true',
+};
+
+describe('configuration', () => {
+  test('connection strings with defaults', () => {
+    const config = loadConfig(local);
+    expect(config.serviceBus).toEqual({
+      kind: 'connectionString',
+      connectionString: local.ServiceBusConnection,
+    });
+    expect(config.storage.kind).toBe('connectionString');
+    expect(config).toMatchObject({
+      batchSize: 100,
+      itemConcurrency: 16,
+      maxBodyBytes: 4 * 1024 * 1024,
+      executor: { type: 'simulated' },
+    });
+  });
+
+  test('identity-based connections use the Functions __ suffixes', () => {
+    const config = loadConfig({
+      ServiceBusConnection__fullyQualifiedNamespace: 'triage.servicebus.windows.net',
+      ServiceBusConnection__credential: 'managedidentity',
+      ServiceBusConnection__clientId: '00000000-0000-0000-0000-000000000001',
+      TriageStorage__tableServiceUri: 'https://st.table.core.windows.net',
+      TriageStorage__blobServiceUri: 'https://st.blob.core.windows.net',
+    });
+    expect(config.serviceBus).toEqual({
+      kind: 'identity',
+      fullyQualifiedNamespace: 'triage.servicebus.windows.net',
+      credential: 'managedidentity',
+      clientId: '00000000-0000-0000-0000-000000000001',
+    });
+    expect(config.storage).toMatchObject({
+      kind: 'identity',
+      tableServiceUri: 'https://st.table.core.windows.net',
+    });
+  });
+
+  test('names every missing or invalid setting in one message', () => {
+    expect(() => loadConfig({})).toThrow(/ServiceBusConnection[\s\S]*TriageStorage/);
+    const bad = () => loadConfig({ ...local, TRIAGE_BATCH_SIZE: 'many', TRIAGE_EXECUTOR: 'http' });
+    expect(bad).toThrow(/TRIAGE_BATCH_SIZE="many"/);
+    expect(bad).toThrow(/TRIAGE_EXECUTOR_URL is missing/);
+    expect(() => loadConfig({ ...local, TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE: '1.5' })).toThrow(
+      /TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE/,
+    );
+  });
+
+  test('http executor settings', () => {
+    const config = loadConfig({
+      ...local,
+      TRIAGE_EXECUTOR: 'http',
+      TRIAGE_EXECUTOR_URL: 'http://127.0.0.1:9/x',
+      TRIAGE_EXECUTOR_MAX_ATTEMPTS: '1',
+    });
+    expect(config.executor).toEqual({
+      type: 'http',
+      url: 'http://127.0.0.1:9/x',
+      timeoutMs: 10_000,
+      maxAttempts: 1,
+      backoffMs: 200,
+    });
+  });
+});
