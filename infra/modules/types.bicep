@@ -1,0 +1,175 @@
+// Shapes shared by main.bicep and the modules. The topology types mirror shared/domain/topology.ts
+// (the zod schema that validates infra/topology.json for the code), so both read the same file the same way.
+
+@export()
+@description('A priority tier. Rank 1 is the most urgent.')
+type tierType = {
+  @description('Required. Tier name, also the value of the `tier` application property.')
+  name: string
+
+  @description('Required. Rank, 1 = most urgent.')
+  @minValue(1)
+  rank: int
+
+  @description('Required. What the tier is for.')
+  description: string
+}
+
+@export()
+@description('Entity settings of one topic, as ISO 8601 durations.')
+type topicSettingsType = {
+  @description('Required. Default time to live of messages sent to the topic.')
+  defaultMessageTimeToLive: string
+
+  @description('Required. Whether duplicate detection (on messageId) is on.')
+  requiresDuplicateDetection: bool
+
+  @description('Required. How long message ids are remembered for duplicate detection.')
+  duplicateDetectionHistoryTimeWindow: string
+
+  @description('Required. Maximum topic size.')
+  @minValue(1)
+  maxSizeInMegabytes: int
+}
+
+@export()
+@description('Entity settings of one subscription, as ISO 8601 durations.')
+type subscriptionSettingsType = {
+  @description('Required. Peek-lock duration.')
+  lockDuration: string
+
+  @description('Required. Deliveries before a message is dead-lettered.')
+  @minValue(1)
+  @maxValue(2000)
+  maxDeliveryCount: int
+
+  @description('Required. Default time to live of messages in the subscription.')
+  defaultMessageTimeToLive: string
+
+  @description('Required. Whether expired messages move to the dead-letter queue.')
+  deadLetteringOnMessageExpiration: bool
+}
+
+@export()
+@description('One subscription of a topic.')
+type subscriptionType = {
+  @description('Required. Subscription name.')
+  name: string
+
+  @description('Required. Correlation filter on application properties (e.g. `{ tier: \'health\' }`); null keeps the default rule (every message).')
+  filter: object?
+
+  @description('Optional. Overrides of the topology\'s subscription defaults.')
+  settings: object?
+}
+
+@export()
+@description('One topic and its subscriptions.')
+type topicType = {
+  @description('Required. Topic name.')
+  name: string
+
+  @description('Required. `work` topics carry requests to one Function per tier; `events` topics carry status notifications.')
+  purpose: 'work' | 'events'
+
+  @description('Optional. Prefix of the per-tier Function names (`<functionPrefix>-<tier>`); required for work topics.')
+  functionPrefix: string?
+
+  @description('Required. Topic entity settings.')
+  settings: topicSettingsType
+
+  @description('Required. The topic\'s subscriptions.')
+  subscriptions: subscriptionType[]
+}
+
+@export()
+@description('infra/topology.json: the single source of tiers, topics and subscriptions.')
+type topologyType = {
+  @description('Required. The tiers.')
+  tiers: tierType[]
+
+  @description('Required. Tier used when an organisation has no verified tier.')
+  defaultTier: string
+
+  @description('Required. Application property carrying the tier.')
+  tierProperty: string
+
+  @description('Required. Topics with their subscriptions.')
+  topics: topicType[]
+
+  @description('Required. Settings every subscription gets unless it overrides them.')
+  subscriptionDefaults: subscriptionSettingsType
+}
+
+@export()
+@description('EasyAuth (App Service Authentication) with Microsoft Entra ID.')
+type easyAuthType = {
+  @description('Required. Whether requests must carry a valid Entra ID token.')
+  enabled: bool
+
+  @description('Optional. Client (application) id of the Entra app registration that represents the API. Required when enabled.')
+  clientId: string?
+
+  @description('Optional. Tenant that issues tokens; defaults to the deployment tenant.')
+  tenantId: string?
+
+  @description('Optional. Audiences accepted besides `api://<clientId>`.')
+  allowedAudiences: string[]?
+}
+
+@export()
+@description('Pipeline tuning read by shared/config.ts; an omitted value keeps the code\'s default.')
+type pipelineSettingsType = {
+  @description('Optional. Mailboxes per migration batch (TRIAGE_BATCH_SIZE; code default 100).')
+  @minValue(1)
+  @maxValue(10000)
+  batchSize: int?
+
+  @description('Optional. Items of one batch executed at once (TRIAGE_ITEM_CONCURRENCY; code default 16).')
+  @minValue(1)
+  @maxValue(256)
+  itemConcurrency: int?
+
+  @description('Optional. Largest request body accepted in bytes (TRIAGE_MAX_BODY_BYTES; code default 4 MiB).')
+  @minValue(1024)
+  maxBodyBytes: int?
+}
+
+@export()
+@description('The executor that carries out provisioning and migration items (TRIAGE_EXECUTOR_*).')
+type executorSettingsType = {
+  @description('Required. `simulated` (no external calls) or `http` (POST each item to `url`).')
+  type: 'simulated' | 'http'
+
+  @description('Optional. http: endpoint each item is POSTed to. Required when type is http.')
+  url: string?
+
+  @description('Optional. http: timeout per call in ms.')
+  @minValue(1)
+  timeoutMs: int?
+
+  @description('Optional. http: attempts per item within one delivery.')
+  @minValue(1)
+  maxAttempts: int?
+
+  @description('Optional. http: backoff between attempts in ms.')
+  @minValue(0)
+  backoffMs: int?
+
+  @description('Optional. simulated: random seed.')
+  seed: int?
+
+  @description('Optional. simulated: minimum latency in ms.')
+  @minValue(0)
+  latencyMinMs: int?
+
+  @description('Optional. simulated: maximum latency in ms.')
+  @minValue(0)
+  latencyMaxMs: int?
+
+  @description('Optional. simulated: share of items failing transiently, as a decimal string such as \'0.05\'.')
+  transientFailureRate: string?
+
+  @description('Optional. simulated: share of items failing permanently, as a decimal string such as \'0.01\'.')
+  permanentFailureRate: string?
+}
