@@ -13,7 +13,13 @@ export interface AzuriteBaseline {
  * because the pipeline's workers also write concurrently.
  */
 export async function benchAzuriteTransactions(
-  options: { entities: number; concurrency?: number; connectionString?: string } = { entities: 10_000 },
+  options: {
+    entities: number;
+    /** Rows per partition; default all in one. The pipeline's items partition by batch. */
+    partitionSize?: number;
+    concurrency?: number;
+    connectionString?: string;
+  } = { entities: 10_000 },
 ): Promise<AzuriteBaseline> {
   const azurite = options.connectionString ? null : await startAzurite({ blobPort: 0 });
   const connectionString = options.connectionString ?? azurite!.connectionString;
