@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: { '^.+\\.ts$': '<rootDir>/test/support/typescript-transformer.js' },
   testTimeout: 60_000,
   // Integration suites start their own Azurite, broker and host on free ports; two workers match the 2-core machines.
   maxWorkers: 2,
