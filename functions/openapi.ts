@@ -51,7 +51,7 @@ export function openApiDocument(): Record<string, unknown> {
           additionalProperties: false,
           required: ['kind', 'orgId'],
           description:
-            'Exactly one of `mailboxes` (inline, up to 50,000) or `inventory` (a blob name from POST /inventories).',
+            'Exactly one of `mailboxes` (inline, up to 50,000, each address once, compared case-insensitively) or `inventory` (a blob name from POST /inventories).',
           properties: {
             kind: { const: 'migrate' },
             orgId: { type: 'string' },

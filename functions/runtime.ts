@@ -16,14 +16,23 @@ export function getConfig(): TriageConfig {
 
 /** The use-cases, wired once per process; resolves after tables and containers exist. */
 export async function getApp(): Promise<App> {
-  runtime ??= createRuntime(getConfig(), (level, message) => {
+  const current = (runtime ??= createRuntime(getConfig(), (level, message) => {
     const line = `[triage] ${message}`;
     if (level === 'error') console.error(line);
     else if (level === 'warn') console.warn(line);
     else console.log(line);
-  });
-  await runtime.ready;
-  return runtime.app;
+  }));
+  try {
+    await current.ready;
+  } catch (err: unknown) {
+    // Storage unreachable at cold start must not poison the process for good: the next call builds afresh.
+    if (runtime === current) {
+      runtime = undefined;
+      void current.close().catch(() => undefined);
+    }
+    throw err;
+  }
+  return current.app;
 }
 
 /** For tests that load handlers in-process. */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { ensureError } from './errors';
+import { ensureError } from '../../shared/domain/errors';
 import { defaultHostPort, describeFunctions, startHost, type RunningHost } from './host';
 import type { CorsOptions } from './http-server';
 

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { ensureError } from './errors';
+import { ensureError } from '../../shared/domain/errors';
 import { findHostJson, readHostSettings, type HostSettings } from './host-json';
 import { createHttpFront, httpRoutes, type CorsOptions } from './http-server';
 import { Invoker } from './invoker';

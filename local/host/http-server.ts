@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { ensureError } from './errors';
+import { ensureError } from '../../shared/domain/errors';
 import type { RpcHttpCookie, RpcHttpData, RpcInvocationResponse, RpcTypedData } from './functions-core';
 import type { Invoker } from './invoker';
 import type { FunctionRegistration } from './registrations';

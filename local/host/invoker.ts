@@ -4,7 +4,7 @@
  * result back into rpc data — the sequence the Node.js worker follows.
  */
 import { randomUUID } from 'node:crypto';
-import { ensureError } from './errors';
+import { ensureError } from '../../shared/domain/errors';
 import type {
   CoreInvocationContext,
   FunctionCallback,

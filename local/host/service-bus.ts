@@ -10,7 +10,7 @@ import {
   type ServiceBusReceiver,
 } from '@azure/service-bus';
 import { DefaultAzureCredential } from '@azure/identity';
-import { ensureError } from './errors';
+import { ensureError } from '../../shared/domain/errors';
 import type { RpcTypedData } from './functions-core';
 import type { HostSettings } from './host-json';
 import type { Invoker } from './invoker';

@@ -25,7 +25,7 @@ import {
   type SendEntity,
   type StoredMessage,
 } from './entities';
-import { ensureError } from './errors';
+import { ensureError } from '../../shared/domain/errors';
 import { newLockToken, uuidBytesToText } from './lock-token';
 
 export type { EntityCounts, ExtraEntities } from './entities';

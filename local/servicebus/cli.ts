@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { topology } from '../../shared/topology';
 import { defaultPorts } from '../endpoints';
 import { extraEntitiesSchema, startBroker, type ExtraEntities } from './broker';
-import { ensureError } from './errors';
+import { ensureError } from '../../shared/domain/errors';
 
 function portNumber(value: string): number {
   const port = Number(value);

@@ -181,17 +181,15 @@ export class TableRequestStore implements RequestStore {
   ) {}
 
   async create(record: RequestRecord): Promise<RequestRecord> {
-    let created: RequestRecord;
-    try {
-      const response = await this.table.createEntity(encodeRequest(record));
-      created = { ...record, ...(response.etag ? { etag: response.etag } : {}) };
-    } catch (err: unknown) {
-      // A replay after a crash between the two writes completes the index.
-      if ((err as { statusCode?: number }).statusCode === 409) await this.index(record);
-      return mapStorageError(err, `request ${record.id}`);
-    }
-    await this.index(created);
-    return created;
+    // Both rows at once: the index holds only immutable fields and listing reads each request by its
+    // id, skipping ids that do not exist, so an index row written beside a failed create is harmless.
+    const [created, indexed] = await Promise.allSettled([
+      this.table.createEntity(encodeRequest(record)),
+      this.index(record),
+    ]);
+    if (created.status === 'rejected') return mapStorageError(created.reason, `request ${record.id}`);
+    if (indexed.status === 'rejected') throw indexed.reason;
+    return { ...record, ...(created.value.etag ? { etag: created.value.etag } : {}) };
   }
 
   private async index(record: RequestRecord): Promise<void> {

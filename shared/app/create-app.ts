@@ -172,15 +172,19 @@ export function createApp(deps: AppDeps) {
     request: Pick<RequestRecord, 'id' | 'orgId' | 'tier'>,
     event: Omit<RequestEvent, 'eventId' | 'published' | 'requestId' | 'at'>,
   ): Promise<void> {
-    const stored = await deps.events.append({ ...event, requestId: request.id, at: now() });
-    if (event.type !== 'status' || !event.status) return;
+    notify(request, await deps.events.append({ ...event, requestId: request.id, at: now() }));
+  }
+
+  /** Publishes a stored status event as a notification, in the background. */
+  function notify(request: Pick<RequestRecord, 'id' | 'orgId' | 'tier'>, stored: RequestEvent): void {
+    if (stored.type !== 'status' || !stored.status) return;
     const notification = {
       schemaVersion,
       kind: 'status-changed',
       requestId: request.id,
       orgId: request.orgId,
       tier: request.tier,
-      status: event.status,
+      status: stored.status,
       at: stored.at,
       eventId: stored.eventId,
     } as const;
@@ -343,26 +347,17 @@ export function createApp(deps: AppDeps) {
             'Idempotency-Key header',
             'Idempotency-Key',
           );
-    if (input.kind === 'migrate' && input.inventory !== undefined) {
-      // Uploaded inventories live under `{orgId}/`: one organisation cannot migrate another's list.
-      if (
-        !input.inventory.startsWith(`${input.orgId}/`) ||
-        !(await deps.artifacts.inventoryExists(input.inventory))
-      ) {
-        throw new TriageError('validation', 'inventory not found', {
-          fields: [
-            {
-              field: 'inventory',
-              message:
-                'no such inventory for this organisation; upload it with POST /api/inventories?orgId= first',
-            },
-          ],
-        });
-      }
-    }
-    const tier = await resolveTier(input.orgId);
+    // Reads only, side by side: nothing is written until the input has passed every check.
+    const [tier] = await Promise.all([
+      resolveTier(input.orgId),
+      input.kind === 'migrate' && input.inventory !== undefined
+        ? checkInventory(input.orgId, input.inventory)
+        : undefined,
+    ]);
     const bodyHash = hashBody(input);
     let requestId = newId();
+    // True when an earlier attempt with this Idempotency-Key claimed the id but stopped before recording it.
+    let resumed = false;
 
     if (key !== undefined) {
       const claim = await deps.idempotency.claim(input.orgId, key, bodyHash, requestId);
@@ -384,21 +379,23 @@ export function createApp(deps: AppDeps) {
           return { request: await view(current, false), created: false };
         }
         requestId = claim.requestId;
+        resumed = true;
       }
     }
 
     const inventory =
       input.kind === 'migrate'
-        ? (input.inventory ??
-          (await deps.artifacts.writeInventory(requestId, input.mailboxes as MailboxEntry[])))
+        ? (input.inventory ?? (await deps.artifacts.writeInventory(requestId, input.mailboxes ?? [])))
         : undefined;
     const at = now();
+    // Recorded as queued at once (the history still reads received → queued): the message goes out only
+    // after the record exists, so a worker that picks it up at once always finds it queued.
     const record: RequestRecord = {
       id: requestId,
       kind: input.kind,
       orgId: input.orgId,
       tier,
-      status: 'received',
+      status: 'queued',
       createdAt: at,
       updatedAt: at,
       ...(input.kind === 'provision' ? { resource: input.resource } : {}),
@@ -410,20 +407,63 @@ export function createApp(deps: AppDeps) {
       bodyHash,
       retryCount: 0,
     };
+    const appendHistory = (): Promise<RequestEvent[]> => {
+      const common = { requestId, at } as const;
+      return Promise.all([
+        deps.events.append({
+          ...common,
+          type: 'status',
+          status: 'received',
+          message: `tier ${tier} from the organisation registry`,
+        }),
+        deps.events.append({ ...common, type: 'status', status: 'queued' }),
+      ]);
+    };
+    // Order and crash safety: (1) the record and its history are written, (2) then the message is
+    // published, (3) then the caller gets 202. A crash before (2) leaves at most a queued record whose
+    // caller saw no 202; a replay with the same Idempotency-Key finds it unpublished (mayNeedPublishing)
+    // and publishes it. A crash after (2) loses nothing: the message is durable and the worker finds the
+    // record. Nothing is published (work or notification) for a request that is not recorded.
     let created: RequestRecord;
-    try {
-      created = await deps.requests.create(record);
-      await recordEvent(created, {
-        type: 'status',
-        status: 'received',
-        message: `tier ${tier} from the organisation registry`,
-      });
-    } catch (err: unknown) {
-      if (!isTriageError(err, 'conflict')) throw err;
-      created = (await deps.requests.get(requestId)) ?? record;
+    if (!resumed) {
+      // A fresh id cannot conflict, so the history is written beside the record rather than after it;
+      // if the record's write fails, the history rows stay unreachable (no request points at them).
+      const [saved, events] = await Promise.all([deps.requests.create(record), appendHistory()]);
+      for (const event of events) notify(saved, event);
+      created = saved;
+    } else {
+      try {
+        created = await deps.requests.create(record);
+        for (const event of await appendHistory()) notify(created, event);
+      } catch (err: unknown) {
+        if (!isTriageError(err, 'conflict')) throw err;
+        // A concurrent replay with the same key recorded it first.
+        created = (await deps.requests.get(requestId)) ?? record;
+      }
     }
-    const queued = mayNeedPublishing(created) ? await queue(created) : created;
-    return { request: await view(queued, false), created: true };
+    if (created.status === 'received') {
+      created = await queue(created); // recorded by an earlier version, or by a worker: queue() publishes
+    } else if (mayNeedPublishing(created)) {
+      await publishOrUnavailable([
+        { message: toWorkMessage(created), messageId: messageIds.request(created.id) },
+      ]);
+    }
+    return { request: await view(created, false), created: true };
+  }
+
+  /** @throws TriageError `validation` unless the inventory exists under the organisation's own prefix. */
+  async function checkInventory(orgId: string, blobName: string): Promise<void> {
+    // Uploaded inventories live under `{orgId}/`: one organisation cannot migrate another's list.
+    if (blobName.startsWith(`${orgId}/`) && (await deps.artifacts.inventoryExists(blobName))) return;
+    throw new TriageError('validation', 'inventory not found', {
+      fields: [
+        {
+          field: 'inventory',
+          message:
+            'no such inventory for this organisation; upload it with POST /api/inventories?orgId= first',
+        },
+      ],
+    });
   }
 
   /**
@@ -750,6 +790,15 @@ export function createApp(deps: AppDeps) {
     }
   }
 
+  /**
+   * The executor's attempt number for a provisioning: a retry publishes a new message whose delivery count
+   * restarts at 1, so each earlier retry round counts as a full set of deliveries. Attempt numbers thus
+   * never repeat (an executor may decide transient failures per attempt, so a repeat would fail again).
+   */
+  function provisionAttempt(request: RequestRecord, ctx: DeliveryContext): number {
+    return request.retryCount * ctx.maxDeliveryCount + ctx.deliveryCount;
+  }
+
   function isLastDelivery(ctx: DeliveryContext): boolean {
     return ctx.deliveryCount >= ctx.maxDeliveryCount;
   }
@@ -757,11 +806,19 @@ export function createApp(deps: AppDeps) {
   async function processProvision(message: ProvisionMessage, ctx: DeliveryContext): Promise<WorkResult> {
     const request = await ensureRequest(message, message.tier);
     if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
-    await mutateRequest(request.id, (current) =>
-      current.status === 'running' || isTerminal(current.status)
-        ? null
-        : { ...current, status: 'running', processedBy: ctx.functionName },
+    // The records just read or written (with their ETags) save a re-read; a stale one re-reads.
+    const running = await mutateRequest(
+      request.id,
+      (current) =>
+        current.status === 'running' || isTerminal(current.status)
+          ? null
+          : { ...current, status: 'running', processedBy: ctx.functionName },
+      undefined,
+      request,
     );
+    // Cancelled (or finished by another delivery) since it was read: nothing starts.
+    if (running && isTerminal(running.status))
+      return running.status === 'cancelled' ? 'cancelled' : 'duplicate';
     const outcome = await execute({
       kind: 'provision',
       requestId: request.id,
@@ -770,7 +827,7 @@ export function createApp(deps: AppDeps) {
       itemId: request.id,
       idempotencyKey: `${request.id}:provision`,
       payload: { resource: message.resource },
-      attempt: ctx.deliveryCount,
+      attempt: provisionAttempt(request, ctx),
     });
     if (!outcome.ok && outcome.retryable && !isLastDelivery(ctx)) {
       throw new TriageError('execution-failed', `transient: ${outcome.reason}`, { retryable: true });
@@ -793,6 +850,7 @@ export function createApp(deps: AppDeps) {
             };
       },
       outcome.ok ? outcome.detail : outcome.reason,
+      running ?? undefined,
     );
     if (deadLettered) {
       await recordEvent(request, {
@@ -885,9 +943,14 @@ export function createApp(deps: AppDeps) {
 
     const mailboxes = await deps.artifacts.readBatchManifest(request.id, message.batchNumber);
     const done = new Map<number, ItemRecord>();
+    // Attempts an item used before a retry re-opened it (its row says `retry`): the new message's delivery
+    // count restarts at 1, so attempt = earlier attempts + this delivery, and never repeats.
+    const priorAttempts = new Map<number, number>();
     for (const item of await deps.items.list(request.id, message.batchNumber)) {
-      if (item.status !== 'retry') done.set(item.index, item);
+      if (item.status === 'retry') priorAttempts.set(item.index, item.attempts);
+      else done.set(item.index, item);
     }
+    const attemptOf = (index: number): number => (priorAttempts.get(index) ?? 0) + ctx.deliveryCount;
     const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
     let lastTransient: string | undefined;
     const pendingTransient: Array<{ index: number; address: string; reason: string }> = [];
@@ -918,6 +981,7 @@ export function createApp(deps: AppDeps) {
     try {
       await mapLimit(todo, deps.settings.itemConcurrency, async ({ m, index }) => {
         if (cancelled || stopped) return;
+        const attempt = attemptOf(index);
         const outcome = await execute({
           kind: 'migrate-mailbox',
           requestId: request.id,
@@ -926,14 +990,14 @@ export function createApp(deps: AppDeps) {
           itemId: `${batchLabel(message.batchNumber)}:${index}`,
           idempotencyKey: `${request.id}:${message.batchNumber}:${index}`,
           payload: { address: m.address, ...(m.sizeBytes !== undefined ? { sizeBytes: m.sizeBytes } : {}) },
-          attempt: ctx.deliveryCount,
+          attempt,
         });
         if (outcome.ok) {
           buffer.push({
             index,
             address: m.address,
             status: 'succeeded',
-            attempts: ctx.deliveryCount,
+            attempts: attempt,
             at: now(),
             ...(outcome.detail ? { detail: outcome.detail } : {}),
           });
@@ -942,7 +1006,7 @@ export function createApp(deps: AppDeps) {
             index,
             address: m.address,
             status: 'failed',
-            attempts: ctx.deliveryCount,
+            attempts: attempt,
             reason: outcome.reason,
             at: now(),
           });
@@ -981,7 +1045,7 @@ export function createApp(deps: AppDeps) {
           index: p.index,
           address: p.address,
           status: 'failed',
-          attempts: ctx.deliveryCount,
+          attempts: attemptOf(p.index),
           reason: `transient failures exhausted ${ctx.maxDeliveryCount} deliveries: ${p.reason}`,
           at: now(),
         })),

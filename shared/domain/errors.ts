@@ -53,7 +53,8 @@ export function isTriageError(err: unknown, code?: TriageErrorCode): err is Tria
 
 /** Normalises anything thrown into an Error, keeping the original as `cause` when it was not one. */
 export function ensureError(err: unknown): Error {
-  if (err instanceof Error) return err;
+  // The tag test also recognises errors from another realm (vm contexts, jest), where instanceof fails.
+  if (err instanceof Error || Object.prototype.toString.call(err) === '[object Error]') return err as Error;
   if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') {
     const wrapped = new Error(err.message, { cause: err });
     if ('name' in err && typeof err.name === 'string') wrapped.name = err.name;

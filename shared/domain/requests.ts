@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TriageError, type FieldProblem } from './errors';
+import { mailboxEntrySchema, mailboxListSchema, type MailboxEntry } from './inventory';
 import type { RequestStatus } from './status';
 
 /** What a caller can ask for. */
@@ -36,10 +37,8 @@ export const blobNameSchema = z
     message: 'no empty, "." or ".." path segments',
   });
 
-export const mailboxSchema = z.strictObject({
-  address: z.email().max(320),
-  sizeBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-});
+/** One inline mailbox: the same rules as a CSV inventory row (`shared/domain/inventory.ts` is their one source). */
+export const mailboxSchema = mailboxEntrySchema;
 
 export const resourceSchema = z.strictObject({
   type: z
@@ -66,7 +65,8 @@ export const migrateRequestSchema = z
   .strictObject({
     kind: z.literal('migrate'),
     orgId: orgIdSchema,
-    mailboxes: z.array(mailboxSchema).min(1).max(maxInlineMailboxes).optional(),
+    // Each mailbox once (case-insensitive), so every manifest lists each mailbox exactly once.
+    mailboxes: mailboxListSchema.min(1).max(maxInlineMailboxes).optional(),
     inventory: blobNameSchema.optional(),
   })
   .superRefine((value, ctx) => {
@@ -88,7 +88,7 @@ export const submitRequestSchema = z.discriminatedUnion('kind', [
 export type ProvisionRequestInput = z.infer<typeof provisionRequestSchema>;
 export type MigrateRequestInput = z.infer<typeof migrateRequestSchema>;
 export type SubmitRequestInput = z.infer<typeof submitRequestSchema>;
-export type Mailbox = z.infer<typeof mailboxSchema>;
+export type Mailbox = MailboxEntry;
 export type Resource = z.infer<typeof resourceSchema>;
 
 /** Organisation registry entries: the only source of a request's tier. */

@@ -56,6 +56,16 @@ const cases: Case[] = [
     'mailboxes.1.address',
   ],
   [
+    'the same mailbox twice (case-insensitive)',
+    {
+      kind: 'migrate',
+      orgId: 'org-1',
+      mailboxes: [{ address: 'Ann@contoso.example' }, { address: 'ann@CONTOSO.example' }],
+    },
+    400,
+    'mailboxes.1.address',
+  ],
+  [
     'negative mailbox size',
     { kind: 'migrate', orgId: 'org-1', mailboxes: [{ address: 'a@b.example', sizeBytes: -1 }] },
     400,

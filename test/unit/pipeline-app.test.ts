@@ -207,6 +207,54 @@ describe('createApp use-cases (in-memory ports)', () => {
     expect([...exec.successes.values()].every((c) => c === 1)).toBe(true);
   });
 
+  test('the executor attempt advances across redeliveries and retries, never repeating', async () => {
+    // Like the simulated executor, a failure decided per (key, attempt) repeats whenever the attempt does.
+    const maxDeliveryCount = 10;
+    const attempts = new Map<string, number[]>();
+    const exec = new ScriptedExecutor((task) => {
+      attempts.set(task.idempotencyKey, [...(attempts.get(task.idempotencyKey) ?? []), task.attempt]);
+      return task.attempt <= maxDeliveryCount
+        ? { ok: false, retryable: true, reason: `attempt ${task.attempt} failed` }
+        : { ok: true };
+    });
+    const t = createTestApp({ executor: exec });
+    const prov = await t.app.submitRequest(provision('o'));
+    const migr = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(3) });
+    expect((await t.drain()).deadLettered).toHaveLength(2); // the provisioning and the one batch
+    await t.app.retryRequest(prov.request.id);
+    await t.app.retryRequest(migr.request.id);
+    await t.drain();
+    expect((await t.app.getRequest(prov.request.id)).status).toBe('completed');
+    expect(await t.app.getRequest(migr.request.id)).toMatchObject({
+      status: 'completed',
+      progress: { total: 3, succeeded: 3, failed: 0 },
+    });
+    expect(attempts.size).toBe(4);
+    for (const seen of attempts.values()) {
+      expect(seen).toEqual(Array.from({ length: maxDeliveryCount + 1 }, (_, i) => i + 1));
+    }
+  });
+
+  test('a provisioning cancelled just after its worker read it does not start', async () => {
+    const exec = new ScriptedExecutor();
+    const t = createTestApp({ executor: exec });
+    const { request } = await t.app.submitRequest(provision('o'));
+    const store = t.ports.requests;
+    const get = store.get.bind(store);
+    let armed = true;
+    store.get = async (id) => {
+      const read = await get(id);
+      if (armed && read?.status === 'queued') {
+        armed = false;
+        await t.app.cancelRequest(id); // lands between the worker's read and its move to running
+      }
+      return read;
+    };
+    await t.drain();
+    expect(exec.calls.size).toBe(0);
+    expect((await t.app.getRequest(request.id)).status).toBe('cancelled');
+  });
+
   test('cancel stops what has not started and keeps what ran', async () => {
     const t = createTestApp();
     const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(30) });

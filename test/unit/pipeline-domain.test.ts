@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runInNewContext } from 'node:vm';
 import { batchLabel, batchPartitionKey, messageIds, splitIntoBatches } from '../../shared/domain/batches';
 import { ensureError, isTriageError, TriageError } from '../../shared/domain/errors';
 import { problemFromError } from '../../shared/domain/problem';
@@ -83,12 +84,46 @@ describe('request schemas', () => {
     ],
     ['neither mailboxes nor inventory', { kind: 'migrate', orgId: 'o' }, 'mailboxes'],
     [
+      'a mailbox listed twice (case-insensitive)',
+      {
+        kind: 'migrate',
+        orgId: 'o',
+        mailboxes: [{ address: 'Ann@b.example' }, { address: 'c@b.example' }, { address: 'ann@B.EXAMPLE' }],
+      },
+      'mailboxes.2.address',
+    ],
+    [
+      'an address longer than 254 characters',
+      {
+        kind: 'migrate',
+        orgId: 'o',
+        mailboxes: [{ address: `a@${`${'c'.repeat(60)}.`.repeat(5)}example` }],
+      },
+      'mailboxes.0.address',
+    ],
+    [
+      'an address with a quoted local part',
+      { kind: 'migrate', orgId: 'o', mailboxes: [{ address: '"a b"@c.example' }] },
+      'mailboxes.0.address',
+    ],
+    [
       'a path traversal inventory',
       { kind: 'migrate', orgId: 'o', inventory: 'inventories/../secrets' },
       'inventory',
     ],
   ])('reject %s, naming the field', (_name, body, field) => {
     expect(fieldsOf(body)).toContain(field);
+  });
+
+  test('a duplicate mailbox is reported at its own index, naming the first', () => {
+    const body = {
+      kind: 'migrate',
+      orgId: 'o',
+      mailboxes: [{ address: 'a@b.example' }, { address: 'A@B.example' }],
+    };
+    expect(() => parseOrThrow(submitRequestSchema, body, 'request')).toThrow(
+      /mailboxes\.1\.address: duplicate address \(first at index 0\)/,
+    );
   });
 
   test('work messages carry a schema version and deterministic ids', () => {
@@ -169,6 +204,10 @@ describe('errors and problems', () => {
     expect(new TriageError('validation', 'x').retryable).toBe(false);
     expect(ensureError('boom').message).toContain('boom');
     expect(ensureError({ message: 'obj' }).message).toBe('obj');
+    // An Error from another realm (a vm context, as jest's sandbox is) is kept as it is, not wrapped.
+    const foreign: unknown = runInNewContext('new TypeError("elsewhere")');
+    expect(ensureError(foreign)).toBe(foreign);
+    expect(ensureError(circular()).message).toMatch(/non-error thrown/);
     const e = new Error('e');
     expect(ensureError(e)).toBe(e);
     expect(isTriageError({ name: 'TriageError', code: 'conflict' }, 'conflict')).toBe(true);
@@ -191,3 +230,9 @@ describe('errors and problems', () => {
     expect(JSON.stringify(hidden)).not.toContain('secret');
   });
 });
+
+function circular(): unknown {
+  const value: Record<string, unknown> = {};
+  value.self = value;
+  return value;
+}

@@ -1,5 +1,6 @@
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../app/ports/executor';
-import { abortReason, delay, ensureError } from './ensure-error';
+import { ensureError } from '../../domain/errors';
+import { abortReason, delay } from './abortable-delay';
 
 /** Settings of the HTTP executor (validated by `createExecutor`). */
 export interface HttpExecutorOptions {

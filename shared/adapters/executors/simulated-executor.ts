@@ -1,5 +1,5 @@
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../app/ports/executor';
-import { abortReason, delay } from './ensure-error';
+import { abortReason, delay } from './abortable-delay';
 
 /** Settings of the simulated executor (validated by `createExecutor`). */
 export interface SimulatedExecutorOptions {

@@ -2,17 +2,6 @@ import { types } from 'node:util';
 
 const { isNativeError } = types;
 
-/** Normalises anything thrown into an Error (a local copy: executors must not depend on the app layer). */
-export function ensureError(err: unknown): Error {
-  // isNativeError also recognises errors from another realm (vm contexts, jest), where instanceof fails.
-  if (err instanceof Error || isNativeError(err)) return err as Error;
-  try {
-    return new Error(typeof err === 'string' ? err : JSON.stringify(err));
-  } catch {
-    return new Error(String(err));
-  }
-}
-
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. No timer when `ms` is 0. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
