@@ -33,6 +33,9 @@ export interface LocalStackOptions {
   startTimeoutInMs?: number;
 }
 
+/** Every port chosen by the OS: for tests and benchmarks that run several stacks side by side. */
+export const freePorts = { azuritePort: 0, serviceBusPort: 0, metricsPort: 0, hostPort: 0 } as const;
+
 export interface ManagedProcess {
   process: ChildProcess;
   stop(): Promise<void>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ExecutorOptions } from './adapters/executors';
 
 /**
  * Every app setting the Function app reads, by name, in one place. Bicep must set each of these
@@ -61,15 +62,8 @@ export type StorageConnectionConfig =
   | { kind: 'connectionString'; connectionString: string }
   | ({ kind: 'identity'; tableServiceUri: string; blobServiceUri: string } & IdentityOptions);
 
-export type ExecutorConfig =
-  | {
-      type: 'simulated';
-      seed: number;
-      latencyMs: { min: number; max: number };
-      transientFailureRate: number;
-      permanentFailureRate: number;
-    }
-  | { type: 'http'; url: string; timeoutMs: number; maxAttempts: number; backoffMs: number };
+/** The executor the settings select: the executors' own options, so the two cannot drift apart. */
+export type ExecutorConfig = ExecutorOptions;
 
 export interface TriageConfig {
   serviceBus: ServiceBusConnectionConfig;

@@ -1,4 +1,4 @@
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
 
 /** Parsed JSON from our own API, read loosely by tests and benchmarks. */
 type Json = ReturnType<typeof JSON.parse>;
@@ -31,10 +31,7 @@ async function withStack<T>(
   log?: (line: string) => void,
 ): Promise<T> {
   const stack = await startLocalStack({
-    azuritePort: 0,
-    serviceBusPort: 0,
-    metricsPort: 0,
-    hostPort: 0,
+    ...freePorts,
     startTimeoutInMs: 60_000,
     settings: { TRIAGE_EXECUTOR_LATENCY_MIN_MS: '0', TRIAGE_EXECUTOR_LATENCY_MAX_MS: '0', ...settings },
     ...(log ? { log } : {}),

@@ -22,13 +22,10 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
     throw new Error('the e2e tests run the compiled app: run `npm run build` first');
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { startLocalStack } = require(stackModule) as typeof import('../../../local/stack');
+  const { startLocalStack, freePorts } = require(stackModule) as typeof import('../../../local/stack');
   const log: string[] = [];
   const stack = await startLocalStack({
-    azuritePort: 0,
-    serviceBusPort: 0,
-    metricsPort: 0,
-    hostPort: 0,
+    ...freePorts,
     startTimeoutInMs: 60_000,
     ...options,
     settings: {
