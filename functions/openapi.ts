@@ -135,7 +135,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/requests/{id}/retry': {
         post: {
-          summary: 'Re-queue failed items or a failed provisioning.',
+          summary:
+            'Re-queue failed items or a failed provisioning, and replay the messages of an unfinished request that were dead-lettered (deadLettered on the request or a batch).',
           responses: { '202': { description: 'Re-queued' }, '409': problemResponse('Nothing to retry') },
         },
       },

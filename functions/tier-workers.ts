@@ -26,17 +26,18 @@ function bodyOf(message: unknown): unknown {
 
 /**
  * Builds the handler of one topic × tier Function. Transient failures throw (Service Bus redelivers, then
- * dead-letters); permanent ones are recorded by the use-case and the message completes.
+ * dead-letters); permanent ones are recorded by the use-case and the message completes. On the last
+ * delivery a transient failure is first recorded on the request (visible, replayable), best effort.
  */
 export function tierHandler(topic: TopicDefinition, tier: string) {
   const functionName = tierFunctionName(topic, tier);
   const { maxDeliveryCount } = subscriptionSettings(topology, tierSubscription(topology, topic.name, tier));
   return async function handleTierMessage(message: unknown, context: InvocationContext): Promise<void> {
     const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1) || 1;
+    const ctx = { functionName, tier, deliveryCount, maxDeliveryCount };
+    const body = bodyOf(message);
     try {
-      const result = await (
-        await getApp()
-      ).processWork(bodyOf(message), { functionName, tier, deliveryCount, maxDeliveryCount });
+      const result = await (await getApp()).processWork(body, ctx);
       context.log(`${functionName}: ${result} (delivery ${deliveryCount})`);
     } catch (err: unknown) {
       const error = ensureError(err);
@@ -44,7 +45,23 @@ export function tierHandler(topic: TopicDefinition, tier: string) {
       context.warn(
         `${functionName}: delivery ${deliveryCount}/${maxDeliveryCount} failed (${retryable ? 'transient' : 'permanent'}): ${error.message}`,
       );
-      if (retryable) throw error;
+      if (!retryable) return;
+      if (deliveryCount >= maxDeliveryCount) {
+        // Service Bus dead-letters the message when this throw ends its last delivery: record it first,
+        // unless the use-case already did. A failure here is logged and never replaces the original error.
+        try {
+          const app = await getApp();
+          if (!app.deadLetterRecorded(err)) {
+            const recorded = await app.recordDeliveryExhausted(body, ctx, error.message);
+            context.warn(`${functionName}: dead-lettering after delivery ${deliveryCount}: ${recorded}`);
+          }
+        } catch (recordErr: unknown) {
+          context.error(
+            `${functionName}: dead-letter not recorded on the request: ${ensureError(recordErr).message}`,
+          );
+        }
+      }
+      throw error;
     }
   };
 }

@@ -122,6 +122,13 @@ export interface SubmitResult {
 
 export type App = ReturnType<typeof createApp>;
 
+/**
+ * What `recordDeliveryExhausted` did: `recorded` (flags and one `dead-letter` event written),
+ * `already-recorded` (an earlier call, or the executor path, recorded this dead-letter), or `ignored`
+ * (not the last delivery, a malformed message, or nothing left to replay: finished, cancelled, unknown).
+ */
+export type DeadLetterRecording = 'recorded' | 'already-recorded' | 'ignored';
+
 const idempotencyKeySchema = z
   .string()
   .min(1)
@@ -149,6 +156,9 @@ export function createApp(deps: AppDeps) {
   const { topology } = deps;
   const tierNames = topology.tiers.map((t) => t.name);
   const inFlightNotifications = new Set<Promise<void>>();
+  // Errors thrown after the use-case itself recorded the dead-letter (executor failures on the last
+  // delivery): the tier Function must not record them a second time.
+  const deadLetterRecordedErrors = new WeakSet<object>();
   const rankOf = (tier: string): number =>
     topology.tiers.find((t) => t.name === tier)?.rank ?? Number.MAX_SAFE_INTEGER;
 
@@ -534,17 +544,25 @@ export function createApp(deps: AppDeps) {
   }
 
   /**
-   * Re-queues what failed (failed items, dead-lettered batches, a failed provisioning).
-   * @throws TriageError `not-found`; `invalid-transition` when there is nothing to retry.
+   * Re-queues what failed (failed items, dead-lettered batches, a failed provisioning), and replays what
+   * was dead-lettered while the request is not finished (see `recordDeliveryExhausted`).
+   * @throws TriageError `not-found`; `invalid-transition` when there is nothing to retry;
+   *   `dependency-unavailable` when Service Bus does not accept the messages (the flags are restored).
    */
   async function retryRequest(id: unknown): Promise<RequestView> {
     const requestId = parseOrThrow(requestIdSchema, id, 'request id', 'id');
     const record = await deps.requests.get(requestId);
     if (!record) throw new TriageError('not-found', `no request "${requestId}"`);
+    if (!isTerminal(record.status)) {
+      const replayed = await replayDeadLettered(record);
+      if (replayed) return view(replayed, true);
+    }
     if (record.status !== 'failed' && record.status !== 'completed-with-errors') {
       throw new TriageError(
         'invalid-transition',
-        `only failed or completed-with-errors requests can be retried (this one is ${record.status})`,
+        isTerminal(record.status)
+          ? `only failed or completed-with-errors requests can be retried (this one is ${record.status})`
+          : `nothing to retry: the request is ${record.status} and none of its messages is dead-lettered`,
       );
     }
     const retryCount = record.retryCount + 1;
@@ -627,6 +645,142 @@ export function createApp(deps: AppDeps) {
       );
     }
     return view(saved, true);
+  }
+
+  /**
+   * Replays the messages of an unfinished request that were dead-lettered for a reason other than the
+   * executor (`recordDeliveryExhausted`): the request's own message (a provisioning, or a migration's
+   * planning) when its `reason` is set, and each dead-lettered batch that is not completed. Each goes out
+   * with a new deterministic messageId (`messageIds.retry`), so duplicate detection does not drop it;
+   * `retryCount` is bumped first, so a replayed delivery's executor attempts do not repeat earlier ones.
+   * Clearing a flag is the claim (ETag-checked): two concurrent retries do not replay twice.
+   * @returns the request after the replay, or null when nothing was dead-lettered.
+   */
+  async function replayDeadLettered(record: RequestRecord): Promise<RequestRecord | null> {
+    const requestId = record.id;
+    const retryCount = record.retryCount + 1;
+    const outgoing: OutgoingWorkMessage[] = [];
+    let ownReason: string | undefined;
+    let saved: RequestRecord = record;
+
+    if (record.deadLettered && record.reason !== undefined) {
+      const cleared = await mutateRequest(
+        requestId,
+        (current) => {
+          ownReason = undefined;
+          if (isTerminal(current.status) || !current.deadLettered || current.reason === undefined)
+            return null;
+          ownReason = current.reason;
+          return {
+            ...current,
+            deadLettered: false,
+            reason: undefined,
+            retryCount: Math.max(current.retryCount, retryCount),
+          };
+        },
+        undefined,
+        record,
+      );
+      if (cleared) saved = cleared;
+      if (ownReason !== undefined) {
+        outgoing.push({ message: toWorkMessage(saved), messageId: messageIds.retry(requestId, retryCount) });
+      }
+    }
+
+    const replayedBatches: Array<{ batchNumber: number; lastError?: string }> = [];
+    if (record.kind === 'migrate' && record.batchCount !== undefined) {
+      for (const batch of await deps.requests.listBatches(requestId)) {
+        if (batch.status === 'completed' || !batch.deadLettered) continue;
+        for (let attempt = 0; ; attempt++) {
+          const [b, r] = await Promise.all([
+            deps.requests.getBatch(requestId, batch.batchNumber),
+            deps.requests.get(requestId),
+          ]);
+          if (!b || !r || b.status === 'completed' || !b.deadLettered || isTerminal(r.status)) break;
+          const nextRequest: RequestRecord = {
+            ...r,
+            // The request's own dead-letter (a `reason`) stays until its message is replayed.
+            deadLettered: r.reason === undefined ? false : (r.deadLettered ?? false),
+            retryCount: Math.max(r.retryCount, retryCount),
+            updatedAt: now(),
+          };
+          try {
+            await deps.requests.commitBatchAndRequest(
+              { ...b, deadLettered: false, lastError: undefined },
+              nextRequest,
+            );
+          } catch (err: unknown) {
+            if (!isTriageError(err, 'concurrency') || attempt >= maxConflictRetries) throw err;
+            continue;
+          }
+          saved = nextRequest;
+          replayedBatches.push({
+            batchNumber: b.batchNumber,
+            ...(b.lastError !== undefined ? { lastError: b.lastError } : {}),
+          });
+          outgoing.push({
+            message: batchMessage(nextRequest, b.batchNumber),
+            messageId: messageIds.retry(requestId, retryCount, b.batchNumber),
+          });
+          break;
+        }
+      }
+    }
+    if (outgoing.length === 0) return null;
+
+    const current = (await deps.requests.get(requestId)) ?? saved;
+    try {
+      for (let start = 0; start < outgoing.length; start += 100) {
+        await publishOrUnavailable(outgoing.slice(start, start + 100));
+      }
+    } catch (err: unknown) {
+      // Nothing (or not everything) went out: flag it again so it stays visible and a later retry replays it.
+      await restoreDeadLetters(requestId, ownReason, replayedBatches).catch((restoreErr: unknown) => {
+        log('error', `retry of ${requestId}: flags not restored: ${ensureError(restoreErr).message}`);
+      });
+      throw err;
+    }
+    const what = [
+      ...(ownReason !== undefined ? [`the ${record.kind} message`] : []),
+      ...(replayedBatches.length > 0
+        ? [`${replayedBatches.map((b) => batchLabel(b.batchNumber)).join(', ')}`]
+        : []),
+    ].join(' and ');
+    await recordEvent(current, { type: 'retry', message: `replayed dead-lettered ${what}` });
+    return current;
+  }
+
+  /** Puts back the flags a replay cleared when its messages could not be published. */
+  async function restoreDeadLetters(
+    requestId: string,
+    ownReason: string | undefined,
+    batches: Array<{ batchNumber: number; lastError?: string }>,
+  ): Promise<void> {
+    for (const { batchNumber, lastError } of batches) {
+      for (let attempt = 0; ; attempt++) {
+        const b = await deps.requests.getBatch(requestId, batchNumber);
+        if (!b || b.status === 'completed' || b.deadLettered) break;
+        try {
+          await deps.requests.updateBatch({
+            ...b,
+            deadLettered: true,
+            ...(lastError !== undefined ? { lastError } : {}),
+          });
+          break;
+        } catch (err: unknown) {
+          if (!isTriageError(err, 'concurrency') || attempt >= maxConflictRetries) throw err;
+        }
+      }
+    }
+    await mutateRequest(requestId, (current) =>
+      isTerminal(current.status)
+        ? null
+        : {
+            ...current,
+            deadLettered: true,
+            ...(ownReason !== undefined && current.reason === undefined ? { reason: ownReason } : {}),
+          },
+    );
   }
 
   /** @throws TriageError `validation` naming each bad field (including a tier the topology does not know). */
@@ -803,6 +957,17 @@ export function createApp(deps: AppDeps) {
     return ctx.deliveryCount >= ctx.maxDeliveryCount;
   }
 
+  /** Marks an error thrown after its dead-letter was recorded, so `deadLetterRecorded` knows. */
+  function withDeadLetterRecorded<E extends Error>(err: E): E {
+    deadLetterRecordedErrors.add(err);
+    return err;
+  }
+
+  /** True for an error `processWork` threw after recording the message's dead-letter itself. */
+  function deadLetterRecorded(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && deadLetterRecordedErrors.has(err);
+  }
+
   async function processProvision(message: ProvisionMessage, ctx: DeliveryContext): Promise<WorkResult> {
     const request = await ensureRequest(message, message.tier);
     if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
@@ -858,10 +1023,14 @@ export function createApp(deps: AppDeps) {
         message: `delivery ${ctx.deliveryCount} of ${ctx.maxDeliveryCount} failed: ${outcome.ok ? '' : outcome.reason}`,
       });
       // Throwing on the last delivery lets Service Bus dead-letter the message (MaxDeliveryCountExceeded).
-      throw new TriageError(
-        'execution-failed',
-        `transient failures exhausted ${ctx.maxDeliveryCount} deliveries`,
-        { retryable: true },
+      throw withDeadLetterRecorded(
+        new TriageError(
+          'execution-failed',
+          `transient failures exhausted ${ctx.maxDeliveryCount} deliveries`,
+          {
+            retryable: true,
+          },
+        ),
       );
     }
     return outcome.ok ? 'completed' : 'failed';
@@ -944,13 +1113,17 @@ export function createApp(deps: AppDeps) {
     const mailboxes = await deps.artifacts.readBatchManifest(request.id, message.batchNumber);
     const done = new Map<number, ItemRecord>();
     // Attempts an item used before a retry re-opened it (its row says `retry`): the new message's delivery
-    // count restarts at 1, so attempt = earlier attempts + this delivery, and never repeats.
+    // count restarts at 1, so attempt = earlier attempts + this delivery, and never repeats. An item with no
+    // row may have been tried by a batch message that was dead-lettered and replayed: each earlier retry
+    // round counts as a full set of deliveries (as for a provisioning), so its attempts do not repeat either.
     const priorAttempts = new Map<number, number>();
     for (const item of await deps.items.list(request.id, message.batchNumber)) {
       if (item.status === 'retry') priorAttempts.set(item.index, item.attempts);
       else done.set(item.index, item);
     }
-    const attemptOf = (index: number): number => (priorAttempts.get(index) ?? 0) + ctx.deliveryCount;
+    const earlierRounds = request.retryCount * ctx.maxDeliveryCount;
+    const attemptOf = (index: number): number =>
+      Math.max(priorAttempts.get(index) ?? 0, earlierRounds) + ctx.deliveryCount;
     const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
     let lastTransient: string | undefined;
     const pendingTransient: Array<{ index: number; address: string; reason: string }> = [];
@@ -1064,10 +1237,14 @@ export function createApp(deps: AppDeps) {
         type: 'dead-letter',
         message: `${batchLabel(message.batchNumber)} dead-lettered after ${ctx.deliveryCount} deliveries`,
       });
-      throw new TriageError(
-        'execution-failed',
-        `transient failures exhausted ${ctx.maxDeliveryCount} deliveries`,
-        { retryable: true },
+      throw withDeadLetterRecorded(
+        new TriageError(
+          'execution-failed',
+          `transient failures exhausted ${ctx.maxDeliveryCount} deliveries`,
+          {
+            retryable: true,
+          },
+        ),
       );
     }
     return result;
@@ -1119,7 +1296,12 @@ export function createApp(deps: AppDeps) {
             succeeded,
             failed,
             processedBy: ctx.functionName,
-            ...(deadLetterReason ? { deadLettered: true, lastError: deadLetterReason } : {}),
+            // A batch flagged dead-lettered whose work was finished by another message is no longer dead.
+            ...(deadLetterReason
+              ? { deadLettered: true, lastError: deadLetterReason }
+              : batch.deadLettered
+                ? { deadLettered: false, lastError: undefined }
+                : {}),
           },
           nextRequest,
         );
@@ -1144,6 +1326,85 @@ export function createApp(deps: AppDeps) {
     );
   }
 
+  /**
+   * Records a work message that is about to be dead-lettered for a reason other than the executor's
+   * (a Table or Blob write, a publish, a roll-up that kept conflicting, a bug): the tier Function calls it
+   * when a retryable error ends the last delivery, then rethrows so Service Bus dead-letters the message.
+   * It makes the dead-letter visible in GET /api/requests/{id} and replayable by POST …/retry:
+   * - `provision` / `migrate`: the request gets `deadLettered` and `reason`; its status is left alone
+   *   (the work's outcome is unknown, not failed: a provisioning may even have run, and `running` →
+   *   `queued` is not a transition). `reason` on a request that is not finished marks the request's own
+   *   message as the one to replay.
+   * - `migrate-batch`: the batch gets `deadLettered` and `lastError`, the request `deadLettered`, in one
+   *   ETag-checked transaction.
+   * - plus one `dead-letter` event in the history.
+   * Idempotent: what is already flagged is not recorded again (the flags are cleared only by a retry).
+   * Finished or cancelled requests, completed batches and malformed messages are ignored: nothing is left
+   * to replay. Errors thrown after the executor path recorded its own dead-letter are recognised by
+   * `deadLetterRecorded(err)`; the caller skips this call for them.
+   */
+  async function recordDeliveryExhausted(
+    body: unknown,
+    ctx: DeliveryContext,
+    reason: string,
+  ): Promise<DeadLetterRecording> {
+    if (!isLastDelivery(ctx)) return 'ignored';
+    const parsed = workMessageSchema.safeParse(body);
+    if (!parsed.success) return 'ignored';
+    const message = parsed.data;
+    const why = `delivery ${ctx.deliveryCount} of ${ctx.maxDeliveryCount} (${ctx.functionName}) failed: ${reason.slice(0, 1000)}`;
+
+    if (message.kind === 'migrate-batch') {
+      const label = batchLabel(message.batchNumber);
+      for (let attempt = 0; ; attempt++) {
+        const [batch, request] = await Promise.all([
+          deps.requests.getBatch(message.requestId, message.batchNumber),
+          deps.requests.get(message.requestId),
+        ]);
+        if (!batch || !request || batch.status === 'completed' || isTerminal(request.status))
+          return 'ignored';
+        if (batch.deadLettered) return 'already-recorded';
+        try {
+          await deps.requests.commitBatchAndRequest(
+            { ...batch, deadLettered: true, lastError: why },
+            { ...request, deadLettered: true, updatedAt: now() },
+          );
+        } catch (err: unknown) {
+          if (!isTriageError(err, 'concurrency') || attempt >= maxConflictRetries) throw err;
+          continue;
+        }
+        await recordEvent(request, { type: 'dead-letter', message: `${label} dead-lettered: ${why}` });
+        return 'recorded';
+      }
+    }
+
+    // The request exists unless its very creation kept failing (a trusted producer's message): record it
+    // now, at the tier processWork would have used, so the dead-letter is visible and replayable.
+    const known = await deps.requests.get(message.requestId);
+    const realTier = known ? known.tier : await resolveTier(message.orgId);
+    const request =
+      known ??
+      (await ensureRequest(message, rankOf(message.tier) < rankOf(realTier) ? realTier : message.tier));
+    let recorded = false;
+    const saved = await mutateRequest(
+      request.id,
+      (current) => {
+        recorded = false;
+        if (isTerminal(current.status) || (current.deadLettered && current.reason !== undefined)) return null;
+        recorded = true;
+        return { ...current, deadLettered: true, reason: why };
+      },
+      undefined,
+      request,
+    );
+    if (!saved || !recorded) return saved && !isTerminal(saved.status) ? 'already-recorded' : 'ignored';
+    await recordEvent(saved, {
+      type: 'dead-letter',
+      message: `${message.kind} message dead-lettered: ${why}`,
+    });
+    return 'recorded';
+  }
+
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
   async function flushNotifications(): Promise<void> {
     while (inFlightNotifications.size > 0) await Promise.all([...inFlightNotifications]);
@@ -1157,6 +1418,8 @@ export function createApp(deps: AppDeps) {
     listRequests,
     cancelRequest,
     retryRequest,
+    recordDeliveryExhausted,
+    deadLetterRecorded,
     upsertOrg,
     getOrg,
     health,

@@ -88,6 +88,65 @@ test('an outage dead-letters after maxDeliveryCount, is visible, and retry finis
   expect(downstream.successes.size).toBe(101);
 }, 180_000);
 
+test('a message dead-lettered for a reason other than the executor is visible on the request and replayable', async () => {
+  downstreamOptions.failureRate = 0;
+  await e2e.registerOrg('late-dept', 'government');
+  // A trusted producer publishes a migration whose inventory is not in Blob yet: every planning delivery
+  // fails (not the executor), so the message exhausts its deliveries.
+  const inventory = 'late-dept/late-inventory.ndjson';
+  const client = new ServiceBusClient(e2e.stack.serviceBusConnectionString);
+  try {
+    const sender = client.createSender('migration');
+    await sender.sendMessages(
+      toServiceBusMessage(
+        {
+          schemaVersion: 1,
+          kind: 'migrate',
+          requestId: 'direct-late-0001',
+          orgId: 'late-dept',
+          tier: 'government',
+          inventory,
+        },
+        'direct-late-0001',
+      ),
+    );
+    await sender.close();
+  } finally {
+    await client.close();
+  }
+  let state: { deadLettered?: boolean; [key: string]: unknown } | undefined;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    const r = await e2e.http('GET', '/api/requests/direct-late-0001');
+    state = r.status === 200 ? r.json : undefined;
+    if (state?.deadLettered) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(state).toMatchObject({ status: 'received', deadLettered: true, retryCount: 0 });
+  expect(state?.reason).toMatch(/delivery 10 of 10 \(migrate-government\) failed/);
+  const history = state?.history as Array<{ type: string }>;
+  expect(history.filter((h) => h.type === 'dead-letter')).toHaveLength(1);
+
+  // The inventory arrives; retry replays the migrate message under a new messageId.
+  const ndjson = mailboxes(30)
+    .map((m) => JSON.stringify(m))
+    .join('\n');
+  await e2e.blobs
+    .getContainerClient('inventories')
+    .getBlockBlobClient(inventory)
+    .upload(ndjson, Buffer.byteLength(ndjson));
+  const retry = await e2e.http('POST', '/api/requests/direct-late-0001/retry');
+  expect(retry.status).toBe(202);
+  expect(retry.json).toMatchObject({ deadLettered: false, retryCount: 1 });
+  const after = await e2e.waitForFinal(['direct-late-0001'], 60_000);
+  expect(after.get('direct-late-0001')).toMatchObject({
+    status: 'completed',
+    deadLettered: false,
+    retryCount: 1,
+    progress: { total: 30, succeeded: 30, failed: 0, pending: 0 },
+  });
+  expect((await e2e.http('POST', '/api/requests/direct-late-0001/retry')).status).toBe(409);
+}, 120_000);
+
 test('a trusted producer publishing directly gets a request record; a claimed higher tier is re-routed', async () => {
   downstreamOptions.failureRate = 0;
   await e2e.registerOrg('corner-shop', 'standard');

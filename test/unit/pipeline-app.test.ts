@@ -1,4 +1,9 @@
+import { InvocationContext } from '@azure/functions';
+import * as runtime from '../../functions/runtime';
+import type * as TierWorkers from '../../functions/tier-workers';
 import { isTriageError } from '../../shared/domain/errors';
+import { workTopics } from '../../shared/domain/topology';
+import { topology } from '../../shared/topology';
 import { createTestApp, ScriptedExecutor } from './support/in-memory-ports';
 
 const provision = (orgId: string) => ({
@@ -267,6 +272,250 @@ describe('createApp use-cases (in-memory ports)', () => {
       t.app.cancelRequest(request.id).then(() => t.app.retryRequest(request.id)),
       'invalid-transition',
     );
+  });
+
+  describe("dead-letters that are not the executor's (recordDeliveryExhausted) and their replay", () => {
+    const deadLetterEvents = (t: ReturnType<typeof createTestApp>, requestId: string) =>
+      t.ports.events.events.filter((e) => e.requestId === requestId && e.type === 'dead-letter');
+    const ctxOf = (deliveryCount: number) => ({
+      functionName: 'migrate-standard',
+      tier: 'standard',
+      deliveryCount,
+      maxDeliveryCount: 10,
+    });
+
+    test('planning whose batch publish keeps failing: the migrate message is recorded once on its last delivery, and retry re-publishes it', async () => {
+      const t = createTestApp();
+      const { request } = await t.app.submitRequest({
+        kind: 'migrate',
+        orgId: 'o',
+        mailboxes: mailboxes(25),
+      });
+      const migrateMessage = structuredClone(t.ports.publisher.queue[0]!.message);
+      t.ports.publisher.failWhen = (m) => m.message.kind === 'migrate-batch';
+
+      // An earlier delivery's failure records nothing, even if asked to.
+      await expect(t.app.processWork(structuredClone(migrateMessage), ctxOf(1))).rejects.toThrow(
+        /broker refused/,
+      );
+      expect(await t.app.recordDeliveryExhausted(migrateMessage, ctxOf(1), 'broker refused')).toBe('ignored');
+      expect(await t.app.getRequest(request.id)).toMatchObject({ deadLettered: false });
+      expect(deadLetterEvents(t, request.id)).toHaveLength(0);
+
+      const { deadLettered } = await t.drain();
+      expect(deadLettered.map((m) => m.message.kind)).toEqual(['migrate']);
+      const view = await t.app.getRequest(request.id);
+      expect(view).toMatchObject({ status: 'running', batchCount: 3, deadLettered: true });
+      expect(view.reason).toMatch(/delivery 10 of 10 \(migrate-standard\) failed: .*broker refused/);
+      expect(view.batches?.every((b) => !b.deadLettered)).toBe(true);
+      expect(view.history?.filter((h) => h.type === 'dead-letter')).toHaveLength(1);
+
+      // Recording it again (a duplicate delivery, a second handler) changes nothing.
+      expect(await t.app.recordDeliveryExhausted(migrateMessage, ctxOf(10), 'again')).toBe(
+        'already-recorded',
+      );
+      expect(deadLetterEvents(t, request.id)).toHaveLength(1);
+
+      // The broker recovers: retry re-publishes the migrate message under a new messageId.
+      t.ports.publisher.failWhen = undefined;
+      const retried = await t.app.retryRequest(request.id);
+      expect(retried).toMatchObject({ deadLettered: false, retryCount: 1 });
+      expect(retried.reason).toBeUndefined();
+      expect(t.ports.publisher.queue).toEqual([
+        { messageId: `${request.id}:retry:1`, message: migrateMessage },
+      ]);
+      expect(retried.history?.filter((h) => h.type === 'retry')).toHaveLength(1);
+      // Nothing is dead-lettered any more: a second retry is refused (no double replay).
+      await expectTriage(t.app.retryRequest(request.id), 'invalid-transition');
+
+      expect((await t.drain()).deadLettered).toHaveLength(0);
+      expect(await t.app.getRequest(request.id)).toMatchObject({
+        status: 'completed',
+        deadLettered: false,
+        progress: { total: 25, succeeded: 25, failed: 0, pending: 0 },
+      });
+    });
+
+    test('batches whose item writes keep failing: each batch and the request are flagged with the error, and retry re-publishes the batches', async () => {
+      const t = createTestApp();
+      const { request } = await t.app.submitRequest({
+        kind: 'migrate',
+        orgId: 'o',
+        mailboxes: mailboxes(15),
+      });
+      t.ports.items.failWrites = true;
+      const { deadLettered } = await t.drain();
+      expect(deadLettered.map((m) => m.messageId)).toEqual([
+        `${request.id}:batch:0001`,
+        `${request.id}:batch:0002`,
+      ]);
+      const view = await t.app.getRequest(request.id);
+      expect(view).toMatchObject({ status: 'running', deadLettered: true, retryCount: 0 });
+      expect(view.batches).toHaveLength(2);
+      for (const batch of view.batches ?? []) {
+        expect(batch).toMatchObject({ status: 'queued', deadLettered: true });
+        expect(batch.lastError).toMatch(/delivery 10 of 10 .*items table unavailable/);
+      }
+      expect(view.history?.filter((h) => h.type === 'dead-letter').map((h) => h.message)).toEqual([
+        expect.stringMatching(/^batch-0001 dead-lettered/),
+        expect.stringMatching(/^batch-0002 dead-lettered/),
+      ]);
+      // Idempotent: a second record of the same batch message adds nothing.
+      expect(await t.app.recordDeliveryExhausted(deadLettered[0]!.message, ctxOf(10), 'x')).toBe(
+        'already-recorded',
+      );
+      expect(deadLetterEvents(t, request.id)).toHaveLength(2);
+
+      t.ports.items.failWrites = false;
+      t.ports.publisher.queue = [];
+      const retried = await t.app.retryRequest(request.id);
+      expect(retried).toMatchObject({ deadLettered: false, retryCount: 1 });
+      expect(retried.batches?.every((b) => !b.deadLettered && b.lastError === undefined)).toBe(true);
+      expect(t.ports.publisher.queue.map((m) => m.messageId)).toEqual([
+        `${request.id}:batch:0001:retry:1`,
+        `${request.id}:batch:0002:retry:1`,
+      ]);
+      await t.drain();
+      expect(await t.app.getRequest(request.id)).toMatchObject({
+        status: 'completed',
+        deadLettered: false,
+        progress: { total: 15, succeeded: 15, failed: 0, pending: 0 },
+      });
+    });
+
+    test('a provisioning whose outcome cannot be written: recorded on the last delivery only, status kept, retry re-publishes it', async () => {
+      const t = createTestApp();
+      const { request } = await t.app.submitRequest(provision('o'));
+      const store = t.ports.requests;
+      const update = store.update.bind(store);
+      let tableDown = true;
+      store.update = async (record) => {
+        if (tableDown && record.status === 'completed') throw new Error('requests table unavailable');
+        return update(record);
+      };
+      const { deadLettered } = await t.drain();
+      expect(deadLettered).toHaveLength(1);
+      const view = await t.app.getRequest(request.id);
+      expect(view).toMatchObject({ status: 'running', deadLettered: true });
+      expect(view.reason).toMatch(
+        /delivery 10 of 10 \(provision-standard\) failed: requests table unavailable/,
+      );
+      expect(view.history?.filter((h) => h.type === 'dead-letter')).toHaveLength(1);
+
+      tableDown = false;
+      const retried = await t.app.retryRequest(request.id);
+      expect(retried).toMatchObject({ status: 'running', deadLettered: false, retryCount: 1 });
+      expect(t.ports.publisher.queue.map((m) => m.messageId)).toEqual([`${request.id}:retry:1`]);
+      await t.drain();
+      expect(await t.app.getRequest(request.id)).toMatchObject({
+        status: 'completed',
+        deadLettered: false,
+        retryCount: 1,
+      });
+    });
+
+    test('the executor path records its own dead-letter: the error is marked and nothing is recorded twice', async () => {
+      const exec = new ScriptedExecutor(() => ({ ok: false, retryable: true, reason: 'timeout' }));
+      const t = createTestApp({ executor: exec });
+      const { request } = await t.app.submitRequest(provision('o'));
+      const message = structuredClone(t.ports.publisher.queue[0]!.message);
+      const ctx = {
+        functionName: 'provision-standard',
+        tier: 'standard',
+        deliveryCount: 10,
+        maxDeliveryCount: 10,
+      };
+      const err = await t.app.processWork(message, ctx).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isTriageError(err) && err.retryable).toBe(true);
+      expect(t.app.deadLetterRecorded(err)).toBe(true);
+      expect(t.app.deadLetterRecorded(new Error('other'))).toBe(false);
+      // Even if the handler did call it, the stored state says there is nothing left to record.
+      expect(await t.app.recordDeliveryExhausted(message, ctx, 'x')).toBe('ignored');
+      expect(deadLetterEvents(t, request.id)).toHaveLength(1);
+      expect(await t.app.getRequest(request.id)).toMatchObject({ status: 'failed', deadLettered: true });
+    });
+
+    test('retry answers 409 when nothing was dead-lettered; malformed messages are ignored', async () => {
+      const t = createTestApp();
+      const queued = await t.app.submitRequest(provision('o'));
+      await expectTriage(t.app.retryRequest(queued.request.id), 'invalid-transition');
+      await t.drain();
+      await expectTriage(t.app.retryRequest(queued.request.id), 'invalid-transition'); // completed
+      expect(await t.app.recordDeliveryExhausted({ kind: 'nope' }, ctxOf(10), 'x')).toBe('ignored');
+      expect(await t.app.recordDeliveryExhausted('not json', ctxOf(10), 'x')).toBe('ignored');
+      expect(t.ports.publisher.sent).toHaveLength(1);
+    });
+
+    test('the tier Function records on the last delivery only, rethrows the original error, and survives a failed record', async () => {
+      const t = createTestApp();
+      const getApp = jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
+      // Loading the Functions registers them; outside a host @azure/functions says so once per Function.
+      const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+      let tierHandler: typeof TierWorkers.tierHandler;
+      try {
+        ({ tierHandler } = jest.requireActual<typeof TierWorkers>('../../functions/tier-workers'));
+      } finally {
+        quiet.mockRestore();
+      }
+      try {
+        const { request } = await t.app.submitRequest({
+          kind: 'migrate',
+          orgId: 'o',
+          mailboxes: mailboxes(5),
+        });
+        const body = JSON.stringify(t.ports.publisher.queue[0]!.message); // a string body is parsed too
+        t.ports.publisher.failWhen = (m) => m.message.kind === 'migrate-batch';
+        const migration = workTopics(topology).find((w) => w.name === 'migration')!;
+        const handle = tierHandler(migration, 'standard');
+        const logged: string[] = [];
+        const context = (deliveryCount: number) =>
+          new InvocationContext({
+            triggerMetadata: { deliveryCount },
+            logHandler: (_level, ...args) => logged.push(args.join(' ')),
+          });
+
+        await expect(handle(body, context(9))).rejects.toThrow(/broker refused/);
+        expect(await t.app.getRequest(request.id)).toMatchObject({ deadLettered: false });
+
+        const record = jest
+          .spyOn(t.app, 'recordDeliveryExhausted')
+          .mockRejectedValueOnce(new Error('table down'));
+        await expect(handle(body, context(10))).rejects.toThrow(/broker refused/);
+        expect(logged.some((l) => /dead-letter not recorded on the request: table down/.test(l))).toBe(true);
+        record.mockRestore();
+
+        await expect(handle(body, context(10))).rejects.toThrow(/broker refused/);
+        const view = await t.app.getRequest(request.id);
+        expect(view).toMatchObject({ deadLettered: true });
+        expect(view.reason).toMatch(/broker refused/);
+        expect(deadLetterEvents(t, request.id)).toHaveLength(1);
+      } finally {
+        getApp.mockRestore();
+      }
+    });
+
+    test('a replay whose publish fails keeps the dead-letter visible for the next retry', async () => {
+      const t = createTestApp();
+      const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(5) });
+      t.ports.items.failWrites = true;
+      await t.drain();
+      t.ports.items.failWrites = false;
+      t.ports.publisher.fail = true;
+      await expectTriage(t.app.retryRequest(request.id), 'dependency-unavailable');
+      const view = await t.app.getRequest(request.id);
+      expect(view.deadLettered).toBe(true);
+      expect(view.batches?.[0]).toMatchObject({
+        deadLettered: true,
+        lastError: expect.stringMatching(/items table/),
+      });
+      t.ports.publisher.fail = false;
+      await t.app.retryRequest(request.id);
+      await t.drain();
+      expect(await t.app.getRequest(request.id)).toMatchObject({ status: 'completed', retryCount: 2 });
+    });
   });
 
   test('list filters are validated', async () => {

@@ -18,7 +18,7 @@ import { createApp, type AppSettings, type DeliveryContext } from '../../../shar
 import type { StatusNotification } from '../../../shared/domain/messages';
 import type { MailboxEntry } from '../../../shared/domain/inventory';
 import type { Org, RequestRecord } from '../../../shared/domain/requests';
-import { TriageError } from '../../../shared/domain/errors';
+import { isTriageError, TriageError } from '../../../shared/domain/errors';
 import { topology } from '../../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../../shared/domain/topology';
 
@@ -99,10 +99,13 @@ export class MemoryRequestStore implements RequestStore {
 export class MemoryItemStore implements ItemStore {
   items = new Map<string, Map<number, ItemRecord>>();
   transactions = 0;
+  /** When set, every write is rejected, like a Table outage. */
+  failWrites = false;
   async list(requestId: string, n: number): Promise<ItemRecord[]> {
     return [...(this.items.get(`${requestId}/${n}`)?.values() ?? [])].map(clone);
   }
   async write(requestId: string, n: number, items: ItemRecord[]): Promise<void> {
+    if (this.failWrites) throw new Error('items table unavailable');
     const partition = this.items.get(`${requestId}/${n}`) ?? new Map<number, ItemRecord>();
     for (let i = 0; i < items.length; i += 100) this.transactions++;
     for (const item of items) partition.set(item.index, clone(item));
@@ -193,8 +196,12 @@ export class MemoryPublisher implements Publisher {
   notifications: StatusNotification[] = [];
   seenIds = new Set<string>();
   fail = false;
+  /** When set, a publish containing a message it matches is rejected as a whole. */
+  failWhen: ((m: OutgoingWorkMessage) => boolean) | undefined;
   async publishWork(messages: OutgoingWorkMessage[]): Promise<void> {
     if (this.fail) throw new Error('broker down');
+    const failWhen = this.failWhen;
+    if (failWhen && messages.some((m) => failWhen(m))) throw new Error('broker refused the batch messages');
     for (const m of messages) {
       this.sent.push(clone(m));
       // Duplicate detection, like the topics' requiresDuplicateDetection.
@@ -248,7 +255,9 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
 
   /**
    * Delivers queued messages to the tier "Function" matching their tier, like the subscriptions do:
-   * a throw redelivers (deliveryCount + 1) until maxDeliveryCount, then dead-letters.
+   * a throw redelivers (deliveryCount + 1) until maxDeliveryCount, then dead-letters. Like the tier
+   * Function (functions/tier-workers.ts), a retryable failure of the last delivery is first recorded with
+   * recordDeliveryExhausted unless the use-case recorded it already.
    */
   async function drain(
     optionsDrain: { redeliverCompletedOnce?: boolean } = {},
@@ -281,8 +290,14 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
             ports.publisher.queue.push(clone(next));
           }
           break;
-        } catch {
+        } catch (err: unknown) {
+          const retryable = isTriageError(err) ? err.retryable : true;
+          if (!retryable) break;
           if (deliveryCount >= maxDeliveryCount) {
+            if (!app.deadLetterRecorded(err)) {
+              const reason = err instanceof Error ? err.message : String(err);
+              await app.recordDeliveryExhausted(clone(next.message), ctx, reason).catch(() => undefined);
+            }
             deadLettered.push(next);
             break;
           }
