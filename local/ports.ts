@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import net from 'node:net';
 
 /** Resolves when the port can be bound on 127.0.0.1; rejects naming the port and the option that moves it. */
@@ -29,4 +30,13 @@ export async function findFreePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Parses a `--port`-style command-line option (commander argument parser). */
+export function parsePortOption(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
+  }
+  return port;
 }

@@ -2,34 +2,32 @@
  * `npm start`: the whole pipeline on this machine — Azurite, the Service Bus–compatible broker and the
  * local Functions host — with no Azure account, no Docker and no Core Tools. Ctrl-C stops all three.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { defaultPorts } from './endpoints';
+import { parsePortOption } from './ports';
 import { startLocalStack, type LocalStack } from './stack';
-
-function portOption(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
-  }
-  return port;
-}
 
 async function main(): Promise<void> {
   const program = new Command()
     .name('npm start --')
     .description('Runs Azurite, the local Service Bus broker and the Functions host together.')
-    .option('--port <port>', 'Functions host HTTP port', portOption, defaultPorts.functionsHost)
+    .option('--port <port>', 'Functions host HTTP port', parsePortOption, defaultPorts.functionsHost)
     .option(
       '--azurite-port <port>',
       'Azurite Blob port (Queue and Table use the next two)',
-      portOption,
+      parsePortOption,
       defaultPorts.blob,
     )
-    .option('--servicebus-port <port>', 'Service Bus broker AMQP port', portOption, defaultPorts.serviceBus)
+    .option(
+      '--servicebus-port <port>',
+      'Service Bus broker AMQP port',
+      parsePortOption,
+      defaultPorts.serviceBus,
+    )
     .option(
       '--metrics-port <port>',
       'Service Bus broker metrics HTTP port',
-      portOption,
+      parsePortOption,
       defaultPorts.serviceBusMetrics,
     )
     .option('--data <folder>', 'keep Azurite data in this folder (default: in memory)')

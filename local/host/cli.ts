@@ -7,18 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ensureError } from '../../shared/domain/errors';
 import { defaultHostPort, describeFunctions, startHost, type RunningHost } from './host';
 import type { CorsOptions } from './http-server';
-
-function portOption(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0 = any free port)');
-  }
-  return port;
-}
+import { parsePortOption } from '../ports';
 
 export interface LocalSettings {
   /** `Values`, with variables already in the environment taking precedence. */
@@ -67,7 +60,7 @@ async function main(): Promise<void> {
     .name('local-host')
     .description('Runs the compiled Functions app locally: HTTP, Service Bus and timer triggers.')
     .requiredOption('--app <file>', 'compiled app entry', 'dist/functions/index.js')
-    .option('--port <port>', 'HTTP port (0 = any free port)', portOption, defaultHostPort)
+    .option('--port <port>', 'HTTP port (0 = any free port)', parsePortOption, defaultHostPort)
     .option(
       '--settings <file>',
       'local.settings.json-shaped file (default: local.settings.json, else local.settings.example.json)',

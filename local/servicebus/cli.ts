@@ -7,16 +7,9 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { topology } from '../../shared/topology';
 import { defaultPorts } from '../endpoints';
+import { parsePortOption } from '../ports';
 import { extraEntitiesSchema, startBroker, type ExtraEntities } from './broker';
 import { ensureError } from '../../shared/domain/errors';
-
-function portNumber(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError('expected a port number between 0 and 65535');
-  }
-  return port;
-}
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -38,11 +31,11 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('servicebus-broker')
     .description('Local Service Bus–compatible AMQP 1.0 broker (in-memory; development and tests only)')
-    .option('--port <port>', 'AMQP port (0 = a free port)', portNumber, defaultPorts.serviceBus)
+    .option('--port <port>', 'AMQP port (0 = a free port)', parsePortOption, defaultPorts.serviceBus)
     .option(
       '--metrics-port <port>',
       'HTTP metrics port (0 = a free port)',
-      portNumber,
+      parsePortOption,
       defaultPorts.serviceBusMetrics,
     )
     .option('--host <host>', 'interface to bind', '127.0.0.1')
