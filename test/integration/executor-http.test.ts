@@ -50,6 +50,11 @@ const task: ExecutionTask = {
   attempt: 2,
 };
 
+/** The http executor pointed at `url`, with the timing each test needs. */
+function httpExecutor(url: string, timing: { timeoutMs: number; maxAttempts: number; backoffMs: number }) {
+  return createExecutor({ type: 'http', url, ...timing });
+}
+
 function reply(status: number, body = ''): (call: number, res: ServerResponse) => void {
   return (_call, res) => res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
 }
@@ -58,13 +63,7 @@ describe('http executor against a real HTTP server', () => {
   test('POSTs the task as JSON with Idempotency-Key, once, and reports 2xx as ok', async () => {
     const server = await startServer(reply(201, '{"id":"x"}'));
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 2_000,
-        maxAttempts: 3,
-        backoffMs: 10,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 2_000, maxAttempts: 3, backoffMs: 10 });
       expect(await executor.execute(task)).toEqual({ ok: true, detail: 'HTTP 201' });
       expect(server.calls).toHaveLength(1);
       const [call] = server.calls;
@@ -88,13 +87,7 @@ describe('http executor against a real HTTP server', () => {
   test('retries 503 in process with the same key, then succeeds', async () => {
     const server = await startServer((call, res) => reply(call <= 2 ? 503 : 200)(call, res));
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 2_000,
-        maxAttempts: 4,
-        backoffMs: 20,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 2_000, maxAttempts: 4, backoffMs: 20 });
       const started = performance.now();
       expect(await executor.execute(task)).toEqual({ ok: true, detail: 'HTTP 200' });
       expect(server.calls).toHaveLength(3);
@@ -111,13 +104,7 @@ describe('http executor against a real HTTP server', () => {
   test('5xx on every attempt ends transient after exactly maxAttempts calls', async () => {
     const server = await startServer(reply(500, 'database is down'));
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 2_000,
-        maxAttempts: 3,
-        backoffMs: 1,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 2_000, maxAttempts: 3, backoffMs: 1 });
       expect(await executor.execute(task)).toEqual({
         ok: false,
         retryable: true,
@@ -132,13 +119,7 @@ describe('http executor against a real HTTP server', () => {
   test('400 is permanent at once, with the status and a short body excerpt', async () => {
     const server = await startServer(reply(400, `{"error":"unknown region"}${' padding'.repeat(100)}`));
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 2_000,
-        maxAttempts: 5,
-        backoffMs: 1,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 2_000, maxAttempts: 5, backoffMs: 1 });
       const outcome = await executor.execute(task);
       expect(outcome).toMatchObject({ ok: false, retryable: false });
       const reason = outcome.ok ? '' : outcome.reason;
@@ -153,13 +134,7 @@ describe('http executor against a real HTTP server', () => {
   test.each([408, 429])('%i is transient at once, left to Service Bus redelivery', async (status) => {
     const server = await startServer(reply(status));
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 2_000,
-        maxAttempts: 5,
-        backoffMs: 1,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 2_000, maxAttempts: 5, backoffMs: 1 });
       expect(await executor.execute(task)).toEqual({ ok: false, retryable: true, reason: `HTTP ${status}` });
       expect(server.calls).toHaveLength(1);
     } finally {
@@ -170,13 +145,7 @@ describe('http executor against a real HTTP server', () => {
   test('a redirect is not followed: permanent (a misconfigured URL)', async () => {
     const server = await startServer((_call, res) => res.writeHead(307, { location: '/elsewhere' }).end());
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 2_000,
-        maxAttempts: 2,
-        backoffMs: 1,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 2_000, maxAttempts: 2, backoffMs: 1 });
       expect(await executor.execute(task)).toMatchObject({ ok: false, retryable: false, reason: 'HTTP 307' });
       expect(server.calls).toHaveLength(1);
     } finally {
@@ -187,13 +156,7 @@ describe('http executor against a real HTTP server', () => {
   test('a server that never answers times out per attempt, is retried, then reported transient', async () => {
     const server = await startServer(() => undefined);
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 150,
-        maxAttempts: 2,
-        backoffMs: 1,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 150, maxAttempts: 2, backoffMs: 1 });
       const started = performance.now();
       expect(await executor.execute(task)).toEqual({
         ok: false,
@@ -213,7 +176,7 @@ describe('http executor against a real HTTP server', () => {
     const server = await startServer(reply(200));
     const url = server.url;
     await server.close();
-    const executor = createExecutor({ type: 'http', url, timeoutMs: 1_000, maxAttempts: 2, backoffMs: 1 });
+    const executor = httpExecutor(url, { timeoutMs: 1_000, maxAttempts: 2, backoffMs: 1 });
     expect(await executor.execute(task)).toEqual({
       ok: false,
       retryable: true,
@@ -224,13 +187,7 @@ describe('http executor against a real HTTP server', () => {
   test('an abort from the caller rejects with its reason instead of returning an outcome', async () => {
     const server = await startServer(() => undefined);
     try {
-      const executor = createExecutor({
-        type: 'http',
-        url: server.url,
-        timeoutMs: 10_000,
-        maxAttempts: 3,
-        backoffMs: 1,
-      });
+      const executor = httpExecutor(server.url, { timeoutMs: 10_000, maxAttempts: 3, backoffMs: 1 });
       const controller = new AbortController();
       const running = executor.execute(task, controller.signal);
       // Abort once the request has reached the server: an observable condition, not a sleep.
