@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { ensureError } from '../shared/errors';
+import { ensureError } from '../shared/domain/errors';
 import { jsonResponse } from './http-common';
 import { getApp } from './runtime';
 

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ensureError, TriageError } from '../shared/errors';
+import { ensureError, TriageError } from '../shared/domain/errors';
 import { problem, problemFromError, type ProblemDetails } from '../shared/domain/problem';
 import { getConfig } from './runtime';
 

@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { TriageError } from '../shared/errors';
+import { TriageError } from '../shared/domain/errors';
 import { jsonResponse, problem, problemResponse, withProblems } from './http-common';
 import { getApp, getConfig } from './runtime';
 

@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { settingNames } from '../shared/config';
-import { ensureError, isTriageError } from '../shared/errors';
+import { ensureError, isTriageError } from '../shared/domain/errors';
 import {
   subscriptionSettings,
   tierFunctionName,

@@ -12,6 +12,7 @@ import { Invoker } from './invoker';
 import { loadApp, type FunctionRegistration } from './registrations';
 import { serviceBusSource, startServiceBusTriggers, type RunningServiceBusTriggers } from './service-bus';
 import { startTimers, type RunningTimers } from './timers';
+import { defaultPorts } from '../endpoints';
 
 export interface HostOptions {
   /** The compiled app's entry file, e.g. dist/functions/index.js. */
@@ -45,7 +46,7 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-export const defaultHostPort = 7071;
+export const defaultHostPort = defaultPorts.functionsHost;
 const defaultMaxRequestBodySizeInBytes = 100 * 1024 * 1024;
 
 /**

@@ -27,6 +27,7 @@ import {
 } from './entities';
 import { ensureError } from '../../shared/domain/errors';
 import { newLockToken, uuidBytesToText } from './lock-token';
+import { defaultPorts } from '../endpoints';
 
 export type { EntityCounts, ExtraEntities } from './entities';
 export { extraEntitiesSchema } from './entities';
@@ -132,7 +133,7 @@ const rejected = (error: { condition: string; description: string }): unknown =>
  */
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const host = options.host ?? '127.0.0.1';
-  const requestedPort = options.port ?? 5672;
+  const requestedPort = options.port ?? defaultPorts.serviceBus;
   const log = options.log ?? (() => undefined);
   const maxMessageSize = options.maxMessageSizeInBytes ?? DEFAULT_MAX_MESSAGE_SIZE;
   const faults = options.faults ?? {};
