@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ensureError, TriageError } from '../shared/domain/errors';
-import { problem, problemFromError, type ProblemDetails } from '../shared/domain/problem';
+import { problem, problemFromError, type ProblemDetails } from './problem-details';
 import { getConfig } from './runtime';
 
 export function problemResponse(details: ProblemDetails): HttpResponseInit {

@@ -1,6 +1,6 @@
 import { loadConfig, type TriageConfig } from '../shared/config';
-import { createRuntime, type Runtime } from '../shared/adapters/composition';
-import type { App } from '../shared/app/create-app';
+import { createRuntime, type Runtime } from '../shared/composition';
+import type { TriageApp } from '../shared/app/index';
 
 let runtime: Runtime | undefined;
 let config: TriageConfig | undefined;
@@ -15,7 +15,7 @@ export function getConfig(): TriageConfig {
 }
 
 /** The use-cases, wired once per process; resolves after tables and containers exist. */
-export async function getApp(): Promise<App> {
+export async function getApp(): Promise<TriageApp> {
   const current = (runtime ??= createRuntime(getConfig(), (level, message) => {
     const line = `[triage] ${message}`;
     if (level === 'error') console.error(line);

@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
+import type { LogLevel } from '../shared/app/index';
 import { settingNames } from '../shared/config';
-import { ensureError, isTriageError } from '../shared/domain/errors';
 import {
   subscriptionSettings,
   tierFunctionName,
@@ -24,45 +24,29 @@ function bodyOf(message: unknown): unknown {
   return message;
 }
 
+/** Log lines of one delivery go to its invocation's log, so they correlate with it in Application Insights. */
+function invocationLog(context: InvocationContext) {
+  return (level: LogLevel, message: string): void => {
+    if (level === 'error') context.error(message);
+    else if (level === 'warn') context.warn(message);
+    else context.log(message);
+  };
+}
+
 /**
- * Builds the handler of one topic × tier Function. Transient failures throw (Service Bus redelivers, then
- * dead-letters); permanent ones are recorded by the use-case and the message completes. On the last
- * delivery a transient failure is first recorded on the request (visible, replayable), best effort.
+ * Builds the handler of one topic × tier Function: the app's delivery protocol decides; a throw abandons
+ * the message (Service Bus redelivers, and dead-letters after the last delivery), a return completes it.
  */
 export function tierHandler(topic: TopicDefinition, tier: string) {
   const functionName = tierFunctionName(topic, tier);
   const { maxDeliveryCount } = subscriptionSettings(topology, tierSubscription(topology, topic.name, tier));
   return async function handleTierMessage(message: unknown, context: InvocationContext): Promise<void> {
     const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1) || 1;
-    const ctx = { functionName, tier, deliveryCount, maxDeliveryCount };
-    const body = bodyOf(message);
-    try {
-      const result = await (await getApp()).processWork(body, ctx);
-      context.log(`${functionName}: ${result} (delivery ${deliveryCount})`);
-    } catch (err: unknown) {
-      const error = ensureError(err);
-      const retryable = isTriageError(err) ? err.retryable : true;
-      context.warn(
-        `${functionName}: delivery ${deliveryCount}/${maxDeliveryCount} failed (${retryable ? 'transient' : 'permanent'}): ${error.message}`,
-      );
-      if (!retryable) return;
-      if (deliveryCount >= maxDeliveryCount) {
-        // Service Bus dead-letters the message when this throw ends its last delivery: record it first,
-        // unless the use-case already did. A failure here is logged and never replaces the original error.
-        try {
-          const app = await getApp();
-          if (!app.deadLetterRecorded(err)) {
-            const recorded = await app.recordDeliveryExhausted(body, ctx, error.message);
-            context.warn(`${functionName}: dead-lettering after delivery ${deliveryCount}: ${recorded}`);
-          }
-        } catch (recordErr: unknown) {
-          context.error(
-            `${functionName}: dead-letter not recorded on the request: ${ensureError(recordErr).message}`,
-          );
-        }
-      }
-      throw error;
-    }
+    const delivery = { functionName, tier, deliveryCount, maxDeliveryCount };
+    const result = await (
+      await getApp()
+    ).handleDelivery(bodyOf(message), delivery, { log: invocationLog(context) });
+    context.log(`${functionName}: ${result} (delivery ${deliveryCount})`);
   };
 }
 

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore, InventoryImportResult } from '../app/ports/artifact-store';
+import { TriageError } from '../domain/errors';
+import { translateStorageError } from './storage-errors';
 import {
   InventoryValidator,
   formatExchangeMigrationCsv,
@@ -32,39 +34,31 @@ const INVENTORY_NAME =
 /** Azure container naming rules: 3–63 lowercase letters, digits and single hyphens. */
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-/** A blob the caller asked for does not exist. `code` is `ArtifactNotFound`. */
-export class ArtifactNotFoundError extends Error {
-  override readonly name = 'ArtifactNotFoundError';
-  readonly code = 'ArtifactNotFound';
-  readonly retryable = false;
-  constructor(readonly blobName: string) {
-    super(`artifact ${blobName} does not exist`);
-  }
+/** A blob the caller asked for does not exist: `not-found` (the use-case decides whether that is final). */
+function artifactNotFound(blobName: string, cause?: unknown): TriageError {
+  return new TriageError('not-found', `artifact ${blobName} does not exist`, cause ? { cause } : {});
 }
 
-/** A stored inventory contains an invalid entry (an operator-uploaded file). `code` is `InventoryInvalid`. */
-export class InventoryInvalidError extends Error {
-  override readonly name = 'InventoryInvalidError';
-  readonly code = 'InventoryInvalid';
-  readonly retryable = false;
-  constructor(
-    readonly blobName: string,
-    readonly badRows: InventoryRowProblem[],
-  ) {
-    super(
-      `inventory ${blobName} is invalid: ${badRows.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`,
-    );
-  }
+/**
+ * A stored inventory holds an invalid entry (an operator-uploaded file, or a corrupt blob): `validation`,
+ * permanent — no redelivery can fix the file. Each bad row is a field problem (`line 3: EmailAddress`).
+ */
+function inventoryInvalid(blobName: string, badRows: InventoryRowProblem[]): TriageError {
+  return new TriageError(
+    'validation',
+    `inventory ${blobName} is invalid: ${badRows.map((p) => `line ${p.line}: ${p.message}`).join('; ')}`,
+    {
+      fields: badRows.map((p) => ({
+        field: `line ${p.line}${p.field ? `: ${p.field}` : ''}`,
+        message: p.message,
+      })),
+    },
+  );
 }
 
-/** An import exceeded its byte limit (map to HTTP 413). `code` is `InventoryTooLarge`. */
-export class InventoryTooLargeError extends Error {
-  override readonly name = 'InventoryTooLargeError';
-  readonly code = 'InventoryTooLarge';
-  readonly retryable = false;
-  constructor(readonly maxBytes: number) {
-    super(`the inventory exceeds the limit of ${maxBytes} bytes`);
-  }
+/** An import exceeded its byte limit: `payload-too-large` (HTTP 413). */
+function inventoryTooLarge(maxBytes: number): TriageError {
+  return new TriageError('payload-too-large', `the inventory exceeds the limit of ${maxBytes} bytes`);
 }
 
 /** Options of {@link BlobArtifactStore}. */
@@ -109,7 +103,7 @@ export class BlobArtifactStore implements ArtifactStore {
   }
 
   /**
-   * @throws RangeError when `orgId` is not a safe blob path segment; InventoryTooLargeError past `maxBytes`;
+   * @throws RangeError when `orgId` is not a safe blob path segment; TriageError `payload-too-large` past `maxBytes`;
    *   the storage SDK's error when Blob Storage fails (nothing is committed then either).
    */
   async importInventoryCsv(
@@ -173,27 +167,34 @@ export class BlobArtifactStore implements ArtifactStore {
     requireSegment('requestId', requestId);
     const blobName = `requests/${requestId}.ndjson`;
     const body = Buffer.from(toNdjson(mailboxes), 'utf8');
-    await this.inventories.getBlockBlobClient(blobName).uploadData(body, {
-      blobHTTPHeaders: NDJSON_HEADERS,
-      metadata: { rowcount: String(mailboxes.length), source: 'request' },
-    });
+    await this.inventories
+      .getBlockBlobClient(blobName)
+      .uploadData(body, {
+        blobHTTPHeaders: NDJSON_HEADERS,
+        metadata: { rowcount: String(mailboxes.length), source: 'request' },
+      })
+      .catch((err: unknown) => translateStorageError(err, `inventory ${blobName}`));
     return blobName;
   }
 
   async inventoryExists(blobName: string): Promise<boolean> {
     if (!isInventoryName(blobName)) return false;
-    return this.inventories.getBlockBlobClient(blobName).exists();
+    return this.inventories
+      .getBlockBlobClient(blobName)
+      .exists()
+      .catch((err: unknown) => translateStorageError(err, `inventory ${blobName}`));
   }
 
   /**
-   * @throws RangeError for a name that is not an inventory name; ArtifactNotFoundError when missing;
-   *   InventoryInvalidError at the first invalid entry (entries before it have been yielded).
+   * @throws TriageError `validation` for a name that is not an inventory name; TriageError `not-found` when missing;
+   *   TriageError `validation` at the first invalid entry (entries before it have been yielded).
    */
   async *readInventory(blobName: string): AsyncIterable<MailboxEntry> {
     if (!isInventoryName(blobName)) {
-      throw new RangeError(
-        `"${blobName}" is not an inventory name (path segments ending in .ndjson or .csv)`,
-      );
+      // The name may come from a message: a permanent error, not a programming mistake.
+      throw new TriageError('validation', `"${blobName}" is not an inventory name`, {
+        fields: [{ field: 'inventory', message: 'path segments ending in .ndjson or .csv' }],
+      });
     }
     const stream = await this.download(this.inventories, blobName);
     if (blobName.endsWith('.csv')) yield* readCsvInventory(blobName, stream);
@@ -217,11 +218,11 @@ export class BlobArtifactStore implements ArtifactStore {
         .getBlockBlobClient(ndjsonBlob)
         .uploadData(ndjson, { blobHTTPHeaders: NDJSON_HEADERS, metadata }),
       this.manifests.getBlockBlobClient(csvBlob).uploadData(csv, { blobHTTPHeaders: CSV_HEADERS, metadata }),
-    ]);
+    ]).catch((err: unknown) => translateStorageError(err, `manifest ${base}`));
     return { ndjsonBlob, csvBlob };
   }
 
-  /** @throws RangeError for bad arguments; ArtifactNotFoundError when the manifest does not exist. */
+  /** @throws RangeError for bad arguments; TriageError `not-found` when the manifest does not exist. */
   async readBatchManifest(requestId: string, batchNumber: number): Promise<MailboxEntry[]> {
     const blobName = `${manifestBase(requestId, batchNumber)}.ndjson`;
     const entries: MailboxEntry[] = [];
@@ -242,8 +243,8 @@ export class BlobArtifactStore implements ArtifactStore {
       if (!response.readableStreamBody) throw new Error(`download of ${blobName} returned no body`);
       return response.readableStreamBody;
     } catch (err: unknown) {
-      if (statusCode(err) === 404) throw new ArtifactNotFoundError(blobName);
-      throw err;
+      if (statusCode(err) === 404) throw artifactNotFound(blobName, err);
+      return translateStorageError(err, `blob ${blobName}`);
     }
   }
 }
@@ -325,7 +326,7 @@ async function* limitBytes(source: AsyncIterable<Uint8Array>, maxBytes: number):
   let total = 0;
   for await (const chunk of source) {
     total += chunk.byteLength;
-    if (total > maxBytes) throw new InventoryTooLargeError(maxBytes);
+    if (total > maxBytes) throw inventoryTooLarge(maxBytes);
     yield chunk;
   }
 }
@@ -371,16 +372,16 @@ async function* readCsvInventory(
       const line = startLine(record, info);
       if (!validator.hasHeader) {
         const problem = validator.acceptHeader(record, line);
-        if (problem) throw new InventoryInvalidError(blobName, [problem]);
+        if (problem) throw inventoryInvalid(blobName, [problem]);
         continue;
       }
       const result = validator.acceptRow(record, line);
-      if (!result.ok) throw new InventoryInvalidError(blobName, result.problems);
+      if (!result.ok) throw inventoryInvalid(blobName, result.problems);
       yield result.entry;
     }
   } catch (err: unknown) {
     if (isCsvError(err)) {
-      throw new InventoryInvalidError(blobName, [{ line: csvErrorLine(err), message: csvErrorMessage(err) }]);
+      throw inventoryInvalid(blobName, [{ line: csvErrorLine(err), message: csvErrorMessage(err) }]);
     }
     throw err;
   } finally {
@@ -388,7 +389,7 @@ async function* readCsvInventory(
     destroyStream(stream);
   }
   if (!validator.hasHeader) {
-    throw new InventoryInvalidError(blobName, [
+    throw inventoryInvalid(blobName, [
       { line: 1, message: 'the file is empty (expected an EmailAddress header)' },
     ]);
   }
@@ -406,11 +407,11 @@ async function* readNdjson(blobName: string, stream: NodeJS.ReadableStream): Asy
     try {
       value = JSON.parse(text);
     } catch {
-      throw new InventoryInvalidError(blobName, [{ line, message: 'the line is not JSON' }]);
+      throw inventoryInvalid(blobName, [{ line, message: 'the line is not JSON' }]);
     }
     const parsed = mailboxEntrySchema.safeParse(value);
     if (!parsed.success) {
-      throw new InventoryInvalidError(blobName, [
+      throw inventoryInvalid(blobName, [
         { line, message: parsed.error.issues.map((issue) => issue.message).join('; ') },
       ]);
     }

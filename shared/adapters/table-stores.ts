@@ -8,22 +8,20 @@ import { createHash, randomUUID } from 'node:crypto';
 import { batchLabel, batchPartitionKey, itemRowKey } from '../domain/batches';
 import { TriageError } from '../domain/errors';
 import { odataAnd, odataEquals } from '../domain/odata';
-import type { Org, RequestKind, RequestRecord } from '../domain/requests';
+import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
+import type { Org, RequestKind } from '../domain/requests';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
-  BatchRecord,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
-  ItemRecord,
   ItemStore,
   ListRequestsFilter,
   OrgStore,
   Page,
-  RequestEvent,
   RequestStore,
 } from '../app/ports/stores';
-import { isNotFound, mapStorageError } from './table-errors';
+import { isNotFound, mapStorageError } from './storage-errors';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(

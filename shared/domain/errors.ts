@@ -25,6 +25,11 @@ export interface TriageErrorOptions {
   retryable?: boolean;
   fields?: FieldProblem[];
   cause?: unknown;
+  /**
+   * Set on an error thrown at a message's last delivery after its dead-letter was already recorded on the
+   * request (the executor path), so the delivery protocol does not record it a second time.
+   */
+  deadLetterRecorded?: boolean;
 }
 
 /** Codes a retry can help with unless the thrower says otherwise. */
@@ -35,12 +40,14 @@ export class TriageError extends Error {
   readonly code: TriageErrorCode;
   readonly retryable: boolean;
   readonly fields: FieldProblem[];
+  readonly deadLetterRecorded: boolean;
 
   constructor(code: TriageErrorCode, message: string, options: TriageErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.fields = options.fields ?? [];
+    this.deadLetterRecorded = options.deadLetterRecorded ?? false;
   }
 }
 
@@ -49,6 +56,11 @@ export function isTriageError(err: unknown, code?: TriageErrorCode): err is Tria
   if (typeof err !== 'object' || err === null) return false;
   const candidate = err as { name?: unknown; code?: unknown };
   return candidate.name === 'TriageError' && (code === undefined || candidate.code === code);
+}
+
+/** Whether a retry can help: a TriageError says so; anything else (an outage, a bug) is assumed transient. */
+export function isRetryable(err: unknown): boolean {
+  return isTriageError(err) ? err.retryable : true;
 }
 
 /** Normalises anything thrown into an Error, keeping the original as `cause` when it was not one. */

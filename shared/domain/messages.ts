@@ -57,3 +57,40 @@ export interface StatusNotification {
   at: string;
   eventId: string;
 }
+
+/**
+ * The work message that carries a stored request to its tier Function.
+ * @throws TypeError when the record lacks what its kind needs (a bug, never caller input).
+ */
+export function requestMessage(record: {
+  id: string;
+  kind: 'provision' | 'migrate';
+  orgId: string;
+  tier: string;
+  resource?: ProvisionMessage['resource'];
+  inventory?: string;
+}): ProvisionMessage | MigrateMessage {
+  const common = { schemaVersion, requestId: record.id, orgId: record.orgId, tier: record.tier } as const;
+  if (record.kind === 'provision') {
+    if (!record.resource) throw new TypeError(`provision request ${record.id} has no resource`);
+    return { ...common, kind: 'provision', resource: record.resource };
+  }
+  if (!record.inventory) throw new TypeError(`migrate request ${record.id} has no inventory`);
+  return { ...common, kind: 'migrate', inventory: record.inventory };
+}
+
+/** The message of one batch of a planned migration. */
+export function batchMessage(
+  request: { id: string; orgId: string; tier: string; batchCount?: number },
+  batchNumber: number,
+): MigrateBatchMessage {
+  return {
+    schemaVersion,
+    kind: 'migrate-batch',
+    requestId: request.id,
+    orgId: request.orgId,
+    tier: request.tier,
+    batchNumber,
+    batchCount: request.batchCount ?? batchNumber,
+  };
+}

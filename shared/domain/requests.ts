@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { TriageError, type FieldProblem } from './errors';
 import { mailboxEntrySchema, mailboxListSchema, type MailboxEntry } from './inventory';
-import type { RequestStatus } from './status';
 
 /** What a caller can ask for. */
 export const requestKinds = ['provision', 'migrate'] as const;
@@ -139,51 +138,4 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: stri
     );
   }
   return result.data;
-}
-
-/** Progress of a request, from its rolled-up counters. */
-export interface Progress {
-  total: number;
-  succeeded: number;
-  failed: number;
-  pending: number;
-}
-
-/** The stored request, as the API shows it. */
-export interface RequestRecord {
-  id: string;
-  kind: RequestKind;
-  orgId: string;
-  tier: string;
-  status: RequestStatus;
-  createdAt: string;
-  updatedAt: string;
-  /** For provisioning: the resource asked for. */
-  resource?: Resource;
-  /** For migration: the inventory blob. */
-  inventory?: string;
-  /** Set when the migration has been planned. */
-  batchCount?: number;
-  batchesCompleted: number;
-  total: number;
-  succeeded: number;
-  failed: number;
-  /** Body hash of an idempotent submission. */
-  bodyHash?: string;
-  /** The Function that processed it (`provision-health`), proving tier routing. */
-  processedBy?: string;
-  reason?: string;
-  deadLettered?: boolean;
-  retryCount: number;
-  /** Optimistic-concurrency token of the stored entity. */
-  etag?: string;
-}
-
-export function progressOf(record: Pick<RequestRecord, 'total' | 'succeeded' | 'failed'>): Progress {
-  return {
-    total: record.total,
-    succeeded: record.succeeded,
-    failed: record.failed,
-    pending: Math.max(0, record.total - record.succeeded - record.failed),
-  };
 }

@@ -208,8 +208,8 @@ describe('BlobArtifactStore on Azurite', () => {
       }
     }
     await expect(store.importInventoryCsv('contoso', endless(), { maxBytes: 10_000 })).rejects.toMatchObject({
-      name: 'InventoryTooLargeError',
-      code: 'InventoryTooLarge',
+      name: 'TriageError',
+      code: 'payload-too-large',
     });
     expect(pulled).toBeLessThan(1_000);
     expect(await committedNames(store, 'inventories')).toEqual([]);
@@ -251,10 +251,13 @@ describe('BlobArtifactStore on Azurite', () => {
       expect(await store.inventoryExists(bad)).toBe(false);
     }
     await expect(collect(store.readInventory('requests/missing.ndjson'))).rejects.toMatchObject({
-      name: 'ArtifactNotFoundError',
-      code: 'ArtifactNotFound',
+      name: 'TriageError',
+      code: 'not-found',
     });
-    await expect(collect(store.readInventory('../x.ndjson'))).rejects.toThrow(RangeError);
+    await expect(collect(store.readInventory('../x.ndjson'))).rejects.toMatchObject({
+      name: 'TriageError',
+      code: 'validation',
+    });
     await expect(store.writeInventory('a/b', [])).rejects.toThrow(RangeError);
   });
 
@@ -277,27 +280,27 @@ describe('BlobArtifactStore on Azurite', () => {
         for await (const entry of store.readInventory('uploads/bad.csv')) seen.push(entry);
       })(),
     ).rejects.toMatchObject({
-      name: 'InventoryInvalidError',
-      badRows: [{ line: 3, field: 'EmailAddress', message: 'duplicate address (first on line 2)' }],
+      code: 'validation',
+      fields: [{ field: 'line 3: EmailAddress', message: 'duplicate address (first on line 2)' }],
     });
     expect(seen).toEqual([{ address: 'a@contoso.com' }]);
 
     const noHeader = 'Address\na@contoso.com\n';
     await container.getBlockBlobClient('uploads/no-header.csv').upload(noHeader, noHeader.length);
     await expect(collect(store.readInventory('uploads/no-header.csv'))).rejects.toMatchObject({
-      name: 'InventoryInvalidError',
+      code: 'validation',
     });
     const brokenQuote = 'EmailAddress\na@contoso.com\n"b@contoso.com\nc@contoso.com\n';
     await container.getBlockBlobClient('uploads/broken.csv').upload(brokenQuote, brokenQuote.length);
     await expect(collect(store.readInventory('uploads/broken.csv'))).rejects.toMatchObject({
-      name: 'InventoryInvalidError',
-      badRows: [{ message: expect.stringContaining('never closed') }],
+      code: 'validation',
+      fields: [{ message: expect.stringContaining('never closed') }],
     });
     const badNdjson = '{"address":"a@contoso.com"}\n{"address":"nope"}\n';
     await container.getBlockBlobClient('uploads/bad.ndjson').upload(badNdjson, badNdjson.length);
     await expect(collect(store.readInventory('uploads/bad.ndjson'))).rejects.toMatchObject({
-      name: 'InventoryInvalidError',
-      badRows: [{ line: 2 }],
+      code: 'validation',
+      fields: [{ field: 'line 2' }],
     });
   });
 
@@ -329,7 +332,7 @@ describe('BlobArtifactStore on Azurite', () => {
       'req-7/batch-12345.ndjson',
     ]);
     await expect(store.readBatchManifest('req-7', 2)).rejects.toMatchObject({
-      name: 'ArtifactNotFoundError',
+      code: 'not-found',
     });
     await expect(store.writeBatchManifest('req-7', -1, batch)).rejects.toThrow(RangeError);
     await expect(store.writeBatchManifest('req-7', 1.5, batch)).rejects.toThrow(RangeError);

@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { startAzurite, type RunningAzurite } from '../../local/azurite';
 import { createTableStores, type TableStores } from '../../shared/adapters/table-stores';
-import type { RequestRecord } from '../../shared/domain/requests';
+import type { RequestRecord } from '../../shared/domain/records';
 import { isTriageError } from '../../shared/domain/errors';
 
 let azurite: RunningAzurite;

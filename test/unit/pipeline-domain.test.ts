@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { runInNewContext } from 'node:vm';
 import { batchLabel, batchPartitionKey, messageIds, splitIntoBatches } from '../../shared/domain/batches';
 import { ensureError, isTriageError, TriageError } from '../../shared/domain/errors';
-import { problemFromError } from '../../shared/domain/problem';
+import { problemFromError } from '../../functions/problem-details';
 import { parseOrThrow, submitRequestSchema } from '../../shared/domain/requests';
 import {
   assertTransition,

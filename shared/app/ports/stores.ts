@@ -1,33 +1,6 @@
-import type { BatchStatus, ItemStatus } from '../../domain/status';
-import type { Org, RequestKind, RequestRecord } from '../../domain/requests';
+import type { Org, RequestKind } from '../../domain/requests';
+import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../domain/records';
 import type { RequestStatus } from '../../domain/status';
-
-/** One migration batch: its manifest and its counters, rolled up into the request when it completes. */
-export interface BatchRecord {
-  requestId: string;
-  batchNumber: number;
-  status: BatchStatus;
-  total: number;
-  succeeded: number;
-  failed: number;
-  manifest: string;
-  /** The Function that processed it, proving tier routing. */
-  processedBy?: string;
-  deadLettered?: boolean;
-  lastError?: string;
-  etag?: string;
-}
-
-/** One executed mailbox of a batch. Only final outcomes are stored; a missing row is still pending. */
-export interface ItemRecord {
-  index: number;
-  address: string;
-  status: ItemStatus;
-  attempts: number;
-  reason?: string;
-  detail?: string;
-  at: string;
-}
 
 export interface ListRequestsFilter {
   orgId?: string;
@@ -70,16 +43,6 @@ export interface ItemStore {
   list(requestId: string, batchNumber: number): Promise<ItemRecord[]>;
   /** Writes in entity-group transactions of at most 100. */
   write(requestId: string, batchNumber: number, items: ItemRecord[]): Promise<void>;
-}
-
-export interface RequestEvent {
-  eventId: string;
-  requestId: string;
-  at: string;
-  type: 'status' | 'tier-check' | 'reroute' | 'dead-letter' | 'retry' | 'note';
-  status?: RequestStatus;
-  message?: string;
-  published?: boolean;
 }
 
 /** The append-only history of a request (status changes, tier decisions). */

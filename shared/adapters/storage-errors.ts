@@ -25,3 +25,29 @@ export function mapStorageError(err: unknown, what: string): never {
 export function isNotFound(err: unknown): boolean {
   return storageStatus(err) === 404;
 }
+
+/** An outage rather than an answer: no HTTP status (the connection failed), a timeout, throttling or a 5xx. */
+export function isOutage(err: unknown): boolean {
+  const status = storageStatus(err);
+  return status === undefined || status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * Translates what Storage answered into the errors the use-cases understand: 404 → `not-found`,
+ * 409 → `conflict`, 412 → `concurrency`, an outage → `dependency-unavailable` (retryable). Anything else
+ * (a 400 from a bug) propagates unchanged.
+ */
+export function translateStorageError(err: unknown, what: string): never {
+  if (isNotFound(err)) throw new TriageError('not-found', `${what} does not exist`, { cause: err });
+  if (isOutage(err) && !(err instanceof TypeError || err instanceof RangeError) && !isTriageErrorLike(err)) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new TriageError('dependency-unavailable', `Storage is unavailable (${what}): ${message}`, {
+      cause: err,
+    });
+  }
+  return mapStorageError(err, what);
+}
+
+function isTriageErrorLike(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'TriageError';
+}

@@ -1,14 +1,14 @@
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { createApp, type App } from '../app/create-app';
-import type { HealthProbe } from '../app/ports/publisher';
-import type { IdentityOptions, TriageConfig } from '../config';
-import { topology } from '../topology';
-import { BlobArtifactStore } from './blob-artifact-store';
-import { createExecutor } from './executors/index';
-import { ServiceBusPublisher } from './servicebus-publisher';
-import { createTableStores, type TableStores } from './table-stores';
+import { createApp, type TriageApp } from './app/index';
+import type { HealthProbe } from './app/ports/publisher';
+import type { IdentityOptions, TriageConfig } from './config';
+import { topology } from './topology';
+import { BlobArtifactStore } from './adapters/blob-artifact-store';
+import { createExecutor } from './adapters/executors/index';
+import { ServiceBusPublisher } from './adapters/servicebus-publisher';
+import { createTableStores, type TableStores } from './adapters/table-stores';
 
 /** Identity-based connections: `managedidentity` with an optional client id, or the default chain. */
 export function credentialFor(options: IdentityOptions): TokenCredential {
@@ -21,7 +21,7 @@ export function credentialFor(options: IdentityOptions): TokenCredential {
 }
 
 export interface Runtime {
-  app: App;
+  app: TriageApp;
   stores: TableStores;
   artifacts: BlobArtifactStore;
   publisher: ServiceBusPublisher;

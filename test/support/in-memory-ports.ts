@@ -1,26 +1,32 @@
-import type { ArtifactStore, InventoryImportResult } from '../../../shared/app/ports/artifact-store';
-import type { ExecutionOutcome, ExecutionTask, Executor } from '../../../shared/app/ports/executor';
-import type { OutgoingWorkMessage, Publisher } from '../../../shared/app/ports/publisher';
+import type { ArtifactStore, InventoryImportResult } from '../../shared/app/ports/artifact-store';
+import type { ExecutionOutcome, ExecutionTask, Executor } from '../../shared/app/ports/executor';
+import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publisher';
 import type {
-  BatchRecord,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
-  ItemRecord,
   ItemStore,
   ListRequestsFilter,
   OrgStore,
   Page,
-  RequestEvent,
   RequestStore,
-} from '../../../shared/app/ports/stores';
-import { createApp, type AppSettings, type DeliveryContext } from '../../../shared/app/create-app';
-import type { StatusNotification } from '../../../shared/domain/messages';
-import type { MailboxEntry } from '../../../shared/domain/inventory';
-import type { Org, RequestRecord } from '../../../shared/domain/requests';
-import { isTriageError, TriageError } from '../../../shared/domain/errors';
-import { topology } from '../../../shared/topology';
-import { subscriptionSettings, tierSubscription } from '../../../shared/domain/topology';
+} from '../../shared/app/ports/stores';
+import type { AppSettings } from '../../shared/app/context';
+import { bindUseCases, createContext } from '../../shared/app/create-app';
+import type { DeliveryContext } from '../../shared/app/effects/delivery';
+import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../shared/domain/records';
+import type { StatusNotification } from '../../shared/domain/messages';
+import { parse as parseCsv } from 'csv-parse/sync';
+import {
+  InventoryValidator,
+  mailboxEntrySchema,
+  type InventoryRowProblem,
+  type MailboxEntry,
+} from '../../shared/domain/inventory';
+import type { Org } from '../../shared/domain/requests';
+import { TriageError } from '../../shared/domain/errors';
+import { topology } from '../../shared/topology';
+import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -40,7 +46,8 @@ export class MemoryRequestStore implements RequestStore {
   }
   async get(id: string): Promise<RequestRecord | null> {
     const r = this.requests.get(id);
-    return r ? clone(r) : null;
+    // As the Table adapter decodes it: the flag is always present.
+    return r ? { ...clone(r), deadLettered: r.deadLettered ?? false } : null;
   }
   async update(record: RequestRecord): Promise<RequestRecord> {
     const current = this.requests.get(record.id);
@@ -74,10 +81,13 @@ export class MemoryRequestStore implements RequestStore {
   }
   async getBatch(requestId: string, n: number): Promise<BatchRecord | null> {
     const b = this.batches.get(this.key(requestId, n));
-    return b ? clone(b) : null;
+    return b ? { ...clone(b), deadLettered: b.deadLettered ?? false } : null;
   }
   async listBatches(requestId: string): Promise<BatchRecord[]> {
-    return [...this.batches.values()].filter((b) => b.requestId === requestId).map(clone);
+    return [...this.batches.values()]
+      .filter((b) => b.requestId === requestId)
+      .sort((a, b) => a.batchNumber - b.batchNumber)
+      .map((b) => ({ ...clone(b), deadLettered: b.deadLettered ?? false }));
   }
   async updateBatch(batch: BatchRecord): Promise<BatchRecord> {
     const current = this.batches.get(this.key(batch.requestId, batch.batchNumber));
@@ -151,41 +161,104 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 }
 
+/**
+ * Blob artifacts in memory, with the adapter's names and errors (the port contract suite runs the same
+ * scenarios over both): inventories `{orgId}/….ndjson` and `requests/{id}.ndjson`, manifests
+ * `{requestId}/batch-0001.ndjson`; `not-found`, `validation` and `payload-too-large` TriageErrors.
+ */
 export class MemoryArtifactStore implements ArtifactStore {
-  blobs = new Map<string, MailboxEntry[]>();
-  async importInventoryCsv(orgId: string, csv: AsyncIterable<Uint8Array>): Promise<InventoryImportResult> {
-    let text = '';
-    for await (const chunk of csv) text += Buffer.from(chunk).toString('utf8');
-    const lines = text.split(/\r?\n/).filter(Boolean).slice(1);
-    const name = `inventories/${orgId}/${this.blobs.size}.ndjson`;
-    this.blobs.set(
-      name,
-      lines.map((l) => ({ address: l.split(',')[0] ?? '' })),
-    );
-    return { blobName: name, rowCount: lines.length, badRows: [] };
+  inventories = new Map<string, MailboxEntry[]>();
+  manifests = new Map<string, MailboxEntry[]>();
+  private uploads = 0;
+  async importInventoryCsv(
+    orgId: string,
+    csv: AsyncIterable<Uint8Array>,
+    options: { maxBytes?: number } = {},
+  ): Promise<InventoryImportResult> {
+    const maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of csv) {
+      size += chunk.byteLength;
+      if (size > maxBytes)
+        throw new TriageError('payload-too-large', `the inventory exceeds the limit of ${maxBytes} bytes`);
+      chunks.push(Buffer.from(chunk));
+    }
+    const records = parseCsv(Buffer.concat(chunks), {
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+    const validator = new InventoryValidator();
+    const badRows: InventoryRowProblem[] = [];
+    const entries: MailboxEntry[] = [];
+    for (const { record, info } of records) {
+      if (!validator.hasHeader) {
+        const problem = validator.acceptHeader(record, info.lines);
+        if (problem) return { blobName: null, rowCount: 0, badRows: [problem] };
+        continue;
+      }
+      const result = validator.acceptRow(record, info.lines);
+      if (result.ok) entries.push(result.entry);
+      else badRows.push(...result.problems);
+    }
+    if (!validator.hasHeader) {
+      badRows.push({
+        line: 1,
+        field: 'EmailAddress',
+        message: 'the file is empty (expected an EmailAddress header)',
+      });
+    } else if (validator.rowCount === 0 && badRows.length === 0) {
+      badRows.push({ line: 2, message: 'the inventory has a header but no mailbox rows' });
+    }
+    if (badRows.length > 0) return { blobName: null, rowCount: validator.rowCount, badRows };
+    const name = `${orgId}/upload-${String(++this.uploads).padStart(6, '0')}.ndjson`;
+    this.inventories.set(name, entries);
+    return { blobName: name, rowCount: validator.rowCount, badRows: [] };
   }
   async writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
-    const name = `inventories/requests/${requestId}.ndjson`;
-    this.blobs.set(name, clone(mailboxes));
+    const name = `requests/${requestId}.ndjson`;
+    this.inventories.set(name, clone(mailboxes));
     return name;
   }
   async inventoryExists(name: string): Promise<boolean> {
-    return this.blobs.has(name);
+    return this.inventories.has(name);
   }
   async *readInventory(name: string): AsyncIterable<MailboxEntry> {
-    for (const m of this.blobs.get(name) ?? []) yield m;
+    if (!/\.(ndjson|csv)$/.test(name) || name.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+      throw new TriageError('validation', `"${name}" is not an inventory name`, {
+        fields: [{ field: 'inventory', message: 'path segments ending in .ndjson or .csv' }],
+      });
+    }
+    const entries = this.inventories.get(name);
+    if (!entries) throw new TriageError('not-found', `artifact ${name} does not exist`);
+    // Each stored entry is checked as the adapter checks each NDJSON line: a corrupt one is `validation`.
+    for (const [index, m] of entries.entries()) {
+      const parsed = mailboxEntrySchema.safeParse(m);
+      if (!parsed.success) {
+        const message = parsed.error.issues.map((issue) => issue.message).join('; ');
+        throw new TriageError('validation', `inventory ${name} is invalid: line ${index + 1}: ${message}`, {
+          fields: [{ field: `line ${index + 1}`, message }],
+        });
+      }
+      yield clone(parsed.data);
+    }
   }
   async writeBatchManifest(
     requestId: string,
     n: number,
     mailboxes: MailboxEntry[],
   ): Promise<{ ndjsonBlob: string; csvBlob: string }> {
-    const base = `manifests/${requestId}/batch-${String(n).padStart(4, '0')}`;
-    this.blobs.set(`${base}.ndjson`, clone(mailboxes));
+    const base = `${requestId}/batch-${String(n).padStart(4, '0')}`;
+    this.manifests.set(`${base}.ndjson`, clone(mailboxes));
     return { ndjsonBlob: `${base}.ndjson`, csvBlob: `${base}.csv` };
   }
   async readBatchManifest(requestId: string, n: number): Promise<MailboxEntry[]> {
-    return clone(this.blobs.get(`manifests/${requestId}/batch-${String(n).padStart(4, '0')}.ndjson`) ?? []);
+    const name = `${requestId}/batch-${String(n).padStart(4, '0')}.ndjson`;
+    const entries = this.manifests.get(name);
+    if (!entries) throw new TriageError('not-found', `artifact ${name} does not exist`);
+    return clone(entries);
   }
   async ensureContainers(): Promise<void> {}
 }
@@ -245,19 +318,30 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
     executor: options.executor ?? new ScriptedExecutor(),
   };
   let id = 0;
-  const app = createApp({
+  const ctx = createContext({
     ...ports,
     topology,
     settings: { batchSize: 10, itemConcurrency: 4, ...options.settings },
     newId: () => `req${String(++id).padStart(4, '0')}`,
   });
+  const app = bindUseCases(ctx);
   const processed: Array<{ functionName: string; tier: string; messageTier: string; kind: string }> = [];
 
+  /** The delivery facts of the tier "Function" a message is routed to, as its subscription sets them. */
+  function deliveryOf(message: OutgoingWorkMessage['message'], deliveryCount: number): DeliveryContext {
+    const topic = message.kind === 'provision' ? 'provisioning' : 'migration';
+    const prefix = topic === 'provisioning' ? 'provision' : 'migrate';
+    const { maxDeliveryCount } = subscriptionSettings(
+      topology,
+      tierSubscription(topology, topic, message.tier),
+    );
+    return { functionName: `${prefix}-${message.tier}`, tier: message.tier, deliveryCount, maxDeliveryCount };
+  }
+
   /**
-   * Delivers queued messages to the tier "Function" matching their tier, like the subscriptions do:
-   * a throw redelivers (deliveryCount + 1) until maxDeliveryCount, then dead-letters. Like the tier
-   * Function (functions/tier-workers.ts), a retryable failure of the last delivery is first recorded with
-   * recordDeliveryExhausted unless the use-case recorded it already.
+   * Delivers queued messages to the tier "Function" matching their tier, like the subscriptions do, through
+   * the app's one delivery protocol (`handleDelivery`, as functions/tier-workers.ts does): a throw redelivers
+   * (deliveryCount + 1) until maxDeliveryCount, then dead-letters.
    */
   async function drain(
     optionsDrain: { redeliverCompletedOnce?: boolean } = {},
@@ -266,22 +350,13 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
     const redelivered = new Set<string>();
     while (ports.publisher.queue.length > 0) {
       const next = ports.publisher.queue.shift()!;
-      const topic = next.message.kind === 'provision' ? 'provisioning' : 'migration';
-      const tier = next.message.tier;
-      const prefix = topic === 'provisioning' ? 'provision' : 'migrate';
-      const { maxDeliveryCount } = subscriptionSettings(topology, tierSubscription(topology, topic, tier));
       for (let deliveryCount = 1; ; deliveryCount++) {
-        const ctx: DeliveryContext = {
-          functionName: `${prefix}-${tier}`,
-          tier,
-          deliveryCount,
-          maxDeliveryCount,
-        };
+        const delivery = deliveryOf(next.message, deliveryCount);
         try {
-          await app.processWork(clone(next.message), ctx);
+          await app.handleDelivery(clone(next.message), delivery);
           processed.push({
-            functionName: ctx.functionName,
-            tier,
+            functionName: delivery.functionName,
+            tier: delivery.tier,
             messageTier: next.message.tier,
             kind: next.message.kind,
           });
@@ -290,14 +365,8 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
             ports.publisher.queue.push(clone(next));
           }
           break;
-        } catch (err: unknown) {
-          const retryable = isTriageError(err) ? err.retryable : true;
-          if (!retryable) break;
-          if (deliveryCount >= maxDeliveryCount) {
-            if (!app.deadLetterRecorded(err)) {
-              const reason = err instanceof Error ? err.message : String(err);
-              await app.recordDeliveryExhausted(clone(next.message), ctx, reason).catch(() => undefined);
-            }
+        } catch {
+          if (deliveryCount >= delivery.maxDeliveryCount) {
             deadLettered.push(next);
             break;
           }
@@ -307,5 +376,5 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
     return { deadLettered };
   }
 
-  return { app, ports, drain, processed };
+  return { app, ctx, ports, drain, deliveryOf, processed };
 }

@@ -1,4 +1,4 @@
-import { isTriageError, type FieldProblem, type TriageErrorCode } from './errors';
+import { isTriageError, type FieldProblem, type TriageErrorCode } from '../shared/domain/errors';
 
 /** RFC 9457 problem details, with the bad fields listed under `errors`. */
 export interface ProblemDetails {

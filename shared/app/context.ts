@@ -1,0 +1,77 @@
+/**
+ * What every use-case gets: the ports, the clock, the id source, the logger and a view of the topology.
+ * Built once per process by `createApp`; use-cases take it as their first argument.
+ */
+import type { Topology } from '../domain/topology';
+import type { ArtifactStore } from './ports/artifact-store';
+import type { Executor } from './ports/executor';
+import type { HealthProbe, Publisher } from './ports/publisher';
+import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
+
+export interface AppSettings {
+  /** Mailboxes per migration batch (one message, one manifest, one items partition each). */
+  batchSize: number;
+  /** Items of one batch executed at once. */
+  itemConcurrency: number;
+}
+
+export interface AppPorts {
+  requests: RequestStore;
+  items: ItemStore;
+  events: EventStore;
+  orgs: OrgStore;
+  idempotency: IdempotencyStore;
+  artifacts: ArtifactStore;
+  publisher: Publisher;
+  executor: Executor;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string) => void;
+
+/** The tiers as use-cases need them: names, the default, and rank comparisons. */
+export interface TierView {
+  names: readonly string[];
+  defaultTier: string;
+  /** Lower is served first; an unknown tier ranks last. */
+  rankOf(tier: string): number;
+  isTier(name: string): boolean;
+}
+
+export interface AppContext {
+  ports: AppPorts;
+  tiers: TierView;
+  topology: Topology;
+  settings: AppSettings;
+  probes: readonly HealthProbe[];
+  /** The current time; pure decisions receive it, never read a clock themselves. */
+  clock(): Date;
+  /** The current time as an ISO string, as records store it. */
+  now(): string;
+  newId(): string;
+  log: Logger;
+  /** Notifications published in the background, awaited by `flushNotifications`. */
+  inFlightNotifications: Set<Promise<void>>;
+}
+
+/** The inputs `createApp` needs; everything but the ports and the topology has a default. */
+export interface AppDeps extends AppPorts {
+  topology: Topology;
+  settings: AppSettings;
+  probes?: HealthProbe[];
+  clock?: () => Date;
+  newId?: () => string;
+  log?: Logger;
+}
+
+/** A view of the topology's tiers. */
+export function tierView(topology: Topology): TierView {
+  const names = topology.tiers.map((t) => t.name);
+  const ranks = new Map(topology.tiers.map((t) => [t.name, t.rank]));
+  return {
+    names,
+    defaultTier: topology.defaultTier,
+    rankOf: (tier) => ranks.get(tier) ?? Number.MAX_SAFE_INTEGER,
+    isTier: (name) => ranks.has(name),
+  };
+}

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { isTriageError, TriageError } from '../../../domain/errors';
+import { requestMessage } from '../../../domain/messages';
+import { messageIds } from '../../../domain/batches';
+import { idempotencyKeySchema } from '../../../domain/queries';
+import type { RequestEvent, RequestRecord } from '../../../domain/records';
+import { mayNeedPublishing } from '../../../domain/request-lifecycle';
+import { parseOrThrow, submitRequestSchema, type SubmitRequestInput } from '../../../domain/requests';
+import type { AppContext } from '../../context';
+import { notify } from '../../effects/history';
+import { publishWork } from '../../effects/publish';
+import { resolveTier } from '../../views/resolve-tier';
+import { toRequestView, type RequestView } from '../../views/request-view';
+import { checkInventoryOwnership } from './check-inventory';
+import { queueRequest } from './queue-request';
+
+export interface SubmitOptions {
+  idempotencyKey?: string;
+}
+
+export interface SubmitResult {
+  request: RequestView;
+  /** False when an Idempotency-Key replay returned an existing request. */
+  created: boolean;
+}
+
+function hashBody(input: SubmitRequestInput): string {
+  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+}
+
+/**
+ * POST /api/requests — validates, records and publishes a request at the organisation's verified tier.
+ *
+ * Order and crash safety: (1) the record and its history are written, (2) then the message is published,
+ * (3) then the caller gets 202. A crash before (2) leaves at most a queued record whose caller saw no 202;
+ * a replay with the same Idempotency-Key finds it unpublished (`mayNeedPublishing`) and publishes it. A
+ * crash after (2) loses nothing: the message is durable and the worker finds the record.
+ * @throws TriageError `validation` naming each bad field; `idempotency-mismatch` when the key was used
+ *   with another body; `dependency-unavailable` when Service Bus does not accept the message.
+ */
+export async function submitRequest(
+  ctx: AppContext,
+  body: unknown,
+  options: SubmitOptions = {},
+): Promise<SubmitResult> {
+  const input = parseOrThrow(submitRequestSchema, body, 'request');
+  const key =
+    options.idempotencyKey === undefined
+      ? undefined
+      : parseOrThrow(
+          idempotencyKeySchema,
+          options.idempotencyKey,
+          'Idempotency-Key header',
+          'Idempotency-Key',
+        );
+  // Reads only, side by side: nothing is written until the input has passed every check.
+  const [tier] = await Promise.all([
+    resolveTier(ctx, input.orgId),
+    input.kind === 'migrate' && input.inventory !== undefined
+      ? checkInventoryOwnership(ctx, input.orgId, input.inventory)
+      : undefined,
+  ]);
+  const bodyHash = hashBody(input);
+  let requestId = ctx.newId();
+  // True when an earlier attempt with this Idempotency-Key claimed the id but stopped before recording it.
+  let resumed = false;
+
+  if (key !== undefined) {
+    const claim = await ctx.ports.idempotency.claim(input.orgId, key, bodyHash, requestId);
+    if (!claim.claimed) {
+      if (claim.bodyHash !== bodyHash) {
+        throw new TriageError(
+          'idempotency-mismatch',
+          'this Idempotency-Key was already used with a different body',
+          {
+            fields: [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
+          },
+        );
+      }
+      const existing = await ctx.ports.requests.get(claim.requestId);
+      if (existing) {
+        const current = mayNeedPublishing(existing) ? await queueRequest(ctx, existing) : existing;
+        return { request: await toRequestView(ctx, current, { detail: false }), created: false };
+      }
+      requestId = claim.requestId;
+      resumed = true;
+    }
+  }
+
+  const inventory =
+    input.kind === 'migrate'
+      ? (input.inventory ?? (await ctx.ports.artifacts.writeInventory(requestId, input.mailboxes ?? [])))
+      : undefined;
+  const at = ctx.now();
+  // Recorded as queued at once (the history still reads received → queued): the message goes out only
+  // after the record exists, so a worker that picks it up at once always finds it queued.
+  const record: RequestRecord = {
+    id: requestId,
+    kind: input.kind,
+    orgId: input.orgId,
+    tier,
+    status: 'queued',
+    createdAt: at,
+    updatedAt: at,
+    ...(input.kind === 'provision' ? { resource: input.resource } : {}),
+    ...(inventory ? { inventory } : {}),
+    batchesCompleted: 0,
+    total: input.kind === 'provision' ? 1 : (input.mailboxes?.length ?? 0),
+    succeeded: 0,
+    failed: 0,
+    bodyHash,
+    retryCount: 0,
+  };
+  const appendHistory = (): Promise<RequestEvent[]> => {
+    const common = { requestId, at } as const;
+    return Promise.all([
+      ctx.ports.events.append({
+        ...common,
+        type: 'status',
+        status: 'received',
+        message: `tier ${tier} from the organisation registry`,
+      }),
+      ctx.ports.events.append({ ...common, type: 'status', status: 'queued' }),
+    ]);
+  };
+  let created: RequestRecord;
+  if (!resumed) {
+    // A fresh id cannot conflict, so the history is written beside the record rather than after it;
+    // if the record's write fails, the history rows stay unreachable (no request points at them).
+    const [saved, events] = await Promise.all([ctx.ports.requests.create(record), appendHistory()]);
+    for (const event of events) notify(ctx, saved, event);
+    created = saved;
+  } else {
+    created = await createResumed(ctx, record, appendHistory);
+  }
+  if (created.status === 'received') {
+    created = await queueRequest(ctx, created); // recorded by an earlier version, or by a worker
+  } else if (mayNeedPublishing(created)) {
+    await publishWork(ctx, [{ message: requestMessage(created), messageId: messageIds.request(created.id) }]);
+  }
+  return { request: await toRequestView(ctx, created, { detail: false }), created: true };
+}
+
+/** A resumed submission may race a concurrent replay with the same key: whichever records it first wins. */
+async function createResumed(
+  ctx: AppContext,
+  record: RequestRecord,
+  appendHistory: () => Promise<RequestEvent[]>,
+): Promise<RequestRecord> {
+  try {
+    const created = await ctx.ports.requests.create(record);
+    for (const event of await appendHistory()) notify(ctx, created, event);
+    return created;
+  } catch (err: unknown) {
+    if (!isTriageError(err, 'conflict')) throw err;
+    return (await ctx.ports.requests.get(record.id)) ?? record;
+  }
+}

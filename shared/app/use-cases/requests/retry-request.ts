@@ -1,0 +1,81 @@
+import { messageIds } from '../../../domain/batches';
+import { TriageError } from '../../../domain/errors';
+import { batchMessage, requestMessage } from '../../../domain/messages';
+import { parseOrThrow, requestIdSchema } from '../../../domain/requests';
+import {
+  decideRequeue,
+  isRetryableOutcome,
+  itemsToRetry,
+  needsReopening,
+  reopenBatch,
+} from '../../../domain/retry-plan';
+import { isTerminal } from '../../../domain/status';
+import type { AppContext } from '../../context';
+import { recordEvent } from '../../effects/history';
+import { mutateBatchAndRequest } from '../../effects/mutate-batch';
+import { mutateExistingRequest } from '../../effects/mutate-request';
+import { publishWork } from '../../effects/publish';
+import { toRequestView, type RequestView } from '../../views/request-view';
+import { replayDeadLettered } from './replay-dead-lettered';
+
+/**
+ * POST /api/requests/{id}/retry — re-queues what failed (a failed provisioning; a migration's batches
+ * with failed items), and replays what was dead-lettered while the request is not finished.
+ * @throws TriageError `not-found`; `invalid-transition` when there is nothing to retry;
+ *   `dependency-unavailable` when Service Bus does not accept the messages.
+ */
+export async function retryRequest(ctx: AppContext, id: unknown): Promise<RequestView> {
+  const requestId = parseOrThrow(requestIdSchema, id, 'request id', 'id');
+  const record = await ctx.ports.requests.get(requestId);
+  if (!record) throw new TriageError('not-found', `no request "${requestId}"`);
+  if (!isTerminal(record.status)) {
+    const replayed = await replayDeadLettered(ctx, record);
+    if (replayed) return toRequestView(ctx, replayed, { detail: true });
+  }
+  if (!isRetryableOutcome(record)) {
+    throw new TriageError(
+      'invalid-transition',
+      isTerminal(record.status)
+        ? `only failed or completed-with-errors requests can be retried (this one is ${record.status})`
+        : `nothing to retry: the request is ${record.status} and none of its messages is dead-lettered`,
+    );
+  }
+  const retryCount = record.retryCount + 1;
+  if (record.kind === 'provision' || record.batchCount === undefined) {
+    const saved = await mutateExistingRequest(ctx, requestId, (c) => decideRequeue(c, retryCount), {
+      event: 'retry requested',
+    });
+    await publishWork(ctx, [
+      { message: requestMessage(saved), messageId: messageIds.retry(requestId, retryCount) },
+    ]);
+    return toRequestView(ctx, saved, { detail: true });
+  }
+
+  // Migration: re-open each batch with failures, undoing its roll-up in the same transaction.
+  const reopened: number[] = [];
+  for (const batch of await ctx.ports.requests.listBatches(requestId)) {
+    if (!needsReopening(batch)) continue;
+    const items = await ctx.ports.items.list(requestId, batch.batchNumber);
+    await ctx.ports.items.write(requestId, batch.batchNumber, itemsToRetry(items, ctx.now()));
+    const written = await mutateBatchAndRequest(
+      ctx,
+      requestId,
+      batch.batchNumber,
+      (b, r) => reopenBatch(b, r, retryCount),
+      { event: 'retry requested' },
+    );
+    if (written) reopened.push(batch.batchNumber);
+  }
+  const saved = (await ctx.ports.requests.get(requestId)) ?? record;
+  if (reopened.length > 0) {
+    await recordEvent(ctx, saved, { type: 'retry', message: `retry of ${reopened.length} batch(es)` });
+    await publishWork(
+      ctx,
+      reopened.map((batchNumber) => ({
+        message: batchMessage(saved, batchNumber),
+        messageId: messageIds.retry(requestId, retryCount, batchNumber),
+      })),
+    );
+  }
+  return toRequestView(ctx, saved, { detail: true });
+}

@@ -1,0 +1,170 @@
+import { batchLabel } from '../../../domain/batches';
+import { isLastDelivery, itemAttempt } from '../../../domain/delivery';
+import type { MailboxEntry } from '../../../domain/inventory';
+import type { MigrateBatchMessage } from '../../../domain/messages';
+import type { ItemRecord, RequestRecord } from '../../../domain/records';
+import type { AppContext } from '../../context';
+import {
+  execute,
+  exhaustedAfterRecording,
+  transientFailure,
+  type DeliveryContext,
+} from '../../effects/delivery';
+import { recordEvent } from '../../effects/history';
+import { ItemResultWriter } from '../../effects/item-results';
+import { mapLimit } from '../../effects/map-limit';
+import { completeBatch } from './complete-batch';
+import type { WorkResult } from './work-result';
+
+interface PendingTransient {
+  index: number;
+  address: string;
+  reason: string;
+}
+
+/**
+ * Executes a batch item by item. Items already final are never executed again; results are written as
+ * they arrive (`ItemResultWriter`), so a redelivery or a crash repeats at most the items in flight. The
+ * batch's counters roll up into the request when its last item is final. Transient item failures throw
+ * (redelivery) until the last delivery, which records them as failed and the batch as dead-lettered.
+ */
+export async function processBatch(
+  ctx: AppContext,
+  message: MigrateBatchMessage,
+  delivery: DeliveryContext,
+): Promise<WorkResult> {
+  const request = await ctx.ports.requests.get(message.requestId);
+  if (!request) {
+    ctx.log(
+      'error',
+      `${delivery.functionName}: batch ${message.batchNumber} of unknown request ${message.requestId}`,
+    );
+    return 'rejected';
+  }
+  if (request.status === 'cancelled') return 'cancelled';
+  const batch = await ctx.ports.requests.getBatch(request.id, message.batchNumber);
+  if (!batch) return 'rejected';
+  if (batch.status === 'completed') return 'duplicate';
+
+  const mailboxes = await ctx.ports.artifacts.readBatchManifest(request.id, message.batchNumber);
+  const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
+  const attemptOf = (index: number): number =>
+    itemAttempt(priorAttempts.get(index), request.retryCount, delivery);
+  const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
+
+  const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf);
+  if (pending === 'cancelled') return 'cancelled';
+  const lastTransient = pending.at(-1)?.reason;
+  if (pending.length > 0) {
+    if (!isLastDelivery(delivery)) {
+      throw transientFailure(`${pending.length} item(s) failed transiently (last: ${lastTransient})`);
+    }
+    // Last delivery: record what is left as failed so the request finishes, then let the message dead-letter.
+    await ctx.ports.items.write(
+      request.id,
+      message.batchNumber,
+      pending.map((p) => ({
+        index: p.index,
+        address: p.address,
+        status: 'failed',
+        attempts: attemptOf(p.index),
+        reason: `transient failures exhausted ${delivery.maxDeliveryCount} deliveries: ${p.reason}`,
+        at: ctx.now(),
+      })),
+    );
+  }
+
+  const result = await completeBatch(
+    ctx,
+    request.id,
+    message.batchNumber,
+    mailboxes.length,
+    delivery,
+    lastTransient,
+  );
+  if (pending.length > 0) {
+    await recordEvent(ctx, request, {
+      type: 'dead-letter',
+      message: `${batchLabel(message.batchNumber)} dead-lettered after ${delivery.deliveryCount} deliveries`,
+    });
+    throw exhaustedAfterRecording(delivery);
+  }
+  return result;
+}
+
+/** The items already final (never executed again) and the attempts of those a retry re-opened. */
+async function itemsSoFar(
+  ctx: AppContext,
+  requestId: string,
+  batchNumber: number,
+): Promise<{ done: Set<number>; priorAttempts: Map<number, number> }> {
+  const done = new Set<number>();
+  const priorAttempts = new Map<number, number>();
+  for (const item of await ctx.ports.items.list(requestId, batchNumber)) {
+    if (item.status === 'retry') priorAttempts.set(item.index, item.attempts);
+    else done.add(item.index);
+  }
+  return { done, priorAttempts };
+}
+
+/**
+ * Runs the items `itemConcurrency` at a time, writing each final result. Stops taking items when the
+ * request is cancelled or a write fails (the message is then abandoned: nothing runs on after it).
+ * @returns the items that failed transiently, or `cancelled`.
+ */
+async function runItems(
+  ctx: AppContext,
+  request: RequestRecord,
+  batchNumber: number,
+  todo: ReadonlyArray<{ m: MailboxEntry; index: number }>,
+  attemptOf: (index: number) => number,
+): Promise<PendingTransient[] | 'cancelled'> {
+  const writer = new ItemResultWriter(ctx, request.id, batchNumber);
+  const pending: PendingTransient[] = [];
+  let stopped = false;
+  try {
+    await mapLimit(todo, ctx.settings.itemConcurrency, async ({ m, index }) => {
+      if (writer.cancelled || stopped) return;
+      const attempt = attemptOf(index);
+      const outcome = await execute(ctx, {
+        kind: 'migrate-mailbox',
+        requestId: request.id,
+        orgId: request.orgId,
+        tier: request.tier,
+        itemId: `${batchLabel(batchNumber)}:${index}`,
+        idempotencyKey: `${request.id}:${batchNumber}:${index}`,
+        payload: { address: m.address, ...(m.sizeBytes !== undefined ? { sizeBytes: m.sizeBytes } : {}) },
+        attempt,
+      });
+      if (!outcome.ok && outcome.retryable) {
+        pending.push({ index, address: m.address, reason: outcome.reason });
+        return;
+      }
+      const item: ItemRecord = outcome.ok
+        ? {
+            index,
+            address: m.address,
+            status: 'succeeded',
+            attempts: attempt,
+            at: ctx.now(),
+            ...(outcome.detail ? { detail: outcome.detail } : {}),
+          }
+        : {
+            index,
+            address: m.address,
+            status: 'failed',
+            attempts: attempt,
+            reason: outcome.reason,
+            at: ctx.now(),
+          };
+      await writer.add(item);
+    });
+    await writer.flush();
+  } catch (err: unknown) {
+    stopped = true;
+    throw err;
+  } finally {
+    await writer.close();
+  }
+  return writer.cancelled ? 'cancelled' : pending;
+}

@@ -1,0 +1,10 @@
+/** What handling a work message did; the tier Function logs it, and the message completes. */
+export type WorkResult =
+  | 'completed'
+  | 'failed'
+  | 'duplicate'
+  | 'rerouted'
+  | 'rejected'
+  | 'cancelled'
+  | 'planned'
+  | 'batch-completed';

@@ -1,0 +1,93 @@
+/**
+ * The stored records of the pipeline — requests, their batches, items and history — as the domain
+ * decides on them and the ports persist them.
+ */
+import type { RequestKind, Resource } from './requests';
+import type { BatchStatus, ItemStatus, RequestStatus } from './status';
+
+/** The stored request, as the API shows it. */
+export interface RequestRecord {
+  id: string;
+  kind: RequestKind;
+  orgId: string;
+  tier: string;
+  status: RequestStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** For provisioning: the resource asked for. */
+  resource?: Resource;
+  /** For migration: the inventory blob. */
+  inventory?: string;
+  /** Set when the migration has been planned. */
+  batchCount?: number;
+  batchesCompleted: number;
+  total: number;
+  succeeded: number;
+  failed: number;
+  /** Body hash of an idempotent submission. */
+  bodyHash?: string;
+  /** The Function that processed it (`provision-health`), proving tier routing. */
+  processedBy?: string;
+  reason?: string;
+  deadLettered?: boolean;
+  retryCount: number;
+  /** Optimistic-concurrency token of the stored entity. */
+  etag?: string;
+}
+
+/** Progress of a request, from its rolled-up counters. */
+export interface Progress {
+  total: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+}
+
+export function progressOf(record: Pick<RequestRecord, 'total' | 'succeeded' | 'failed'>): Progress {
+  return {
+    total: record.total,
+    succeeded: record.succeeded,
+    failed: record.failed,
+    pending: Math.max(0, record.total - record.succeeded - record.failed),
+  };
+}
+
+/** One migration batch: its manifest and its counters, rolled up into the request when it completes. */
+export interface BatchRecord {
+  requestId: string;
+  batchNumber: number;
+  status: BatchStatus;
+  total: number;
+  succeeded: number;
+  failed: number;
+  manifest: string;
+  /** The Function that processed it, proving tier routing. */
+  processedBy?: string;
+  deadLettered?: boolean;
+  lastError?: string;
+  etag?: string;
+}
+
+/** One executed mailbox of a batch. Only final outcomes are stored; a missing row is still pending. */
+export interface ItemRecord {
+  index: number;
+  address: string;
+  status: ItemStatus;
+  attempts: number;
+  reason?: string;
+  detail?: string;
+  at: string;
+}
+
+export type RequestEventType = 'status' | 'tier-check' | 'reroute' | 'dead-letter' | 'retry' | 'note';
+
+/** One entry of a request's append-only history. */
+export interface RequestEvent {
+  eventId: string;
+  requestId: string;
+  at: string;
+  type: RequestEventType;
+  status?: RequestStatus;
+  message?: string;
+  published?: boolean;
+}

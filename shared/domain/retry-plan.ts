@@ -1,0 +1,119 @@
+/**
+ * What `POST /api/requests/{id}/retry` replays, decided from the stored records:
+ * - a finished request with failures re-queues them (a failed provisioning; a migration's batches with
+ *   failed items, their roll-up undone);
+ * - an unfinished request replays what was dead-lettered (its own message when `reason` marks it, and each
+ *   dead-lettered batch that is not completed), each under a new deterministic messageId.
+ * Clearing a flag is the claim: two concurrent retries do not replay the same message twice.
+ */
+import type { BatchRecord, ItemRecord, RequestRecord } from './records';
+import { isTerminal } from './status';
+
+/** Only finished requests with failures are re-queued. */
+export function isRetryableOutcome(record: RequestRecord): boolean {
+  return record.status === 'failed' || record.status === 'completed-with-errors';
+}
+
+/** A provisioning (or a migration that never got planned) goes back to `queued` with its counters reset. */
+export function decideRequeue(current: RequestRecord, retryCount: number): RequestRecord | null {
+  if (!isRetryableOutcome(current)) return null;
+  return {
+    ...current,
+    status: 'queued',
+    succeeded: 0,
+    failed: 0,
+    deadLettered: false,
+    retryCount,
+    reason: undefined,
+  };
+}
+
+/** A completed batch is re-opened when some of its items failed or its message was dead-lettered. */
+export function needsReopening(batch: BatchRecord): boolean {
+  return batch.status === 'completed' && (batch.failed > 0 || batch.deadLettered === true);
+}
+
+/** The failed items of a batch, marked for another attempt (their attempt counts are kept). */
+export function itemsToRetry(items: readonly ItemRecord[], at: string): ItemRecord[] {
+  return items.filter((i) => i.status === 'failed').map((i) => ({ ...i, status: 'retry', at }));
+}
+
+/** Re-opens a completed batch and undoes its roll-up in the request, in one transaction. */
+export function reopenBatch(
+  batch: BatchRecord,
+  request: RequestRecord,
+  retryCount: number,
+): { batch: BatchRecord; request: RequestRecord } | null {
+  if (batch.status !== 'completed') return null;
+  return {
+    batch: { ...batch, status: 'queued', succeeded: 0, failed: 0, deadLettered: false },
+    request: {
+      ...request,
+      status: 'queued',
+      succeeded: request.succeeded - batch.succeeded,
+      failed: request.failed - batch.failed,
+      batchesCompleted: request.batchesCompleted - 1,
+      retryCount,
+      deadLettered: false,
+    },
+  };
+}
+
+/** Clears the request's own dead-letter (its `reason` marks its own message as the one to replay). */
+export function clearOwnDeadLetter(current: RequestRecord, retryCount: number): RequestRecord | null {
+  if (isTerminal(current.status) || !current.deadLettered || current.reason === undefined) return null;
+  return {
+    ...current,
+    deadLettered: false,
+    reason: undefined,
+    retryCount: Math.max(current.retryCount, retryCount),
+  };
+}
+
+/** A batch whose message was dead-lettered before it completed is replayed. */
+export function needsReplay(batch: BatchRecord): boolean {
+  return batch.status !== 'completed' && batch.deadLettered === true;
+}
+
+/** Clears a batch's dead-letter for its replay; the request's own dead-letter stays until its message is replayed. */
+export function clearBatchDeadLetter(
+  batch: BatchRecord,
+  request: RequestRecord,
+  retryCount: number,
+): { batch: BatchRecord; request: RequestRecord } | null {
+  if (!needsReplay(batch) || isTerminal(request.status)) return null;
+  return {
+    batch: { ...batch, deadLettered: false, lastError: undefined },
+    request: {
+      ...request,
+      deadLettered: request.reason === undefined ? false : (request.deadLettered ?? false),
+      retryCount: Math.max(request.retryCount, retryCount),
+    },
+  };
+}
+
+/** Puts back a batch's dead-letter flag when its replay could not be published. */
+export function restoreBatchDeadLetter(
+  batch: BatchRecord,
+  request: RequestRecord,
+  lastError: string | undefined,
+): { batch: BatchRecord; request: RequestRecord } | null {
+  if (batch.status === 'completed' || batch.deadLettered || isTerminal(request.status)) return null;
+  return {
+    batch: { ...batch, deadLettered: true, ...(lastError !== undefined ? { lastError } : {}) },
+    request: { ...request, deadLettered: true },
+  };
+}
+
+/** Puts back the request's dead-letter (and its own reason) when a replay could not be published. */
+export function restoreOwnDeadLetter(
+  current: RequestRecord,
+  ownReason: string | undefined,
+): RequestRecord | null {
+  if (isTerminal(current.status)) return null;
+  return {
+    ...current,
+    deadLettered: true,
+    ...(ownReason !== undefined && current.reason === undefined ? { reason: ownReason } : {}),
+  };
+}

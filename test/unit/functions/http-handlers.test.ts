@@ -1,0 +1,173 @@
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import * as runtime from '../../../functions/runtime';
+import type * as HealthModule from '../../../functions/health';
+import type * as InventoriesApi from '../../../functions/inventories-api';
+import type * as OrgsApi from '../../../functions/orgs-api';
+import type * as RequestsApi from '../../../functions/requests-api';
+import { loadConfig } from '../../../shared/config';
+import { createTestApp, type MemoryPublisher } from '../../support/in-memory-ports';
+import { mailboxes, provision } from '../app/helpers';
+
+// The handlers as the Functions library intends them to be tested: an HttpRequest and an
+// InvocationContext built by hand, the app behind getApp() on in-memory ports.
+const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+const requestsApi = jest.requireActual<typeof RequestsApi>('../../../functions/requests-api');
+const orgsApi = jest.requireActual<typeof OrgsApi>('../../../functions/orgs-api');
+const inventoriesApi = jest.requireActual<typeof InventoriesApi>('../../../functions/inventories-api');
+const healthModule = jest.requireActual<typeof HealthModule>('../../../functions/health');
+quiet.mockRestore();
+
+let t: ReturnType<typeof createTestApp>;
+beforeEach(() => {
+  t = createTestApp();
+  jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
+  jest.spyOn(runtime, 'getConfig').mockReturnValue(
+    loadConfig({
+      ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v',
+      TriageStorage: 'UseDevelopmentStorage=true',
+    }),
+  );
+});
+afterEach(() => jest.restoreAllMocks());
+
+const context = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+const json = (r: HttpResponseInit): any => JSON.parse(String(r.body));
+const header = (r: HttpResponseInit, name: string) => (r.headers as Record<string, string>)[name];
+
+function post(url: string, body: unknown, headers: Record<string, string> = {}): HttpRequest {
+  return new HttpRequest({
+    method: 'POST',
+    url: `http://localhost/api/${url}`,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
+  });
+}
+
+describe('HTTP handlers, called as the Functions library calls them', () => {
+  test('POST /api/requests: 202 with Location and the accepted request', async () => {
+    const response = await requestsApi.submitRequestHandler(post('requests', provision('o')), context());
+    expect(response.status).toBe(202);
+    const body = json(response);
+    expect(body).toEqual({ id: body.id, kind: 'provision', orgId: 'o', tier: 'standard', status: 'queued' });
+    expect(header(response, 'Location')).toBe(`/api/requests/${body.id}`);
+    expect((t.ports.publisher as MemoryPublisher).queue).toHaveLength(1);
+  });
+
+  test('bad input: a problem+json naming the field; malformed JSON and a wrong content type too', async () => {
+    const bad = await requestsApi.submitRequestHandler(
+      post('requests', { ...provision('o'), tier: 'health' }),
+      context(),
+    );
+    expect(bad.status).toBe(400);
+    expect(header(bad, 'Content-Type')).toBe('application/problem+json');
+    expect(json(bad).errors).toEqual([expect.objectContaining({ field: 'tier' })]);
+    const malformed = await requestsApi.submitRequestHandler(post('requests', '{"kind":'), context());
+    expect(json(malformed)).toMatchObject({ status: 400, errors: [{ field: '(body)' }] });
+    const text = await requestsApi.submitRequestHandler(
+      post('requests', 'x', { 'content-type': 'text/plain' }),
+      context(),
+    );
+    expect(text.status).toBe(415);
+    expect(t.ports.requests.requests.size).toBe(0);
+  });
+
+  test('GET /api/requests/{id}: 200 with history; unknown is a 404 problem', async () => {
+    const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(3) });
+    const get = (id: string) =>
+      requestsApi.getRequestHandler(
+        new HttpRequest({ method: 'GET', url: `http://localhost/api/requests/${id}`, params: { id } }),
+        context(),
+      );
+    const found = await get(request.id);
+    expect(json(found)).toMatchObject({ id: request.id, status: 'queued', history: expect.any(Array) });
+    const missing = await get('nope');
+    expect(missing.status).toBe(404);
+    expect(json(missing)).toMatchObject({ status: 404, code: 'not-found', instance: '/api/requests/nope' });
+  });
+
+  test('GET /api/requests: a repeated parameter fails validation', async () => {
+    const list = await requestsApi.listRequestsHandler(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/requests?orgId=a&orgId=b' }),
+      context(),
+    );
+    expect(list.status).toBe(400);
+    expect(json(list).errors).toEqual([expect.objectContaining({ field: 'orgId' })]);
+  });
+
+  test('POST cancel and retry map invalid transitions to 409', async () => {
+    const { request } = await t.app.submitRequest(provision('o'));
+    const call = (handler: typeof requestsApi.cancelRequestHandler, what: string) =>
+      handler(
+        new HttpRequest({
+          method: 'POST',
+          url: `http://localhost/api/requests/${request.id}/${what}`,
+          params: { id: request.id },
+        }),
+        context(),
+      );
+    expect((await call(requestsApi.retryRequestHandler, 'retry')).status).toBe(409);
+    expect(json(await call(requestsApi.cancelRequestHandler, 'cancel'))).toMatchObject({
+      status: 'cancelled',
+    });
+    expect((await call(requestsApi.cancelRequestHandler, 'cancel')).status).toBe(200);
+  });
+
+  test('PUT /api/orgs/{orgId} and GET: an unknown tier is a 400 naming it', async () => {
+    const put = (body: unknown) =>
+      orgsApi.upsertOrgHandler(
+        new HttpRequest({
+          method: 'PUT',
+          url: 'http://localhost/api/orgs/nhs',
+          params: { orgId: 'nhs' },
+          headers: { 'content-type': 'application/json' },
+          body: { string: JSON.stringify(body) },
+        }),
+        context(),
+      );
+    expect((await put({ name: 'NHS', sector: 'health', tier: 'platinum' })).status).toBe(400);
+    expect(json(await put({ name: 'NHS', sector: 'health', tier: 'health' }))).toMatchObject({
+      tier: 'health',
+      registered: true,
+    });
+    const got = await orgsApi.getOrgHandler(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/orgs/nhs', params: { orgId: 'nhs' } }),
+      context(),
+    );
+    expect(json(got)).toMatchObject({ orgId: 'nhs', tier: 'health' });
+  });
+
+  test('POST /api/inventories: 201 with the blob name, or 400 listing each bad line', async () => {
+    const upload = (csv: string) =>
+      inventoriesApi.importInventoryHandler(
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/inventories?orgId=o',
+          headers: { 'content-type': 'text/csv' },
+          body: { string: csv },
+        }),
+        context(),
+      );
+    const ok = await upload('EmailAddress\na@x.example\n');
+    expect(ok.status).toBe(201);
+    expect(json(ok)).toMatchObject({ blobName: expect.stringMatching(/^o\//), rowCount: 1 });
+    const bad = await upload('EmailAddress\nnope\n');
+    expect(bad.status).toBe(400);
+    expect(json(bad).errors).toEqual([expect.objectContaining({ field: 'line 2: EmailAddress' })]);
+  });
+
+  test('GET /api/health: 200 when every probe passes, 503 naming the one that fails', async () => {
+    const healthy = await healthModule.healthHandler(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      context(),
+    );
+    expect(healthy.status).toBe(200);
+    t.ctx.probes = [{ name: 'storage', check: async () => Promise.reject(new Error('down')) }];
+    const degraded = await healthModule.healthHandler(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      context(),
+    );
+    expect(degraded.status).toBe(503);
+    expect(json(degraded)).toMatchObject({ status: 'degraded', checks: { storage: { ok: false } } });
+  });
+});
