@@ -30,7 +30,17 @@ const noWiring = {
   message: 'shared/app receives adapters through createApp(deps).',
 };
 const appRule = (files, ...extra) => restrict(files, [noSdks, noIo, noWiring, ...extra]);
-const toAppInternals = '/shared/app/(?!index$)';
+const functionsRules = [
+  { regex: '/shared/app/(?!index$)', message: 'functions/ import shared/app through its index only.' },
+  {
+    regex: '/shared/adapters/',
+    message: 'functions/ never import adapters: shared/composition.ts wires them.',
+  },
+];
+const noCompositionOutsideRuntime = {
+  regex: '/shared/composition$',
+  message: 'only functions/runtime.ts imports the composition root.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
@@ -97,26 +107,8 @@ export default tseslint.config(
       { regex: '/(composition|functions/)', message: 'adapters are wired by shared/composition.ts.' },
     ],
   ),
-  // Functions are thin: the app through its index, settings, topology, domain errors and schemas.
-  restrict(
-    ['functions/**/*.ts'],
-    [
-      { regex: toAppInternals, message: 'functions/ import shared/app through its index only.' },
-      {
-        regex: '/shared/adapters/',
-        message: 'functions/ never import adapters: shared/composition.ts wires them.',
-      },
-      { regex: '/shared/composition$', message: 'only functions/runtime.ts imports the composition root.' },
-    ],
-  ),
-  restrict(
-    ['functions/runtime.ts'],
-    [
-      { regex: toAppInternals, message: 'functions/ import shared/app through its index only.' },
-      {
-        regex: '/shared/adapters/',
-        message: 'functions/ never import adapters: shared/composition.ts wires them.',
-      },
-    ],
-  ),
+  // Functions are thin: the app through its index, settings, topology, domain errors and schemas;
+  // only runtime.ts wires the composition root.
+  restrict(['functions/**/*.ts'], [...functionsRules, noCompositionOutsideRuntime]),
+  restrict(['functions/runtime.ts'], functionsRules),
 );

@@ -306,14 +306,21 @@ export class ScriptedExecutor implements Executor {
   }
 }
 
-export function createTestApp(options: { executor?: Executor; settings?: Partial<AppSettings> } = {}) {
-  const ports = {
+/** Fresh in-memory stores and artifacts (the ports the contract suite checks against the adapters). */
+export function createMemoryStores() {
+  return {
     requests: new MemoryRequestStore(),
     items: new MemoryItemStore(),
     events: new MemoryEventStore(),
     orgs: new MemoryOrgStore(),
     idempotency: new MemoryIdempotencyStore(),
     artifacts: new MemoryArtifactStore(),
+  };
+}
+
+export function createTestApp(options: { executor?: Executor; settings?: Partial<AppSettings> } = {}) {
+  const ports = {
+    ...createMemoryStores(),
     publisher: new MemoryPublisher(),
     executor: options.executor ?? new ScriptedExecutor(),
   };

@@ -3,24 +3,10 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../../local/azurite';
 import { BlobArtifactStore } from '../../../shared/adapters/blob-artifact-store';
 import { createTableStores } from '../../../shared/adapters/table-stores';
-import {
-  MemoryArtifactStore,
-  MemoryEventStore,
-  MemoryIdempotencyStore,
-  MemoryItemStore,
-  MemoryOrgStore,
-  MemoryRequestStore,
-} from '../../support/in-memory-ports';
+import { createMemoryStores } from '../../support/in-memory-ports';
 import { portContract, type PortsUnderTest } from './scenarios';
 
-portContract('in-memory fakes', () => ({
-  requests: new MemoryRequestStore(),
-  items: new MemoryItemStore(),
-  events: new MemoryEventStore(),
-  orgs: new MemoryOrgStore(),
-  idempotency: new MemoryIdempotencyStore(),
-  artifacts: new MemoryArtifactStore(),
-}));
+portContract('in-memory fakes', createMemoryStores);
 
 let azurite: RunningAzurite;
 let adapters: PortsUnderTest;

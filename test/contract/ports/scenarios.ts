@@ -2,25 +2,12 @@
  * Port contract scenarios: the same expectations over every implementation of a port — the in-memory fakes
  * the unit tests use and the Table/Blob adapters on Azurite — so a fake cannot drift from production again.
  */
-import type { ArtifactStore } from '../../../shared/app/ports/artifact-store';
-import type {
-  EventStore,
-  IdempotencyStore,
-  ItemStore,
-  OrgStore,
-  RequestStore,
-} from '../../../shared/app/ports/stores';
+import type { AppPorts } from '../../../shared/app/context';
 import { isTriageError } from '../../../shared/domain/errors';
 import type { RequestRecord } from '../../../shared/domain/records';
 
-export interface PortsUnderTest {
-  requests: RequestStore;
-  items: ItemStore;
-  events: EventStore;
-  orgs: OrgStore;
-  idempotency: IdempotencyStore;
-  artifacts: ArtifactStore;
-}
+/** The storage ports (Service Bus and the executors have their own contract suites). */
+export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor'>;
 
 let seq = 0;
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++seq}`;
