@@ -2,14 +2,23 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { jsonResponse, readJsonBody, withProblems } from './http-common';
 import { getApp } from './runtime';
 
-/** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (admin only). */
+/**
+ * Who made a registry change, for its audit entry. Behind the admin key the caller is "the admin key";
+ * a caller identity replaces it once requests carry one.
+ */
+function actorOf(_request: HttpRequest): string {
+  return 'admin key';
+}
+
+/** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (admin only), audited. */
 export async function upsertOrgHandler(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   return withProblems(request, context, async () => {
     const body = await readJsonBody(request);
-    return jsonResponse(200, await (await getApp()).upsertOrg(request.params.orgId, body));
+    const org = await (await getApp()).upsertOrg(request.params.orgId, body, { actor: actorOf(request) });
+    return jsonResponse(200, org);
   });
 }
 
@@ -20,6 +29,16 @@ export async function getOrgHandler(
 ): Promise<HttpResponseInit> {
   return withProblems(request, context, async () =>
     jsonResponse(200, await (await getApp()).getOrg(request.params.orgId)),
+  );
+}
+
+/** GET /api/orgs/{orgId}/audit — who changed the organisation's tier, when, from what to what, and why. */
+export async function getOrgAuditHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () =>
+    jsonResponse(200, await (await getApp()).getOrgAudit(request.params.orgId)),
   );
 }
 
@@ -34,4 +53,10 @@ app.http('getOrg', {
   methods: ['GET'],
   authLevel: 'function',
   handler: getOrgHandler,
+});
+app.http('getOrgAudit', {
+  route: 'orgs/{orgId}/audit',
+  methods: ['GET'],
+  authLevel: 'admin',
+  handler: getOrgAuditHandler,
 });

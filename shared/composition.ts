@@ -7,6 +7,7 @@ import type { IdentityOptions, TriageConfig } from './config';
 import { topology } from './topology';
 import { BlobArtifactStore } from './adapters/blob-artifact-store';
 import { createExecutor } from './adapters/executors/index';
+import { HttpWebhookSender } from './adapters/http-webhook-sender';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { createTableStores, type TableStores } from './adapters/table-stores';
 
@@ -92,8 +93,20 @@ export function createRuntime(
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
+    ...(config.webhooks.secret
+      ? {
+          webhooks: new HttpWebhookSender({
+            secret: config.webhooks.secret,
+            allowPrivate: config.webhooks.allowPrivate,
+          }),
+        }
+      : {}),
     topology,
-    settings: { batchSize: config.batchSize, itemConcurrency: config.itemConcurrency },
+    settings: {
+      batchSize: config.batchSize,
+      itemConcurrency: config.itemConcurrency,
+      webhookAllowPrivate: config.webhooks.allowPrivate,
+    },
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),
   });

@@ -61,6 +61,9 @@ type subscriptionType = {
 
   @description('Optional. Overrides of the topology\'s subscription defaults.')
   settings: object?
+
+  @description('Optional. The Function that listens on this subscription of an events topic (it gets the receiver role).')
+  function: string?
 }
 
 @export()

@@ -9,7 +9,8 @@ import { batchLabel, batchPartitionKey, itemRowKey } from '../domain/batches';
 import { TriageError } from '../domain/errors';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
-import type { Org, RequestKind } from '../domain/requests';
+import type { NotificationType } from '../domain/notifications';
+import type { RequestKind } from '../domain/requests';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
   EventStore,
@@ -17,11 +18,11 @@ import type {
   IdempotencyStore,
   ItemStore,
   ListRequestsFilter,
-  OrgStore,
   Page,
   RequestStore,
 } from '../app/ports/stores';
 import { isNotFound, mapStorageError } from './storage-errors';
+import { TableOrgStore } from './table-org-store';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
@@ -401,6 +402,11 @@ export class TableEventStore implements EventStore {
       Type: event.type,
       Status: event.status ?? '',
       Message: (event.message ?? '').slice(0, 2000),
+      Notification: event.notification ?? '',
+      RequestStatus: event.requestStatus ?? '',
+      Position: event.position ?? -1,
+      // '' = no ETA was part of the event; 'none' = the ETA is known to be null (no capacity expected).
+      Eta: event.eta === undefined ? '' : (event.eta ?? 'none'),
       Published: false,
     });
     return { ...event, eventId, published: false };
@@ -419,6 +425,10 @@ export class TableEventStore implements EventStore {
       };
       if (str(e.Status)) event.status = str(e.Status) as RequestStatus;
       if (str(e.Message)) event.message = str(e.Message);
+      if (str(e.Notification)) event.notification = str(e.Notification) as NotificationType;
+      if (str(e.RequestStatus)) event.requestStatus = str(e.RequestStatus) as RequestStatus;
+      if (num(e.Position, -1) >= 0) event.position = num(e.Position);
+      if (str(e.Eta)) event.eta = e.Eta === 'none' ? null : str(e.Eta);
       events.push(event);
     }
     return events;
@@ -426,42 +436,6 @@ export class TableEventStore implements EventStore {
 
   async markPublished(requestId: string, eventId: string): Promise<void> {
     await this.table.updateEntity({ partitionKey: requestId, rowKey: eventId, Published: true }, 'Merge');
-  }
-}
-
-export class TableOrgStore implements OrgStore {
-  constructor(private readonly table: TableClient) {}
-
-  async get(orgId: string): Promise<Org | null> {
-    try {
-      const e = await this.table.getEntity<Record<string, unknown>>(orgId, 'org');
-      return {
-        orgId,
-        name: e.Name as string,
-        sector: e.Sector as string,
-        tier: e.Tier as string,
-        updatedAt: e.UpdatedAt as string,
-        registered: true,
-      };
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-  }
-
-  async upsert(org: Omit<Org, 'registered'>): Promise<Org> {
-    await this.table.upsertEntity(
-      {
-        partitionKey: org.orgId,
-        rowKey: 'org',
-        Name: org.name,
-        Sector: org.sector,
-        Tier: org.tier,
-        UpdatedAt: org.updatedAt,
-      },
-      'Replace',
-    );
-    return { ...org, registered: true };
   }
 }
 

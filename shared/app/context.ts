@@ -6,6 +6,7 @@ import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
 import type { HealthProbe, Publisher } from './ports/publisher';
+import type { WebhookSender } from './ports/webhooks';
 import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
 
 export interface AppSettings {
@@ -13,6 +14,8 @@ export interface AppSettings {
   batchSize: number;
   /** Items of one batch executed at once. */
   itemConcurrency: number;
+  /** Webhooks may target http and private addresses (local stacks and tests only). */
+  webhookAllowPrivate?: boolean;
 }
 
 export interface AppPorts {
@@ -24,6 +27,8 @@ export interface AppPorts {
   artifacts: ArtifactStore;
   publisher: Publisher;
   executor: Executor;
+  /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */
+  webhooks?: WebhookSender;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';

@@ -5,7 +5,9 @@ import type { TriageApp } from './index';
 import { health } from './use-cases/health/health';
 import { importInventory } from './use-cases/intake/import-inventory';
 import { submitRequest } from './use-cases/intake/submit-request';
+import { deliverWebhook } from './use-cases/notifications/deliver-webhook';
 import { getOrg } from './use-cases/orgs/get-org';
+import { getOrgAudit } from './use-cases/orgs/get-org-audit';
 import { upsertOrg } from './use-cases/orgs/upsert-org';
 import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
@@ -15,20 +17,21 @@ import { handleDelivery } from './use-cases/work/handle-delivery';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
-  const clock = deps.clock ?? (() => new Date());
-  const { topology, settings, probes, newId, log, clock: _clock, ...ports } = deps;
-  return {
+  const { topology, settings, probes, newId, log, clock, ...ports } = deps;
+  const ctx: AppContext = {
     ports,
     tiers: tierView(topology),
     topology,
     settings,
     probes: probes ?? [],
-    clock,
-    now: () => clock().toISOString(),
+    clock: clock ?? (() => new Date()),
+    // Through ctx.clock, so a test (or a fast local clock) that replaces the clock moves both.
+    now: () => ctx.clock().toISOString(),
     newId: newId ?? (() => randomUUID()),
     log: log ?? (() => undefined),
     inFlightNotifications: new Set(),
   };
+  return ctx;
 }
 
 /** Builds the app once per process over the given ports. */
@@ -45,10 +48,12 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     listRequests: (query) => listRequests(ctx, query),
     cancelRequest: (id) => cancelRequest(ctx, id),
     retryRequest: (id) => retryRequest(ctx, id),
-    upsertOrg: (orgId, body) => upsertOrg(ctx, orgId, body),
+    upsertOrg: (orgId, body, options) => upsertOrg(ctx, orgId, body, options),
     getOrg: (orgId) => getOrg(ctx, orgId),
+    getOrgAudit: (orgId) => getOrgAudit(ctx, orgId),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
+    deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };
 }

@@ -2,13 +2,17 @@
  * The application layer's one import path from outside (`functions/`, the composition root, tests of the
  * whole app): the declared `TriageApp` surface and the types it speaks.
  */
-import type { Org } from '../domain/requests';
+import type { Org, OrgAuditEntry } from '../domain/orgs';
+import type { DeliveryFacts } from '../domain/delivery';
 import type { DeliveryContext } from './effects/delivery';
+import type { WebhookResult } from './use-cases/notifications/deliver-webhook';
 import type { InventoryImportResult } from './ports/artifact-store';
 import type { Page } from './ports/stores';
 import type { ImportInventoryOptions } from './use-cases/intake/import-inventory';
 import type { SubmitOptions, SubmitResult } from './use-cases/intake/submit-request';
 import type { HealthReport } from './use-cases/health/health';
+import type { OrgView } from './use-cases/orgs/get-org';
+import type { UpsertOrgOptions } from './use-cases/orgs/upsert-org';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
 import type { RequestView } from './views/request-view';
@@ -20,6 +24,10 @@ export type {
   DeliveryOptions,
   HealthReport,
   ImportInventoryOptions,
+  OrgAuditEntry,
+  OrgView,
+  UpsertOrgOptions,
+  WebhookResult,
   InventoryImportResult,
   Page,
   RequestView,
@@ -47,13 +55,17 @@ export interface TriageApp {
   /** POST /api/requests/{id}/retry. */
   retryRequest(id: unknown): Promise<RequestView>;
   /** PUT /api/orgs/{orgId}. */
-  upsertOrg(orgId: unknown, body: unknown): Promise<Org>;
+  upsertOrg(orgId: unknown, body: unknown, options?: UpsertOrgOptions): Promise<Org>;
   /** GET /api/orgs/{orgId}. */
-  getOrg(orgId: unknown): Promise<Org>;
+  getOrg(orgId: unknown): Promise<OrgView>;
+  /** GET /api/orgs/{orgId}/audit. */
+  getOrgAudit(orgId: unknown): Promise<{ items: OrgAuditEntry[] }>;
   /** GET /api/health. */
   health(): Promise<HealthReport>;
   /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
   handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
+  deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
   flushNotifications(): Promise<void>;
 }

@@ -90,19 +90,6 @@ export type SubmitRequestInput = z.infer<typeof submitRequestSchema>;
 export type Mailbox = MailboxEntry;
 export type Resource = z.infer<typeof resourceSchema>;
 
-/** Organisation registry entries: the only source of a request's tier. */
-export const orgSchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  sector: z.string().min(1).max(100),
-  tier: z.string().min(1).max(50),
-});
-export type OrgInput = z.infer<typeof orgSchema>;
-export interface Org extends OrgInput {
-  orgId: string;
-  updatedAt: string;
-  registered: boolean;
-}
-
 /** Converts zod issues into field problems (`mailboxes.3.address`). */
 export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[] {
   return error.issues.map((issue) => {

@@ -35,6 +35,8 @@ const subscriptionSchema = z.object({
   /** Correlation filter on application properties; null means "every message" (the default rule). */
   filter: z.record(z.string(), z.string()).nullable(),
   settings: subscriptionSettingsSchema.partial().optional(),
+  /** The Function that listens on it (events topics; a work topic's Functions derive from its functionPrefix). */
+  function: entityName.optional(),
 });
 
 const topicSchema = z.object({
@@ -155,4 +157,16 @@ export function subscriptionSettings(
   subscription: SubscriptionDefinition,
 ): SubscriptionSettings {
   return { ...topology.subscriptionDefaults, ...subscription.settings };
+}
+
+/** The subscription an events-topic Function listens on (declared by its `function` in the topology). */
+export function eventSubscriptionOf(
+  topology: Topology,
+  functionName: string,
+): { topic: TopicDefinition; subscription: SubscriptionDefinition } {
+  for (const topic of topology.topics) {
+    const subscription = topic.subscriptions.find((s) => s.function === functionName);
+    if (subscription) return { topic, subscription };
+  }
+  throw new RangeError(`no subscription in the topology is declared for Function ${functionName}`);
 }

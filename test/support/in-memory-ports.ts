@@ -15,7 +15,7 @@ import type { AppSettings } from '../../shared/app/context';
 import { bindUseCases, createContext } from '../../shared/app/create-app';
 import type { DeliveryContext } from '../../shared/app/effects/delivery';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../shared/domain/records';
-import type { StatusNotification } from '../../shared/domain/messages';
+import type { RequestNotification } from '../../shared/domain/notifications';
 import { parse as parseCsv } from 'csv-parse/sync';
 import {
   InventoryValidator,
@@ -23,7 +23,7 @@ import {
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../../shared/domain/inventory';
-import type { Org } from '../../shared/domain/requests';
+import type { Org, OrgAuditEntry } from '../../shared/domain/orgs';
 import { TriageError } from '../../shared/domain/errors';
 import { topology } from '../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
@@ -141,13 +141,18 @@ export class MemoryEventStore implements EventStore {
 
 export class MemoryOrgStore implements OrgStore {
   orgs = new Map<string, Org>();
+  audit: OrgAuditEntry[] = [];
   async get(orgId: string): Promise<Org | null> {
     return clone(this.orgs.get(orgId) ?? null);
   }
-  async upsert(org: Omit<Org, 'registered'>): Promise<Org> {
-    const saved = { ...org, registered: true };
+  async upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org> {
+    const saved = { ...clone(org), registered: true };
     this.orgs.set(org.orgId, saved);
+    this.audit.push(clone(audit));
     return clone(saved);
+  }
+  async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
+    return this.audit.filter((a) => a.orgId === orgId).map(clone);
   }
 }
 
@@ -266,7 +271,7 @@ export class MemoryArtifactStore implements ArtifactStore {
 export class MemoryPublisher implements Publisher {
   queue: OutgoingWorkMessage[] = [];
   sent: OutgoingWorkMessage[] = [];
-  notifications: StatusNotification[] = [];
+  notifications: RequestNotification[] = [];
   seenIds = new Set<string>();
   fail = false;
   /** When set, a publish containing a message it matches is rejected as a whole. */
@@ -283,7 +288,7 @@ export class MemoryPublisher implements Publisher {
       this.queue.push(clone(m));
     }
   }
-  async publishNotification(n: StatusNotification): Promise<void> {
+  async publishNotification(n: RequestNotification): Promise<void> {
     this.notifications.push(clone(n));
   }
 }

@@ -39,6 +39,7 @@ export async function mutateRequest(
         await recordEvent(ctx, saved, {
           type: 'status',
           status: saved.status,
+          from: current.status,
           ...(options.event ? { message: options.event } : {}),
         });
       }

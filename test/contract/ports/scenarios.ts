@@ -168,6 +168,17 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       const at = new Date().toISOString();
       const a = await events.append({ requestId, at, type: 'status', status: 'received', message: 'first' });
       const b = await events.append({ requestId, at, type: 'note', message: 'second' });
+      const c = await events.append({
+        requestId,
+        at,
+        type: 'status',
+        status: 'deferred',
+        requestStatus: 'deferred',
+        notification: 'request.deferred',
+        position: 4,
+        eta: null,
+        message: 'no capacity is expected to free up',
+      });
       expect(a.eventId).not.toBe(b.eventId);
       expect(a.published).toBe(false);
       await events.markPublished(requestId, a.eventId);
@@ -175,23 +186,69 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(listed.map((e) => [e.message, e.published])).toEqual([
         ['first', true],
         ['second', false],
+        ['no capacity is expected to free up', false],
       ]);
+      expect(listed[2]).toEqual({ ...c, published: false });
+      expect(listed[1]).not.toHaveProperty('eta');
     });
 
-    test('orgs: unknown is null; upsert replaces', async () => {
+    test('orgs: unknown is null; upsert replaces, with every field, and appends its audit entry atomically', async () => {
       const { orgs } = ports();
       const orgId = unique('org');
       expect(await orgs.get(orgId)).toBeNull();
+      expect(await orgs.listAudit(orgId)).toEqual([]);
       const at = new Date().toISOString();
-      await orgs.upsert({ orgId, name: 'A', sector: 'health', tier: 'health', updatedAt: at });
-      await orgs.upsert({ orgId, name: 'B', sector: 'health', tier: 'government', updatedAt: at });
-      expect(await orgs.get(orgId)).toEqual({
+      const first = {
+        orgId,
+        name: 'A',
+        sector: 'health',
+        tier: 'health',
+        evidence: 'NHS ODS code RX1',
+        updatedAt: at,
+      };
+      await orgs.upsert(first, {
+        orgId,
+        at,
+        actor: 'admin',
+        action: 'registered',
+        toTier: 'health',
+        evidence: 'NHS ODS code RX1',
+      });
+      const second = {
         orgId,
         name: 'B',
         sector: 'health',
         tier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
+        notify: { webhookUrl: 'https://hooks.example.org/triage' },
         updatedAt: at,
-        registered: true,
+      };
+      const later = new Date(Date.parse(at) + 1000).toISOString();
+      await orgs.upsert(second, {
+        orgId,
+        at: later,
+        actor: 'ops@example.org',
+        action: 'tier-changed',
+        fromTier: 'health',
+        toTier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
+      });
+      expect(await orgs.get(orgId)).toEqual({ ...second, registered: true });
+      expect((await orgs.listAudit(orgId)).map((a) => [a.action, a.actor, a.fromTier, a.toTier])).toEqual([
+        ['registered', 'admin', undefined, 'health'],
+        ['tier-changed', 'ops@example.org', 'health', 'government'],
+      ]);
+      expect((await orgs.listAudit(orgId))[1]).toEqual({
+        orgId,
+        at: later,
+        actor: 'ops@example.org',
+        action: 'tier-changed',
+        fromTier: 'health',
+        toTier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
       });
     });
 
