@@ -117,7 +117,7 @@ export function arbPlanInput(shape: ProgrammeShape = {}): fc.Arbitrary<PlanInput
     .record({
       calendar: arbCalendar(shape),
       claims: fc.array(arbClaim(shape), { maxLength: 20 }),
-      frozen: shape.noFrozen ? fc.constant([]) : fc.array(arbFrozen, { maxLength: 6 }),
+      frozen: fc.array(arbFrozen, { maxLength: shape.noFrozen ? 0 : 6 }),
     })
     .map(({ calendar, claims, frozen }) => {
       const withIds: MigrationClaim[] = claims.map((claim, i) => ({ requestId: `r${i}`, ...claim }));
