@@ -139,7 +139,7 @@ describe('pools', () => {
             schedule,
           };
           const end = Math.max(0, ...steps);
-        steps.push(end);
+          steps.push(end);
           let stepped = pool;
           for (const now of [...steps].sort((a, b) => a - b)) stepped = applyDueSchedule(stepped, now).pool;
           const atOnce = applyDueSchedule(pool, end).pool;
