@@ -114,6 +114,7 @@ var tableNames = [
   'events'
   'orgs'
   'idempotency'
+  'pools'
 ]
 var containerNames = [
   'inventories'

@@ -90,6 +90,7 @@ export function createRuntime(
     events: stores.events,
     orgs: stores.orgs,
     idempotency: stores.idempotency,
+    pools: stores.pools,
     artifacts,
     publisher,
     executor: createExecutor(config.executor),

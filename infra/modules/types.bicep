@@ -13,6 +13,9 @@ type tierType = {
 
   @description('Required. What the tier is for.')
   description: string
+
+  @description('Optional. Bounded wait (ISO 8601 duration): a claim waiting longer is promoted one tier per period.')
+  maxWait: string?
 }
 
 @export()

@@ -23,11 +23,12 @@ import type {
 } from '../app/ports/stores';
 import { isNotFound, mapStorageError } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
+import { TablePoolStore } from './table-pool-store';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
-): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency', string> {
+): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools', string> {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
   return {
     requests: `${p}requests`,
@@ -36,6 +37,7 @@ export function tableNames(
     events: `${p}events`,
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
+    pools: `${p}pools`,
   };
 }
 
@@ -79,6 +81,8 @@ function encodeRequest(r: RequestRecord): TableEntity {
     CreatedAt: r.createdAt,
     UpdatedAt: r.updatedAt,
     Resource: r.resource ? JSON.stringify(r.resource) : '',
+    HoldUntil: r.holdUntil ?? '',
+    PoolId: r.poolId ?? '',
     Inventory: r.inventory ?? '',
     BatchCount: r.batchCount ?? -1,
     BatchesCompleted: r.batchesCompleted,
@@ -113,6 +117,8 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   };
   if (resource) record.resource = JSON.parse(resource) as RequestRecord['resource'];
   if (str(e.Inventory)) record.inventory = str(e.Inventory);
+  if (str(e.HoldUntil)) record.holdUntil = str(e.HoldUntil);
+  if (str(e.PoolId)) record.poolId = str(e.PoolId);
   if (batchCount >= 0) record.batchCount = batchCount;
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
@@ -467,6 +473,7 @@ export interface TableStores {
   events: TableEventStore;
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
+  pools: TablePoolStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -481,6 +488,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: clientFor(names.events),
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
+    pools: clientFor(names.pools),
   };
   return {
     requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
@@ -488,6 +496,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: new TableEventStore(clients.events),
     orgs: new TableOrgStore(clients.orgs),
     idempotency: new TableIdempotencyStore(clients.idempotency),
+    pools: new TablePoolStore(clients.pools),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { tierPolicies } from '../domain/topology';
 import { tierView, type AppContext, type AppDeps } from './context';
 import { flushNotifications } from './effects/history';
 import type { TriageApp } from './index';
@@ -7,6 +8,12 @@ import { importInventory } from './use-cases/intake/import-inventory';
 import { submitRequest } from './use-cases/intake/submit-request';
 import { deliverWebhook } from './use-cases/notifications/deliver-webhook';
 import { getOrg } from './use-cases/orgs/get-org';
+import { getPool } from './use-cases/pools/get-pool';
+import { getPoolQueue } from './use-cases/pools/get-pool-queue';
+import { listPools } from './use-cases/pools/list-pools';
+import { putPool } from './use-cases/pools/put-pool';
+import { tickPools } from './use-cases/pools/tick-pools';
+import { releaseRequest } from './use-cases/requests/release-request';
 import { getOrgAudit } from './use-cases/orgs/get-org-audit';
 import { upsertOrg } from './use-cases/orgs/upsert-org';
 import { cancelRequest } from './use-cases/requests/cancel-request';
@@ -21,6 +28,7 @@ export function createContext(deps: AppDeps): AppContext {
   const ctx: AppContext = {
     ports,
     tiers: tierView(topology),
+    tierPolicies: tierPolicies(topology),
     topology,
     settings,
     probes: probes ?? [],
@@ -53,6 +61,12 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     getOrgAudit: (orgId) => getOrgAudit(ctx, orgId),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
+    putPool: (poolId, body) => putPool(ctx, poolId, body),
+    getPool: (poolId) => getPool(ctx, poolId),
+    listPools: () => listPools(ctx),
+    getPoolQueue: (poolId, query) => getPoolQueue(ctx, poolId, query),
+    releaseRequest: (id) => releaseRequest(ctx, id),
+    tickPools: () => tickPools(ctx),
     deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };

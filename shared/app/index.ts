@@ -6,6 +6,9 @@ import type { Org, OrgAuditEntry } from '../domain/orgs';
 import type { DeliveryFacts } from '../domain/delivery';
 import type { DeliveryContext } from './effects/delivery';
 import type { WebhookResult } from './use-cases/notifications/deliver-webhook';
+import type { QueueItem } from './use-cases/pools/get-pool-queue';
+import type { PoolView } from './use-cases/pools/pool-view';
+import type { TickReport } from './use-cases/pools/tick-pools';
 import type { InventoryImportResult } from './ports/artifact-store';
 import type { Page } from './ports/stores';
 import type { ImportInventoryOptions } from './use-cases/intake/import-inventory';
@@ -26,6 +29,9 @@ export type {
   ImportInventoryOptions,
   OrgAuditEntry,
   OrgView,
+  PoolView,
+  QueueItem,
+  TickReport,
   UpsertOrgOptions,
   WebhookResult,
   InventoryImportResult,
@@ -64,6 +70,21 @@ export interface TriageApp {
   health(): Promise<HealthReport>;
   /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
   handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** PUT /api/pools/{poolId}. */
+  putPool(poolId: unknown, body: unknown): Promise<{ pool: PoolView; created: boolean }>;
+  /** GET /api/pools/{poolId}. */
+  getPool(poolId: unknown): Promise<PoolView>;
+  /** GET /api/pools. */
+  listPools(): Promise<{ items: PoolView[] }>;
+  /** GET /api/pools/{poolId}/queue. */
+  getPoolQueue(
+    poolId: unknown,
+    query: Record<string, string | undefined>,
+  ): Promise<{ items: QueueItem[]; continuationToken?: string }>;
+  /** POST /api/requests/{id}/release. */
+  releaseRequest(id: unknown): Promise<RequestView>;
+  /** The pools' timer: due capacity changes, promotions, repairs. */
+  tickPools(): Promise<TickReport>;
   /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
   deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */

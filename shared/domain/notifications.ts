@@ -39,11 +39,10 @@ export interface RequestNotification {
 }
 
 /**
- * The notification a status change means. Leaving `deferred` for `queued` is an admission; going back from
- * `queued` to `deferred` is a preemption (admitted work pushed back before it started).
+ * The notification a status change means. Leaving `deferred` for `queued` is an admission. (A preemption,
+ * admitted work pushed back before it started, is also `queued → deferred`: its decision says so.)
  */
 export function statusNotificationType(from: RequestStatus | undefined, to: RequestStatus): NotificationType {
-  if (to === 'deferred') return from === 'queued' ? 'request.preempted' : 'request.deferred';
   if (to === 'queued' && from === 'deferred') return 'request.admitted';
   if (to === 'completed' || to === 'completed-with-errors') return 'request.completed';
   return `request.${to}` as NotificationType;

@@ -17,6 +17,10 @@ export interface RequestRecord {
   updatedAt: string;
   /** For provisioning: the resource asked for. */
   resource?: Resource;
+  /** For provisioning: when the requester expects to give it back (ISO time; used by ETAs). */
+  holdUntil?: string;
+  /** For provisioning from a declared pool: the pool that holds (or will hold) its capacity. */
+  poolId?: string;
   /** For migration: the inventory blob. */
   inventory?: string;
   /** Set when the migration has been planned. */

@@ -58,6 +58,10 @@ export const provisionRequestSchema = z.strictObject({
   kind: z.literal('provision'),
   orgId: orgIdSchema,
   resource: resourceSchema,
+  /** When the requester expects to release it (used by the ETAs of those waiting behind it). */
+  holdUntil: z.iso
+    .datetime({ offset: true, message: 'an ISO 8601 time such as 2026-12-24T18:00:00Z' })
+    .optional(),
 });
 
 export const migrateRequestSchema = z

@@ -21,6 +21,8 @@ const tierSchema = z.object({
   name: entityName,
   rank: z.number().int().min(1),
   description: z.string(),
+  /** Opt-in anti-starvation: a claim waiting this long is promoted one tier up, per elapsed period. */
+  maxWait: isoDuration.optional(),
 });
 
 const subscriptionSettingsSchema = z.object({
@@ -169,4 +171,15 @@ export function eventSubscriptionOf(
     if (subscription) return { topic, subscription };
   }
   throw new RangeError(`no subscription in the topology is declared for Function ${functionName}`);
+}
+
+/** The tiers as the scheduler sees them: rank and the opt-in bounded wait in milliseconds. */
+export function tierPolicies(
+  topology: Topology,
+): Array<{ name: string; rank: number; maxWaitInMs?: number }> {
+  return topology.tiers.map((t) => ({
+    name: t.name,
+    rank: t.rank,
+    ...(t.maxWait !== undefined ? { maxWaitInMs: parseIsoDurationInMs(t.maxWait) } : {}),
+  }));
 }

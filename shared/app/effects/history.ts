@@ -15,6 +15,8 @@ type RequestRef = Pick<RequestRecord, 'id' | 'orgId' | 'tier' | 'status'>;
 /** An event to record; `from` (the status before a status event) decides its notification and is not stored. */
 export type NewEvent = Omit<RequestEvent, 'eventId' | 'published' | 'requestId' | 'at' | 'requestStatus'> & {
   from?: RequestStatus;
+  /** History only: no notification (one that says more follows, e.g. a deferral with its ETA). */
+  silent?: boolean;
 };
 
 /** The stored shape of an event: a status event gets the notification its change means. */
@@ -23,10 +25,11 @@ export function eventToStore(
   event: NewEvent,
   at: string,
 ): Omit<RequestEvent, 'eventId' | 'published'> {
-  const { from, ...rest } = event;
-  const notification =
-    rest.notification ??
-    (rest.type === 'status' && rest.status ? statusNotificationType(from, rest.status) : undefined);
+  const { from, silent, ...rest } = event;
+  const notification = silent
+    ? undefined
+    : (rest.notification ??
+      (rest.type === 'status' && rest.status ? statusNotificationType(from, rest.status) : undefined));
   return {
     ...rest,
     ...(notification ? { notification } : {}),

@@ -103,6 +103,9 @@ export async function submitRequest(
     createdAt: at,
     updatedAt: at,
     ...(input.kind === 'provision' ? { resource: input.resource } : {}),
+    ...(input.kind === 'provision' && input.holdUntil
+      ? { holdUntil: new Date(input.holdUntil).toISOString() }
+      : {}),
     ...(inventory ? { inventory } : {}),
     batchesCompleted: 0,
     total: input.kind === 'provision' ? 1 : (input.mailboxes?.length ?? 0),
