@@ -41,6 +41,8 @@ export interface DecideOptions {
   remove?: string;
   /** A new definition (capacity, reservations, policy, schedule) taking effect now. */
   redefine?: PoolDefinition;
+  /** An organisation's tier changed: its claims that have not started take their new place in the line. */
+  retier?: { orgId: string; tier: string };
 }
 
 const rollUpAttempts = 50;
@@ -81,6 +83,13 @@ export async function decideOnPool(
       if (remove && byId.has(remove)) {
         byId.delete(remove);
         changes.set(remove, null);
+      }
+      const { retier } = options;
+      for (const row of retier ? byId.values() : []) {
+        if (row.orgId !== retier!.orgId || row.state === 'started' || row.tier === retier!.tier) continue;
+        const moved = { ...row, tier: retier!.tier };
+        byId.set(row.requestId, moved);
+        changes.set(row.requestId, moved);
       }
       const { pool, applied } = applyDueSchedule(options.redefine ?? ledger.pool, nowMs);
       const current = [...byId.values()];

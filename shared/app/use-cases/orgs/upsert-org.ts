@@ -1,7 +1,8 @@
 import { TriageError } from '../../../domain/errors';
-import { auditEntryFor, orgSchema, type Org } from '../../../domain/orgs';
+import { auditEntryFor, effectiveTier, orgSchema, type Org } from '../../../domain/orgs';
 import { orgIdSchema, parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
+import { retierClaims } from '../../effects/pool-retier';
 
 export interface UpsertOrgOptions {
   /** Who makes the change, for the audit log. */
@@ -40,5 +41,14 @@ export async function upsertOrg(
   const at = ctx.now();
   const previous = await ctx.ports.orgs.get(id);
   const org = { orgId: id, ...input, updatedAt: at };
-  return ctx.ports.orgs.upsert(org, auditEntryFor(previous, org, options.actor ?? 'anonymous', at));
+  const saved = await ctx.ports.orgs.upsert(
+    org,
+    auditEntryFor(previous, org, options.actor ?? 'anonymous', at),
+  );
+  // Its waiting claims take their new place at once (the tier is the organisation's, not the request's).
+  const nowMs = ctx.clock().getTime();
+  const before = effectiveTier(previous, nowMs, ctx.tiers);
+  const after = effectiveTier(saved, nowMs, ctx.tiers);
+  if (before !== after) await retierClaims(ctx, id, after);
+  return saved;
 }

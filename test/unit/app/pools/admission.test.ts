@@ -195,6 +195,37 @@ describe('capacity pools and admission in tier order', () => {
     expect(await refusing.app.getPool('vm-uk')).toMatchObject({ used: 0, availableByTier: { standard: 4 } });
   });
 
+  test("a tier change re-ranks the organisation's waiting claims at once", async () => {
+    const t = createTestApp();
+    const clock = clocked(t);
+    await t.app.putPool('vm-uk', { resourceType: 'vm', region: 'uksouth', capacity: 4 });
+    const holder = (await t.app.submitRequest(vm('shop', 4))).request.id;
+    clock.advance(10);
+    const first = (await t.app.submitRequest(vm('early', 4))).request.id;
+    clock.advance(10);
+    const upgraded = (await t.app.submitRequest(vm('field-hospital', 4))).request.id;
+    await t.drain();
+    expect((await t.app.getPoolQueue('vm-uk', {})).items.map((i) => i.requestId)).toEqual([first, upgraded]);
+    await t.app.upsertOrg('field-hospital', {
+      name: 'Field hospital',
+      sector: 'health',
+      tier: 'health',
+      evidence: 'order 7',
+    });
+    expect((await t.app.getPoolQueue('vm-uk', {})).items.map((i) => [i.requestId, i.tier])).toEqual([
+      [upgraded, 'health'],
+      [first, 'standard'],
+    ]);
+    await t.app.releaseRequest(holder);
+    await t.drain();
+    expect(await t.app.getRequest(upgraded)).toMatchObject({
+      status: 'completed',
+      tier: 'health',
+      processedBy: 'provision-health',
+    });
+    expect(await statusOf(t, first)).toBe('deferred');
+  });
+
   test('bad input: each problem names its field and nothing is stored', async () => {
     const t = createTestApp();
     const bad = async (body: unknown, field: string) => {
