@@ -99,6 +99,12 @@ export function planProgramme(input: PlanInput): PlanResult {
   };
   const queues = new Map<number, OrgQueue>();
   const active: OrgQueue[][] = Array.from({ length: tierCount + 1 }, () => []);
+  // A tier's active list may hold emptied queues (a claim finished or was promoted away) until compacted.
+  const stale: boolean[] = new Array<boolean>(tierCount + 1).fill(false);
+  const compact = (t: number): void => {
+    active[t] = active[t]!.filter((queue) => (queue.active = queue.claims.length > 0));
+    stale[t] = false;
+  };
   const enqueue = (claim: ClaimState): void => {
     const key = claim.orgIndex * (tierCount + 1) + claim.servedTier;
     let queue = queues.get(key);
@@ -152,6 +158,7 @@ export function planProgramme(input: PlanInput): PlanResult {
         const queue = claimState.queue;
         if (!queue || claimState.remainingMailboxes === 0) return;
         queue.remove(claimState);
+        stale[queue.tierIndex] = true;
         claimState.servedTier--;
         enqueue(claimState);
       });
@@ -205,28 +212,29 @@ export function planProgramme(input: PlanInput): PlanResult {
       const viewMailboxes = Math.max(0, leftMailboxes - heldMailboxes);
       const viewBytes = Math.max(0, leftBytes - heldBytes);
       if (active[t]!.length === 0 || viewMailboxes === 0) continue;
-      // A promotion may have emptied a queue since the last turn.
-      const list = active[t]!.filter((queue) => (queue.active = queue.claims.length > 0));
-      list.sort(byWaitingOrder); // nearly sorted from the day before: cheap
-      const turns: OrgQueue[] = [];
+      if (stale[t]) compact(t); // a promotion may have emptied a queue since the last turn
+      const list = active[t]!;
+      // What each organisation can take today; a tier nothing fits (its bytes spent above) costs O(n).
+      let lightestFirst = Infinity;
       for (const queue of list) {
         queue.demand = Math.min(queue.eligibleRemaining, Math.max(0, perOrgMax - orgUsed[queue.orgIndex]!));
-        if (queue.demand > 0) turns.push(queue);
+        if (queue.demand > 0) lightestFirst = Math.min(lightestFirst, queue.bytesFor(1));
       }
+      if (lightestFirst > viewBytes) continue;
+      list.sort(byWaitingOrder); // nearly sorted from the day before: cheap
+      const turns = list.filter((queue) => queue.demand > 0);
       const shares = fairShares(turns, viewMailboxes, viewBytes);
-      turns.forEach((queue, i) => {
-        const share = shares[i]!;
-        if (share === 0) return;
-        queue.take(share, (claim, mailboxes, bytes) => {
-          record(claim, day, mailboxes, bytes);
-          used[t] = used[t]! + mailboxes;
-          usedBytes[t] = usedBytes[t]! + bytes;
-          leftMailboxes -= mailboxes;
-          leftBytes -= bytes;
-          placed += mailboxes;
-        });
-      });
-      active[t] = list.filter((queue) => (queue.active = queue.claims.length > 0));
+      const onTake = (claim: ClaimState, mailboxes: number, bytes: number): void => {
+        record(claim, day, mailboxes, bytes);
+        used[t] = used[t]! + mailboxes;
+        usedBytes[t] = usedBytes[t]! + bytes;
+        leftMailboxes -= mailboxes;
+        leftBytes -= bytes;
+        placed += mailboxes;
+        if (claim.remainingMailboxes === 0) stale[t] = true; // its queue may be empty now
+      };
+      for (let i = 0; i < turns.length; i++) if (shares[i]! > 0) turns[i]!.take(shares[i]!, onTake);
+      if (stale[t]) compact(t);
     }
     return placed;
   };

@@ -43,8 +43,11 @@ export function organisationHash(orgId: string): number {
   return hash;
 }
 
-const byHash = (a: string, b: string): number =>
-  organisationHash(a) - organisationHash(b) || (a < b ? -1 : a > b ? 1 : 0);
+/** Sorts organisation ids by their hash (then id), hashing each once. */
+function inHashOrder(orgIds: Iterable<string>): string[] {
+  const hashes = new Map([...orgIds].map((orgId) => [orgId, organisationHash(orgId)]));
+  return [...hashes.keys()].sort((a, b) => hashes.get(a)! - hashes.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+}
 
 /** The calendar with the overrides applied. @throws TriageError `validation` when the merged shares pass 1. */
 export function calendarWithOverrides(
@@ -87,7 +90,7 @@ function readinessWithOverrides(
   overrides: ReadinessOverrides,
   firstDay: LocalDate,
 ): Map<string, { ready: boolean; readyFrom?: LocalDate }> {
-  const orgIds = [...new Set(claims.map((claim) => claim.orgId))].sort(byHash);
+  const orgIds = inHashOrder(new Set(claims.map((claim) => claim.orgId)));
   const state = new Map<string, { ready: boolean; readyFrom?: LocalDate }>();
   for (const claim of claims) {
     if (state.has(claim.orgId)) continue;
@@ -106,10 +109,9 @@ function readinessWithOverrides(
   if (overrides.readyOver) {
     // Evenly over the period: the i-th of n organisations still waiting becomes ready on day ⌊(i+1)·days/n⌋.
     const from = overrides.readyOver.from ?? firstDay;
-    const waiting = [...state.entries()]
-      .filter(([, s]) => !s.ready && s.readyFrom === undefined)
-      .map(([id]) => id);
-    waiting.sort(byHash);
+    const waiting = inHashOrder(
+      [...state.entries()].filter(([, s]) => !s.ready && s.readyFrom === undefined).map(([id]) => id),
+    );
     waiting.forEach((orgId, i) => {
       const offset = Math.floor(((i + 1) * overrides.readyOver!.days) / waiting.length);
       state.set(orgId, { ready: false, readyFrom: addDays(from, offset) });
