@@ -136,9 +136,10 @@ export function dispatch(input: DispatchInput): DispatchDecision {
 
 /**
  * The cheap path for one arriving claim on a line a previous `dispatch` left as it is (nothing admissible
- * waiting): `admit` or `defer` change nothing else and cost one pass over the claims without sorting.
- * When preemption might make room, or the capacity backfills, it runs the full `dispatch` instead.
- * @throws RangeError as `dispatch` does.
+ * waiting) at this `nowMs`: `admit` or `defer` change nothing else and cost one pass over the claims
+ * without sorting. When preemption might make room, or the capacity backfills, it runs the full `dispatch`
+ * instead. `arriving` must not already be held or waiting (a redelivered message): the caller checks.
+ * @throws RangeError on duplicate tier names or ranks, or a quantity that is not positive.
  */
 export function decideArrival(
   input: DispatchInput,
@@ -147,20 +148,29 @@ export function decideArrival(
   | { kind: 'admit'; servedTier: string }
   | { kind: 'defer' }
   | { kind: 'dispatch'; decision: DispatchDecision } {
-  const withArrival = { ...input, waiting: [...input.waiting, arriving] };
-  if (input.spec.policy === 'backfill') return { kind: 'dispatch', decision: dispatch(withArrival) };
-  checkClaims(input.holdings, withArrival.waiting);
+  const full = () => ({
+    kind: 'dispatch' as const,
+    decision: dispatch({ ...input, waiting: [...input.waiting, arriving] }),
+  });
+  if (input.spec.policy === 'backfill') return full();
+  // Only the newcomer's quantity is checked: looking its id up among every claim would cost more than the
+  // decision itself, and a redelivered arrival is the caller's to recognise.
+  checkClaims([], [arriving]);
   const table = tierTable(input.tiers);
   const served = arrivalPlace(input, arriving);
   if (served.anyAhead) return { kind: 'defer' };
   const capacity = capacityAt(input.spec, input.nowMs);
-  const used = usedByIndex(table, input.holdings);
-  const headroom = headroomOf(served.index, capacity, amountsByIndex(table, input.spec.reserved), used);
+  const headroom = headroomOf(
+    served.index,
+    capacity,
+    amountsByIndex(table, input.spec.reserved),
+    served.used,
+  );
   if (arriving.quantity <= headroom) {
     return { kind: 'admit', servedTier: servedTierName(table.names, served.index) };
   }
   if (served.preemptable < arriving.quantity - headroom) return { kind: 'defer' };
-  return { kind: 'dispatch', decision: dispatch(withArrival) };
+  return full();
 }
 
 function servedTierName(names: readonly string[], index: number): string {
