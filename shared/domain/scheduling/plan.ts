@@ -142,14 +142,7 @@ export function planProgramme(input: PlanInput): PlanResult {
     state.claims.push(claimState);
     if (claim.mailboxes === 0 || eligibleDay >= horizon) return;
     pending++;
-    const promotionDays = promotionDaysOf(
-      claimState,
-      ordered,
-      own,
-      startOfDay,
-      dayIndexOf,
-      calendar.timeZone,
-    );
+    const promotionDays = promotionDaysOf(claimState, ordered, own, startOfDay, horizon);
     claimState.servedTier = own - promotionDays.filter((day) => day <= eligibleDay).length;
     addEvent(eligibleDay, () => enqueue(claimState));
     for (const day of promotionDays) {
