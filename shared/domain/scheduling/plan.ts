@@ -22,6 +22,7 @@ import { byWaitingOrder, OrgQueue, type ClaimState } from './plan-queues';
 import type { PlanInput, PlanResult } from './plan-types';
 import { tiersInOrder } from './waiting-line';
 
+/** How far ahead the planner looks by default (3 years): beyond it, work is `beyond-horizon`. */
 export const defaultHorizonDays = 1096;
 /** A week with work waiting and nothing placed, after the last event, repeats forever: stop there. */
 const idleDaysMeaningNever = 7;
@@ -29,7 +30,8 @@ const idleDaysMeaningNever = 7;
 /**
  * Plans every claim onto days from `input.firstDay` on (see the file comment for the rules).
  * @throws RangeError on malformed input (a bad date, negative or fractional amounts, bytes without
- * mailboxes, a request id given twice) — the API validates user input before it gets here.
+ * mailboxes, a request id given twice, duplicate tier names or ranks) — the API validates user input
+ * before it gets here.
  */
 export function planProgramme(input: PlanInput): PlanResult {
   checkInput(input);
