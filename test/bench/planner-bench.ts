@@ -11,7 +11,7 @@ import { capacityLowerBound, firstPlannableDay } from '../../shared/domain/sched
 import { daysBetween, type LocalDate } from '../../shared/domain/scheduling/local-date';
 import { planProgramme } from '../../shared/domain/scheduling/plan';
 import type { PlanInput, PlanResult } from '../../shared/domain/scheduling/plan-types';
-import { whatIf } from '../../shared/domain/scheduling/what-if';
+import { whatIf, type FinishMove } from '../../shared/domain/scheduling/what-if';
 import { nhsProgramme } from '../fixtures/nhs-programme';
 
 export interface Timing {
@@ -47,6 +47,8 @@ export interface PlannerBench {
     readyNowWeeks: number | null;
     readyOver20WeeksFinish: LocalDate | null;
     readyOver20WeeksWeeks: number | null;
+    /** The requests whose finish the what-if moves most. */
+    topMoves: FinishMove[];
   };
 }
 
@@ -138,6 +140,7 @@ export async function benchPlanner(options: { runs?: number; seed?: number } = {
       readyNowWeeks: weeksFrom(firstDay, planned.projectedFinish),
       readyOver20WeeksFinish: readyOver.last.plan.projectedFinish,
       readyOver20WeeksWeeks: weeksFrom(firstDay, readyOver.last.plan.projectedFinish),
+      topMoves: readyOver.last.moves.slice(0, 3),
     },
   };
 }
