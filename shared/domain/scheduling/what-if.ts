@@ -103,7 +103,7 @@ function readinessWithOverrides(
     const notReady = Math.round(overrides.notReadyShare * orgIds.length);
     orgIds.forEach((orgId, i) => state.set(orgId, { ready: i >= notReady }));
   }
-  for (const [orgId, value] of Object.entries(overrides.orgs)) {
+  for (const [orgId, value] of Object.entries(overrides.orgs ?? {})) {
     state.set(orgId, typeof value === 'boolean' ? { ready: value } : { ready: false, readyFrom: value });
   }
   if (overrides.readyOver) {
