@@ -11,7 +11,13 @@
  */
 import { capacityAt, headroomOf, amountsByIndex, tierTable, type CapacitySpec } from './capacity';
 import { arrivalPlace } from './arrival-place';
-import { unionLine, usedByIndex, type CapacityClaim, type CapacityHolding } from './capacity-line';
+import {
+  unionLine,
+  usedByIndex,
+  type CapacityClaim,
+  type CapacityHolding,
+  type LineEntry,
+} from './capacity-line';
 import { choosePreemption } from './preemption';
 import { simulateStarts } from './start-times';
 import type { TierPolicy } from './waiting-line';
@@ -65,6 +71,7 @@ export function dispatch(input: DispatchInput): DispatchDecision {
   const used = usedByIndex(table, input.holdings);
   const line = unionLine(input.holdings, input.waiting, tiers, table, nowMs);
   const holds = line.map((entry) => entry.holding);
+  const lowerNotStarted = new NotStartedHoldings(line);
   const steps: AdmissionStep[] = [];
   const admit = (i: number, preempted: CapacityHolding[], backfilled: boolean): void => {
     const entry = line[i]!;
@@ -87,27 +94,15 @@ export function dispatch(input: DispatchInput): DispatchDecision {
       admit(i, [], false);
       continue;
     }
-    // Holdings served at a lower tier sit further down the line; those not started may be pushed back.
-    const candidates: number[] = [];
-    for (let j = i + 1; j < line.length; j++) {
-      const other = line[j]!;
-      if (holds[j] && other.servedIndex > entry.servedIndex && !(other.claim as CapacityHolding).started) {
-        candidates.push(j);
-      }
-    }
-    const chosen = choosePreemption(
-      candidates.map((j) => line[j]!.claim as CapacityHolding),
-      need,
-    );
+    const chosen = choosePreemption(lowerNotStarted.latestFirst(entry.servedIndex), need);
     if (!chosen) {
       blockedAt = i;
       break;
     }
-    const chosenSet = new Set(chosen);
-    for (const j of candidates) {
-      if (!chosenSet.has(line[j]!.claim as CapacityHolding)) continue;
+    for (const holding of chosen) {
+      const j = lowerNotStarted.remove(holding);
       holds[j] = false;
-      used[line[j]!.tierIndex]! -= line[j]!.claim.quantity;
+      used[line[j]!.tierIndex]! -= holding.quantity;
     }
     admit(i, chosen, false);
   }
@@ -136,9 +131,10 @@ export function dispatch(input: DispatchInput): DispatchDecision {
 
 /**
  * The cheap path for one arriving claim on a line a previous `dispatch` left as it is (nothing admissible
- * waiting): `admit` or `defer` change nothing else and cost one pass over the claims without sorting.
- * When preemption might make room, or the capacity backfills, it runs the full `dispatch` instead.
- * @throws RangeError as `dispatch` does.
+ * waiting) at this `nowMs`: `admit` or `defer` change nothing else and cost one pass over the claims
+ * without sorting. When preemption might make room, or the capacity backfills, it runs the full `dispatch`
+ * instead. `arriving` must not already be held or waiting (a redelivered message): the caller checks.
+ * @throws RangeError on duplicate tier names or ranks, or a quantity that is not positive.
  */
 export function decideArrival(
   input: DispatchInput,
@@ -147,20 +143,29 @@ export function decideArrival(
   | { kind: 'admit'; servedTier: string }
   | { kind: 'defer' }
   | { kind: 'dispatch'; decision: DispatchDecision } {
-  const withArrival = { ...input, waiting: [...input.waiting, arriving] };
-  if (input.spec.policy === 'backfill') return { kind: 'dispatch', decision: dispatch(withArrival) };
-  checkClaims(input.holdings, withArrival.waiting);
+  const full = () => ({
+    kind: 'dispatch' as const,
+    decision: dispatch({ ...input, waiting: [...input.waiting, arriving] }),
+  });
+  if (input.spec.policy === 'backfill') return full();
+  // Only the newcomer's quantity is checked: looking its id up among every claim would cost more than the
+  // decision itself, and a redelivered arrival is the caller's to recognise.
+  checkClaims([], [arriving]);
   const table = tierTable(input.tiers);
   const served = arrivalPlace(input, arriving);
   if (served.anyAhead) return { kind: 'defer' };
   const capacity = capacityAt(input.spec, input.nowMs);
-  const used = usedByIndex(table, input.holdings);
-  const headroom = headroomOf(served.index, capacity, amountsByIndex(table, input.spec.reserved), used);
+  const headroom = headroomOf(
+    served.index,
+    capacity,
+    amountsByIndex(table, input.spec.reserved),
+    served.used,
+  );
   if (arriving.quantity <= headroom) {
     return { kind: 'admit', servedTier: servedTierName(table.names, served.index) };
   }
   if (served.preemptable < arriving.quantity - headroom) return { kind: 'defer' };
-  return { kind: 'dispatch', decision: dispatch(withArrival) };
+  return full();
 }
 
 function servedTierName(names: readonly string[], index: number): string {
@@ -209,5 +214,47 @@ function checkClaims(holdings: readonly CapacityClaim[], waiting: readonly Capac
     if (!(claim.quantity > 0) || !Number.isFinite(claim.quantity)) {
       throw new RangeError(`claim "${claim.id}" has quantity ${claim.quantity}: it must be positive`);
     }
+  }
+}
+
+/**
+ * The not-started holdings in line order, as a linked list: preemption reads them from the end (the
+ * latest first) down to the claim's tier and unlinks those it pushes back, so each attempt costs what it
+ * looks at rather than the whole line.
+ */
+class NotStartedHoldings {
+  private readonly previous: Int32Array;
+  private readonly next: Int32Array;
+  private readonly position = new Map<CapacityClaim, number>();
+  private tail = -1;
+
+  constructor(private readonly line: readonly LineEntry[]) {
+    this.previous = new Int32Array(line.length).fill(-1);
+    this.next = new Int32Array(line.length).fill(-1);
+    line.forEach((entry, i) => {
+      if (!entry.holding || (entry.claim as CapacityHolding).started) return;
+      this.position.set(entry.claim, i);
+      if (this.tail >= 0) this.next[this.tail] = i;
+      this.previous[i] = this.tail;
+      this.tail = i;
+    });
+  }
+
+  /** Those served at a tier below `servedIndex`, latest in line first. */
+  *latestFirst(servedIndex: number): Generator<CapacityHolding> {
+    for (let i = this.tail; i >= 0 && this.line[i]!.servedIndex > servedIndex; i = this.previous[i]!) {
+      yield this.line[i]!.claim as CapacityHolding;
+    }
+  }
+
+  /** Unlinks a holding pushed back; returns its place in the line. */
+  remove(holding: CapacityClaim): number {
+    const i = this.position.get(holding)!;
+    const before = this.previous[i]!;
+    const after = this.next[i]!;
+    if (before >= 0) this.next[before] = after;
+    if (after >= 0) this.previous[after] = before;
+    else this.tail = before;
+    return i;
   }
 }

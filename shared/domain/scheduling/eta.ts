@@ -17,7 +17,7 @@ import { amountsByIndex, capacityAt, headroomOf, tierTable, type TierTable } fro
 import { capacityLine, usedByIndex, type CapacityClaim, type CapacityHolding } from './capacity-line';
 import { dispatch, type DispatchDecision, type DispatchInput } from './admission';
 import { simulateStarts } from './start-times';
-import { describeWait, type CapacityPicture } from './wait-reason';
+import { capacityDescriber, describeWait, type CapacityPicture } from './wait-reason';
 import { promotionsOf, tiersInOrder, type TierPolicy } from './waiting-line';
 
 export interface QueueEntry {
@@ -57,6 +57,7 @@ export function simulateQueue(input: DispatchInput): QueueForecast {
     ...spec.schedule.filter((c) => c.atMs > nowMs).map((c) => c.capacity),
   );
 
+  const describe = capacityDescriber();
   const aheadCounts = new Map<string, number>(table.names.map((name) => [name, 0]));
   const entries = line.map((entry, i): QueueEntry => {
     const ahead = [...aheadCounts].map(([tier, count]) => ({ tier, count }));
@@ -69,13 +70,16 @@ export function simulateQueue(input: DispatchInput): QueueForecast {
       aheadByTier,
       etaMs: starts.startMs[i]!,
       expectedReleaseMs: starts.releaseMs[i]!,
-      reason: describeWait({
-        picture: pictures[entry.servedIndex]!,
-        quantity: entry.claim.quantity,
-        ahead,
-        cause: starts.cause[i]!,
-        maxCapacity,
-      }),
+      reason: describeWait(
+        {
+          picture: pictures[entry.servedIndex]!,
+          quantity: entry.claim.quantity,
+          ahead,
+          cause: starts.cause[i]!,
+          maxCapacity,
+        },
+        describe,
+      ),
     };
   });
   return {

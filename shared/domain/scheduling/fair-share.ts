@@ -33,10 +33,14 @@ export function fairShares(turns: readonly FairShareTurn[], mailboxes: number, b
   if (n === 0 || mailboxes <= 0) return shares;
   let totalDemand = 0;
   let maxDemand = 0;
+  let lightestFirst = Infinity; // the bytes of the lightest first mailbox anyone could take
   for (const turn of turns) {
     totalDemand += turn.demand;
     if (turn.demand > maxDemand) maxDemand = turn.demand;
+    if (turn.demand > 0) lightestFirst = Math.min(lightestFirst, turn.bytesFor(1));
   }
+  // Bytes spent above (a tier with heavy mailboxes took them): nothing fits, say so in O(n).
+  if (lightestFirst > bytes) return shares;
   // The level at which the mailbox allowance alone stops everyone: everyone below it is fully served.
   let infeasibleLevel: number;
   if (totalDemand <= mailboxes) {
@@ -63,7 +67,9 @@ export function fairShares(turns: readonly FairShareTurn[], mailboxes: number, b
 
 /** The largest whole L with Σ min(demand, L) ≤ mailboxes (called when the demand exceeds them). */
 function waterLevel(turns: readonly FairShareTurn[], mailboxes: number): number {
-  const sorted = Float64Array.from(turns, (turn) => turn.demand).sort();
+  const sorted = new Float64Array(turns.length);
+  for (let i = 0; i < turns.length; i++) sorted[i] = turns[i]!.demand;
+  sorted.sort();
   let below = 0;
   for (let i = 0; i < sorted.length; i++) {
     const atOrAbove = sorted.length - i;

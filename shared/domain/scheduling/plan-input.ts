@@ -1,29 +1,39 @@
 /** Checks on the planner's input, and the days bounded waiting promotes a claim (rule 5). */
-import { localDateOf, isLocalDate } from './local-date';
+import { isLocalDate } from './local-date';
 import type { ClaimState } from './plan-queues';
 import type { FrozenAllocation, PlanInput } from './plan-types';
 import type { TierPolicy } from './waiting-line';
 
 /**
  * Day indices on which waiting promotes the claim one tier (rule 5: one per elapsed `maxWait` of its
- * own tier, never above the first), each the first day starting at or after the wait is over.
+ * own tier, never above the first), each the first day starting at or after the wait is over; 0 for
+ * a wait already over by the first day, `horizon` for one not over within it.
  */
 export function promotionDaysOf(
   claim: ClaimState,
   ordered: readonly TierPolicy[],
   own: number,
   startOfDay: (day: number) => number,
-  dayIndexOf: (date: string) => number,
-  timeZone: string,
+  horizon: number,
 ): number[] {
   const maxWait = ordered[own]?.maxWaitInMs;
   if (own <= 0 || maxWait === undefined || maxWait <= 0) return [];
   const days: number[] = [];
   for (let promotion = 1; promotion <= own; promotion++) {
-    // Promoted on the first day that starts at or after the moment the wait is over.
     const due = claim.claim.arrivedAtMs + promotion * maxWait;
-    const day = dayIndexOf(localDateOf(due, timeZone));
-    days.push(startOfDay(day) >= due ? day : day + 1);
+    // Binary search over the (cached) day starts: a few map reads instead of time-zone arithmetic.
+    if (startOfDay(0) >= due) {
+      days.push(0);
+      continue;
+    }
+    let low = 0; // starts before `due`
+    let high = horizon; // treated as starting at or after it
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      if (startOfDay(middle) >= due) high = middle;
+      else low = middle;
+    }
+    days.push(high);
   }
   return days;
 }

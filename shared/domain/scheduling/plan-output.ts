@@ -58,15 +58,21 @@ function scheduleOf(
   unplanned: TierAmount,
   reason: UnplannedReason | null,
 ): RequestSchedule {
-  // Frozen days come first in the list; a planned day can share a date with a frozen one.
-  const dates = days.map((d) => d.date).sort();
+  // Frozen days come first (in date order), then planned ones (in date order); a planned day can share
+  // a date with a frozen one, so the first and last dates are looked for, not assumed.
+  let start: string | null = null;
+  let finish: string | null = null;
+  for (const { date } of days) {
+    if (start === null || date < start) start = date;
+    if (finish === null || date > finish) finish = date;
+  }
   return {
     requestId,
     orgId,
     tier,
     days,
-    start: dates[0] ?? null,
-    finish: complete ? (dates[dates.length - 1] ?? null) : null,
+    start,
+    finish: complete ? finish : null,
     unplanned,
     reason,
   };

@@ -54,9 +54,14 @@ export class OrgQueue implements FairShareTurn {
     readonly tierIndex: number,
   ) {}
 
-  /** When its longest-waiting claim arrived: the organisation waiting longest goes first. */
-  get waitingSinceMs(): number {
-    return this.claims[0]?.claim.arrivedAtMs ?? Infinity;
+  /**
+   * When its longest-waiting claim arrived: the organisation waiting longest goes first. A field kept
+   * up to date (not a getter) because every tier's turn sorts by it.
+   */
+  waitingSinceMs = Infinity;
+
+  private refreshWaitingSince(): void {
+    this.waitingSinceMs = this.claims[0]?.claim.arrivedAtMs ?? Infinity;
   }
 
   add(state: ClaimState): void {
@@ -65,6 +70,7 @@ export class OrgQueue implements FairShareTurn {
     this.claims.splice(at, 0, state);
     this.eligibleRemaining += state.remainingMailboxes;
     state.queue = this;
+    this.refreshWaitingSince();
   }
 
   remove(state: ClaimState): void {
@@ -73,6 +79,7 @@ export class OrgQueue implements FairShareTurn {
     this.claims.splice(at, 1);
     this.eligibleRemaining -= state.remainingMailboxes;
     state.queue = null;
+    this.refreshWaitingSince();
   }
 
   bytesFor(mailboxes: number): number {
@@ -102,6 +109,7 @@ export class OrgQueue implements FairShareTurn {
       if (state.remainingMailboxes === 0) {
         this.claims.shift();
         state.queue = null;
+        this.refreshWaitingSince();
       }
     }
   }

@@ -22,6 +22,7 @@ import { byWaitingOrder, OrgQueue, type ClaimState } from './plan-queues';
 import type { PlanInput, PlanResult } from './plan-types';
 import { tiersInOrder } from './waiting-line';
 
+/** How far ahead the planner looks by default (3 years): beyond it, work is `beyond-horizon`. */
 export const defaultHorizonDays = 1096;
 /** A week with work waiting and nothing placed, after the last event, repeats forever: stop there. */
 const idleDaysMeaningNever = 7;
@@ -29,7 +30,8 @@ const idleDaysMeaningNever = 7;
 /**
  * Plans every claim onto days from `input.firstDay` on (see the file comment for the rules).
  * @throws RangeError on malformed input (a bad date, negative or fractional amounts, bytes without
- * mailboxes, a request id given twice) — the API validates user input before it gets here.
+ * mailboxes, a request id given twice, duplicate tier names or ranks) — the API validates user input
+ * before it gets here.
  */
 export function planProgramme(input: PlanInput): PlanResult {
   checkInput(input);
@@ -99,6 +101,12 @@ export function planProgramme(input: PlanInput): PlanResult {
   };
   const queues = new Map<number, OrgQueue>();
   const active: OrgQueue[][] = Array.from({ length: tierCount + 1 }, () => []);
+  // A tier's active list may hold emptied queues (a claim finished or was promoted away) until compacted.
+  const stale: boolean[] = new Array<boolean>(tierCount + 1).fill(false);
+  const compact = (t: number): void => {
+    active[t] = active[t]!.filter((queue) => (queue.active = queue.claims.length > 0));
+    stale[t] = false;
+  };
   const enqueue = (claim: ClaimState): void => {
     const key = claim.orgIndex * (tierCount + 1) + claim.servedTier;
     let queue = queues.get(key);
@@ -136,14 +144,7 @@ export function planProgramme(input: PlanInput): PlanResult {
     state.claims.push(claimState);
     if (claim.mailboxes === 0 || eligibleDay >= horizon) return;
     pending++;
-    const promotionDays = promotionDaysOf(
-      claimState,
-      ordered,
-      own,
-      startOfDay,
-      dayIndexOf,
-      calendar.timeZone,
-    );
+    const promotionDays = promotionDaysOf(claimState, ordered, own, startOfDay, horizon);
     claimState.servedTier = own - promotionDays.filter((day) => day <= eligibleDay).length;
     addEvent(eligibleDay, () => enqueue(claimState));
     for (const day of promotionDays) {
@@ -152,6 +153,7 @@ export function planProgramme(input: PlanInput): PlanResult {
         const queue = claimState.queue;
         if (!queue || claimState.remainingMailboxes === 0) return;
         queue.remove(claimState);
+        stale[queue.tierIndex] = true;
         claimState.servedTier--;
         enqueue(claimState);
       });
@@ -205,28 +207,29 @@ export function planProgramme(input: PlanInput): PlanResult {
       const viewMailboxes = Math.max(0, leftMailboxes - heldMailboxes);
       const viewBytes = Math.max(0, leftBytes - heldBytes);
       if (active[t]!.length === 0 || viewMailboxes === 0) continue;
-      // A promotion may have emptied a queue since the last turn.
-      const list = active[t]!.filter((queue) => (queue.active = queue.claims.length > 0));
-      list.sort(byWaitingOrder); // nearly sorted from the day before: cheap
-      const turns: OrgQueue[] = [];
+      if (stale[t]) compact(t); // a promotion may have emptied a queue since the last turn
+      const list = active[t]!;
+      // What each organisation can take today; a tier nothing fits (its bytes spent above) costs O(n).
+      let lightestFirst = Infinity;
       for (const queue of list) {
         queue.demand = Math.min(queue.eligibleRemaining, Math.max(0, perOrgMax - orgUsed[queue.orgIndex]!));
-        if (queue.demand > 0) turns.push(queue);
+        if (queue.demand > 0) lightestFirst = Math.min(lightestFirst, queue.bytesFor(1));
       }
+      if (lightestFirst > viewBytes) continue;
+      list.sort(byWaitingOrder); // nearly sorted from the day before: cheap
+      const turns = list.filter((queue) => queue.demand > 0);
       const shares = fairShares(turns, viewMailboxes, viewBytes);
-      turns.forEach((queue, i) => {
-        const share = shares[i]!;
-        if (share === 0) return;
-        queue.take(share, (claim, mailboxes, bytes) => {
-          record(claim, day, mailboxes, bytes);
-          used[t] = used[t]! + mailboxes;
-          usedBytes[t] = usedBytes[t]! + bytes;
-          leftMailboxes -= mailboxes;
-          leftBytes -= bytes;
-          placed += mailboxes;
-        });
-      });
-      active[t] = list.filter((queue) => (queue.active = queue.claims.length > 0));
+      const onTake = (claim: ClaimState, mailboxes: number, bytes: number): void => {
+        record(claim, day, mailboxes, bytes);
+        used[t] = used[t]! + mailboxes;
+        usedBytes[t] = usedBytes[t]! + bytes;
+        leftMailboxes -= mailboxes;
+        leftBytes -= bytes;
+        placed += mailboxes;
+        if (claim.remainingMailboxes === 0) stale[t] = true; // its queue may be empty now
+      };
+      for (let i = 0; i < turns.length; i++) if (shares[i]! > 0) turns[i]!.take(shares[i]!, onTake);
+      if (stale[t]) compact(t);
     }
     return placed;
   };

@@ -9,23 +9,23 @@ import type { CapacityHolding } from './capacity-line';
  * Chooses the holdings to push back to free `need`: the latest in line first until enough is freed, then
  * any of those not needed after all is kept, the earliest in line first — so the set is minimal (keeping
  * any one of them back would leave too little) and falls on the latest claims.
- * @param candidatesInLineOrder not-started holdings of lower tiers, in line order (earliest first).
+ * @param latestFirst not-started holdings of lower tiers, latest in line first; read only as far as needed.
  * @returns the holdings to push back, in line order; null when even all of them free too little.
  * @throws RangeError when a candidate has already started.
  */
 export function choosePreemption(
-  candidatesInLineOrder: readonly CapacityHolding[],
+  latestFirst: Iterable<CapacityHolding>,
   need: number,
 ): CapacityHolding[] | null {
   if (need <= 0) return [];
   const chosen: CapacityHolding[] = [];
   let freed = 0;
-  for (let i = candidatesInLineOrder.length - 1; i >= 0 && freed < need; i--) {
-    const candidate = candidatesInLineOrder[i]!;
+  for (const candidate of latestFirst) {
     if (candidate.started)
       throw new RangeError(`holding "${candidate.id}" has started: it cannot be preempted`);
     chosen.push(candidate);
     freed += candidate.quantity;
+    if (freed >= need) break;
   }
   if (freed < need) return null;
   // `chosen` runs latest first; try keeping each, earliest in line first.

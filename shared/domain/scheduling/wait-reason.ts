@@ -7,7 +7,7 @@ import type { NoStartCause } from './start-times';
 
 /** `12345.5` → `"12,345.5"`, independent of locale. */
 export function formatCount(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
+  if (!Number.isFinite(value) || (value > -1000 && value < 1000)) return String(value);
   const [whole, fraction] = Math.abs(value).toString().split('.');
   const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${value < 0 ? '-' : ''}${grouped}${fraction === undefined ? '' : `.${fraction}`}`;
@@ -54,14 +54,17 @@ export function describeCapacity(picture: CapacityPicture, quantity: number): st
 }
 
 /** The whole reason: why there is no ETA (when there is none), the capacity, the claims ahead. */
-export function describeWait(args: {
-  picture: CapacityPicture;
-  quantity: number;
-  ahead: readonly { tier: string; count: number }[];
-  cause: NoStartCause | null;
-  /** The most the capacity is known to reach, now or by schedule. */
-  maxCapacity: number;
-}): string {
+export function describeWait(
+  args: {
+    picture: CapacityPicture;
+    quantity: number;
+    ahead: readonly { tier: string; count: number }[];
+    cause: NoStartCause | null;
+    /** The most the capacity is known to reach, now or by schedule. */
+    maxCapacity: number;
+  },
+  describe: (picture: CapacityPicture, quantity: number) => string = describeCapacity,
+): string {
   const parts: string[] = [];
   if (args.cause === 'never-fits') {
     parts.push(
@@ -74,6 +77,23 @@ export function describeWait(args: {
       'no capacity is expected to free up for a request ahead of it, and the line is served in order',
     );
   }
-  parts.push(describeCapacity(args.picture, args.quantity), describeAhead(args.ahead));
+  parts.push(describe(args.picture, args.quantity), describeAhead(args.ahead));
   return parts.join('; ');
+}
+
+/**
+ * `describeCapacity`, remembered per picture and outcome: on a long line every claim served at one tier
+ * shares the same few texts, and formatting them per claim would dominate the forecast.
+ */
+export function capacityDescriber(): (picture: CapacityPicture, quantity: number) => string {
+  const texts = new Map<CapacityPicture, Map<string, string>>();
+  return (picture, quantity) => {
+    const free = picture.capacity - picture.used;
+    const key = `${picture.available >= quantity}${free >= quantity}`;
+    let byOutcome = texts.get(picture);
+    if (!byOutcome) texts.set(picture, (byOutcome = new Map()));
+    let text = byOutcome.get(key);
+    if (text === undefined) byOutcome.set(key, (text = describeCapacity(picture, quantity)));
+    return text;
+  };
 }

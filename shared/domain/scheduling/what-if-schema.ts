@@ -29,7 +29,7 @@ export interface ReadinessOverrides {
   notReadyShare?: number;
   readyOver?: ReadyOver;
   /** true: ready; false: not ready; a date: ready from that day. */
-  orgs: Record<string, boolean | LocalDate>;
+  orgs?: Record<string, boolean | LocalDate>;
 }
 
 export interface SurgeRequest {

@@ -160,6 +160,16 @@ describe('queue forecast', () => {
     expect(nextPromotionAt(plainTiers, claims, 2000)).toBeNull();
   });
 
+  test('property: after a dispatch no waiting claim is expected to start now (dispatch and ETAs agree)', () => {
+    fc.assert(
+      fc.property(arbScenario(), (s) => {
+        const { forecast } = forecastQueue(s);
+        for (const e of forecast.entries) expect(e.etaMs === null || e.etaMs > s.nowMs).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('property: positions run 1..n and the tiers ahead add up to position − 1', () => {
     fc.assert(
       fc.property(arbScenario(), (s) => {

@@ -113,13 +113,26 @@ export function arbPlanInput(shape: ProgrammeShape = {}): fc.Arbitrary<PlanInput
     mailboxes: amount(10),
     bytes: amount(500),
   });
+  const day = 86_400_000;
+  const arbWait = fc.option(
+    fc.integer({ min: 1, max: 6 }).map((days) => days * day),
+    { nil: undefined },
+  );
   return fc
     .record({
+      // Bounded wait on the lower tiers now and then, so promotions happen inside plans.
+      waits: fc.tuple(arbWait, arbWait),
       calendar: arbCalendar(shape),
       claims: fc.array(arbClaim(shape), { maxLength: 20 }),
       frozen: fc.array(arbFrozen, { maxLength: shape.noFrozen ? 0 : 6 }),
     })
-    .map(({ calendar, claims, frozen }) => {
+    .map(({ waits, calendar, claims, frozen }) => {
+      const [silverWait, bronzeWait] = waits;
+      const tiers: TierPolicy[] = planTiers.map((tier) => {
+        const maxWaitInMs =
+          tier.name === 'silver' ? silverWait : tier.name === 'bronze' ? bronzeWait : undefined;
+        return maxWaitInMs === undefined ? tier : { ...tier, maxWaitInMs };
+      });
       const withIds: MigrationClaim[] = claims.map((claim, i) => ({ requestId: `r${i}`, ...claim }));
       const frozenAllocations: FrozenAllocation[] = frozen.map((f, i) => {
         const claim = withIds[f.claimIndex % Math.max(1, withIds.length)];
@@ -135,7 +148,7 @@ export function arbPlanInput(shape: ProgrammeShape = {}): fc.Arbitrary<PlanInput
       });
       return {
         calendar,
-        tiers: planTiers,
+        tiers,
         firstDay,
         frozen: frozenAllocations,
         claims: withIds,

@@ -1,6 +1,8 @@
 import { capacityLowerBound, type MigrationCalendar } from '../../../../shared/domain/scheduling/calendar';
 import { startOfLocalDay } from '../../../../shared/domain/scheduling/local-date';
 import { planProgramme } from '../../../../shared/domain/scheduling/plan';
+import { unplannedReasonText } from '../../../../shared/domain/scheduling/plan-reason';
+import { evaluateReadiness } from '../../../../shared/domain/scheduling/readiness';
 import type { MigrationClaim, PlanInput, PlanResult } from '../../../../shared/domain/scheduling/plan-types';
 import type { TierPolicy } from '../../../../shared/domain/scheduling/waiting-line';
 
@@ -208,5 +210,29 @@ describe('planProgramme: examples', () => {
     const twice = claim('a', 'health', 1);
     expect(() => plan([twice, twice])).toThrow(/twice/);
     expect(() => plan([], { firstDay: '2026-13-01' })).toThrow(RangeError);
+  });
+});
+
+describe('unplannedReasonText', () => {
+  const base = { requestId: 'r', orgId: 'o', tier: 'health', days: [], start: null, finish: null };
+  const context = { lastDayConsidered: '2029-12-06' };
+  test('words for each reason, the failing checks for a not-ready organisation', () => {
+    expect(
+      unplannedReasonText({ ...base, unplanned: { mailboxes: 0, bytes: 0 }, reason: null }, context),
+    ).toBeNull();
+    const waiting = { ...base, unplanned: { mailboxes: 1200, bytes: 1 }, reason: 'not-ready' as const };
+    const readiness = evaluateReadiness(
+      [{ name: 'licences', status: 'fail', detail: '40 unlicensed' }],
+      ['licences', 'network'],
+    );
+    expect(unplannedReasonText(waiting, { ...context, readiness })).toBe(
+      'not ready: licences failing (40 unlicensed), network pending (not reported)',
+    );
+    expect(unplannedReasonText({ ...waiting, reason: 'no-capacity' }, context)).toMatch(
+      /^no capacity is expected to free up: no day of the calendar can take its remaining 1,200 mailboxes/,
+    );
+    expect(unplannedReasonText({ ...waiting, reason: 'beyond-horizon' }, context)).toBe(
+      'no room for its remaining 1,200 mailboxes up to 2029-12-06, the furthest day planned',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { capacityLowerBound } from '../../../../shared/domain/scheduling/calendar';
-import { addDays } from '../../../../shared/domain/scheduling/local-date';
+import { addDays, startOfLocalDay } from '../../../../shared/domain/scheduling/local-date';
+import { servedTierIndex } from '../../../../shared/domain/scheduling/waiting-line';
 import { planProgramme } from '../../../../shared/domain/scheduling/plan';
 import { bytesToTake } from '../../../../shared/domain/scheduling/plan-queues';
 import type { MigrationClaim, PlanInput, PlanResult } from '../../../../shared/domain/scheduling/plan-types';
@@ -16,13 +17,21 @@ import {
 } from './plan-arbitraries';
 
 const tierIndex = new Map(planTiers.map((t, i) => [t.name, i]));
+const dayStarts = new Map<number, number>();
+const dayStart = (day: number): number => {
+  if (!dayStarts.has(day)) dayStarts.set(day, startOfLocalDay(addDays(firstDay, day), 'Europe/London'));
+  return dayStarts.get(day)!;
+};
+/** The tier a claim is served at on a day, by the waiting line's own rule (promotion measured at the day's start). */
+const servedOn = (input: PlanInput, claim: MigrationClaim, day: number): number =>
+  servedTierIndex({ id: claim.requestId, ...claim }, input.tiers, dayStart(day));
 const runs = { numRuns: Number(process.env.PLAN_RUNS ?? 300) };
 
 /** Everything the properties read from one plan, indexed. */
 function ledger(input: PlanInput, plan: PlanResult) {
   const placed = placedOf(plan);
   const claimOf = new Map(input.claims.map((c) => [c.requestId, c]));
-  const tierOfPlaced = (p: Placed): number => tierIndex.get(claimOf.get(p.requestId)!.tier)!;
+  const tierOfPlaced = (p: Placed): number => servedOn(input, claimOf.get(p.requestId)!, p.day);
   const frozenDay = (date: string): number =>
     Math.round((Date.parse(date) - Date.parse(firstDay)) / 86_400_000);
   return {
@@ -179,7 +188,7 @@ describe('planProgramme: properties', () => {
             if (l.byTier(day, low, 'mailboxes') === 0) continue;
             for (let high = 0; high < low; high++) {
               const waiting = input.claims.filter((c) => {
-                if (tierIndex.get(c.tier) !== high || eligibleDayOf(c) > day) return false;
+                if (servedOn(input, c, day) !== high || eligibleDayOf(c) > day) return false;
                 const laterWork = l.placed.some((p) => p.requestId === c.requestId && p.day > day);
                 return laterWork || schedules.get(c.requestId)!.unplanned.mailboxes > 0;
               });
@@ -190,7 +199,10 @@ describe('planProgramme: properties', () => {
                 // The organisation's next mailbox at this tier today: what one more would have added to
                 // its day's take (each claim's bytes split by what it had left at the start of the day).
                 const queue = input.claims
-                  .filter((c) => c.orgId === claim.orgId && c.tier === claim.tier && eligibleDayOf(c) <= day)
+                  .filter(
+                    (c) =>
+                      c.orgId === claim.orgId && servedOn(input, c, day) === high && eligibleDayOf(c) <= day,
+                  )
                   .map((c) => ({ claim: c, done: l.doneBefore(c.requestId, day) }))
                   .filter((q) => q.done.mailboxes < q.claim.mailboxes)
                   .sort(
@@ -232,7 +244,7 @@ describe('planProgramme: properties', () => {
           for (let t = 0; t < planTiers.length; t++) {
             const byOrg = new Map<string, { demand: number; got: number; since: number }>();
             for (const claim of input.claims.filter(
-              (c) => tierIndex.get(c.tier) === t && eligibleDayOf(c) <= day,
+              (c) => servedOn(input, c, day) === t && eligibleDayOf(c) <= day,
             )) {
               const left = claim.mailboxes - l.doneBefore(claim.requestId, day).mailboxes;
               if (left === 0) continue;
