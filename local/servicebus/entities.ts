@@ -177,7 +177,8 @@ export class MessageStore {
     seq?: number,
   ): StoredMessage {
     const own = typeof message.ttl === 'number' && message.ttl > 0 ? message.ttl : Number.POSITIVE_INFINITY;
-    const ttl = Math.min(own, ttlCapInMs);
+    // Service Bus never expires a dead-lettered message: its TTL stays on it but no longer applies.
+    const ttl = this.isDeadLetter ? Number.POSITIVE_INFINITY : Math.min(own, ttlCapInMs);
     const visibleAt = Math.max(now, scheduledAt);
     const stored: StoredMessage = {
       seq: seq ?? this.nextSeq++,
@@ -247,10 +248,18 @@ export class MessageStore {
     this.messages.delete(stored.seq);
   }
 
-  /** Abandon or lock expiry: one more delivery attempt, or the dead-letter queue when none are left. */
+  /**
+   * Abandon or lock expiry: one more delivery attempt, or the dead-letter queue when none are left.
+   * A dead-letter queue does not count deliveries: abandoning one of its messages leaves the count as
+   * it was (the SDK's own tests expect 0 again after abandoning a fresh dead-letter).
+   */
   abandon(stored: StoredMessage, propertiesToModify?: Record<string, unknown>): void {
     this.clearLock(stored);
     if (propertiesToModify) this.modifyProperties(stored, propertiesToModify);
+    if (this.isDeadLetter) {
+      this.returnFromLock(stored);
+      return;
+    }
     stored.deliveryCount++;
     if (stored.deliveryCount >= this.settings.maxDeliveryCount && !stored.deferred) {
       this.moveToDeadLetter(
@@ -271,11 +280,26 @@ export class MessageStore {
     this.returnFromLock(stored);
   }
 
+  /**
+   * Defer ends the delivery like an abandon does: the count goes up, so a deferred message received
+   * by sequence number reports one more than its last delivery (0 → defer → 1), as Service Bus does.
+   */
   defer(stored: StoredMessage, propertiesToModify?: Record<string, unknown>): void {
     this.clearLock(stored);
     if (propertiesToModify) this.modifyProperties(stored, propertiesToModify);
+    if (!this.isDeadLetter) stored.deliveryCount++;
     stored.deferred = true;
     stored.state = 'deferred';
+  }
+
+  /** Service Bus refuses to dead-letter a message that is already in a dead-letter queue. */
+  static readonly deadLetterRefusal =
+    'Cannot dead-letter a message received from a dead-letter queue: complete it to remove it, or abandon or defer it.';
+
+  /** Releases a refused settlement's lock without counting a delivery (the message is available again). */
+  releaseLock(stored: StoredMessage): void {
+    this.clearLock(stored);
+    this.returnFromLock(stored);
   }
 
   deadLetterMessage(
