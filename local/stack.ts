@@ -26,6 +26,8 @@ export interface LocalStackOptions {
   settings?: Record<string, string>;
   /** Check function keys like Azure does (off by default, like Core Tools). */
   enforceKeys?: boolean;
+  /** Start the host even when a function uses a binding it does not serve (that function then always fails). */
+  allowUnsupportedBindings?: boolean;
   /** Broker fault injection for tests: redeliver every message once more after its first completion. */
   redeliverCompletedOnce?: boolean;
   /** Where the children's output goes, one line at a time, prefixed with its source. Default: discarded. */
@@ -128,6 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       String(resolvedHostPort),
     ];
     if (options.enforceKeys) hostArgs.push('--enforce-keys');
+    if (options.allowUnsupportedBindings) hostArgs.push('--allow-unsupported-bindings');
     const launchHost = (): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'host', 'cli.js'),

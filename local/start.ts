@@ -33,6 +33,11 @@ async function main(): Promise<void> {
     .option('--data <folder>', 'keep Azurite data in this folder (default: in memory)')
     .option('--enforce-keys', 'require function keys as Azure does (off by default, like Core Tools)', false)
     .option('--quiet', 'do not echo each invocation log line', false)
+    .option(
+      '--allow-unsupported-bindings',
+      'start even if a function uses a binding the local host does not serve (that function then fails every invocation)',
+      false,
+    )
     .parse(process.argv);
   const options = program.opts<{
     port: number;
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
     data?: string;
     enforceKeys: boolean;
     quiet: boolean;
+    allowUnsupportedBindings: boolean;
   }>();
 
   const startedAt = performance.now();
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
       metricsPort: options.metricsPort,
       dataFolder: options.data,
       enforceKeys: options.enforceKeys,
+      allowUnsupportedBindings: options.allowUnsupportedBindings,
       log: (line) => {
         // Before the stack is ready only the host's function list is worth showing; after it, invocations.
         if (line.startsWith('[azurite]')) return;

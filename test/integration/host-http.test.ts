@@ -160,6 +160,15 @@ describe('failures never take the host down', () => {
     expect((await get('/api/items/1')).status).toBe(200);
   });
 
+  test('an output binding that cannot be delivered fails the invocation with 500, never a silent success', async () => {
+    const response = await get('/api/broken-output', { method: 'POST' });
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain('must not be seen');
+    expect(
+      lines.some((l) => /broken-output.*output binding "serviceBusOutput[0-9a-f]*" \(serviceBus\)/.test(l)),
+    ).toBe(true);
+  });
+
   test('a hanging handler fails at functionTimeout with 500 and the host keeps serving', async () => {
     const started = Date.now();
     const response = await get('/api/hangs');
