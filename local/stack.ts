@@ -12,7 +12,7 @@ const distRoot = path.resolve(__dirname, '..');
 export interface LocalStackOptions {
   /** Azurite's blob port (queue and table use the next two). 0 = free ports. Default 10000. */
   azuritePort?: number;
-  /** Persist Azurite's data in this folder instead of memory. */
+  /** Persist Azurite's data and the broker's state in this folder instead of memory. */
   dataFolder?: string;
   /** The broker's AMQP port. 0 = a free port. Default 5672. */
   serviceBusPort?: number;
@@ -104,6 +104,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
     const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
     if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
+    if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
     const broker = await startChild(
       path.join(distRoot, 'local', 'servicebus', 'cli.js'),
       brokerArgs,

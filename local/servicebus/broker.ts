@@ -7,8 +7,8 @@
  * `$management` operations peek, renew-lock, schedule, cancel, receive-by-sequence-number and
  * update-disposition. Entities come from infra/topology.json plus optional extra entities.
  *
- * State is in memory only: every message, lock and duplicate-detection entry disappears when the
- * broker stops. See entities.ts for the data structures.
+ * State is in memory, or — with `dataFolder` (`--data`) — also in a crash-safe journal in that folder
+ * (persistence.ts), so that a restart loses nothing but locks. See entities.ts for the data structures.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -27,6 +27,7 @@ import {
 } from './entities';
 import { ensureError } from '../../shared/domain/errors';
 import { newLockToken, uuidBytesToText } from './lock-token';
+import { BrokerPersistence } from './persistence';
 import { defaultPorts } from '../endpoints';
 
 export type { EntityCounts, ExtraEntities } from './entities';
@@ -45,6 +46,14 @@ export interface BrokerOptions {
   extraEntities?: ExtraEntities;
   /** Largest accepted message (or batch) in bytes; default 256 KB, the Standard tier's limit. */
   maxMessageSizeInBytes?: number;
+  /**
+   * Keep the broker's state in this folder (its `servicebus/` sub-folder) so that a restart loses
+   * nothing: messages, scheduled messages, dead-letters and duplicate-detection windows. Locks end at
+   * a restart. Default: in memory only.
+   */
+  dataFolder?: string;
+  /** Compact the journal past this many bytes (tests use a small value). */
+  compactJournalAfterBytes?: number;
   /** Test fault injection. */
   faults?: {
     /** The first completion of each message does not remove it: it is redelivered once more (deliveryCount+1). */
@@ -157,7 +166,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const pending = new Set<MessageStore>();
   let pumpScheduled = false;
+  let persistence: BrokerPersistence | undefined;
+  const persistHooks = options.dataFolder ? BrokerPersistence.hooks(() => persistence) : {};
   const registry = new EntityRegistry(options.topology, options.extraEntities, {
+    ...persistHooks,
     onAvailable(store) {
       if (store.consumers.length === 0) return;
       pending.add(store);
@@ -173,6 +185,26 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       }
     },
   });
+
+  if (options.dataFolder) {
+    persistence = await BrokerPersistence.open(registry, {
+      dataFolder: options.dataFolder,
+      compactAfterBytes: options.compactJournalAfterBytes,
+      log,
+    });
+  }
+  /** With --data, what changed state is acknowledged only once it is on disk (group commit). */
+  const whenDurable = (acknowledge: () => void): void => {
+    const safely = (): void => {
+      try {
+        acknowledge();
+      } catch (err: unknown) {
+        log(`acknowledgement after commit failed: ${ensureError(err).message}`);
+      }
+    };
+    if (persistence) persistence.afterCommit(safely);
+    else acknowledge();
+  };
 
   const deliveries = new WeakMap<rhea.Delivery, DeliveryRecord>();
   const consumersBySender = new WeakMap<rhea.Sender, Consumer>();
@@ -467,7 +499,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       delivery.accept();
       if (!request) return;
       const reply = target.kind === 'cbs' ? cbsReply() : management(target.entityPath, request);
-      sendReply(receiver, request, reply);
+      whenDurable(() => sendReply(receiver, request, reply));
       return;
     }
     const format = (context as unknown as { format?: number }).format ?? 0;
@@ -496,7 +528,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
     const now = Date.now();
     for (const message of messages) target.entity.send(message, now);
-    delivery.accept();
+    whenDurable(() => delivery.accept());
   }
 
   function decodeBatch(raw: Buffer): rhea.Message[] {
@@ -869,6 +901,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       closed ??= (async () => {
         clearInterval(timer);
         for (const socket of sockets) socket.destroy();
+        await persistence?.close();
         await Promise.all([
           new Promise<void>((resolve) => amqpServer.close(() => resolve())),
           metricsServer
