@@ -92,29 +92,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    const azurite = await startAzurite({
-      blobPort: azuritePort,
-      location: options.dataFolder,
-      startTimeoutInMs: timeout,
-      log: (line) => log(`[azurite] ${line}`),
-    });
-    started.push(() => azurite.close());
-
     const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
     const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
     const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
     if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
     if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
-    const broker = await startChild(
-      path.join(distRoot, 'local', 'servicebus', 'cli.js'),
-      brokerArgs,
-      process.env,
-      /listening on amqp:/,
-      'servicebus',
-      log,
-      timeout,
-    );
-    started.push(() => broker.stop());
+    // Azurite and the broker do not depend on each other: start both at once (start-up time).
+    const [azuriteStart, brokerStart] = await Promise.allSettled([
+      startAzurite({
+        blobPort: azuritePort,
+        location: options.dataFolder,
+        startTimeoutInMs: timeout,
+        log: (line) => log(`[azurite] ${line}`),
+      }),
+      startChild(
+        path.join(distRoot, 'local', 'servicebus', 'cli.js'),
+        brokerArgs,
+        process.env,
+        /listening on amqp:/,
+        'servicebus',
+        log,
+        timeout,
+      ),
+    ]);
+    if (azuriteStart.status === 'fulfilled') started.push(() => azuriteStart.value.close());
+    if (brokerStart.status === 'fulfilled') started.push(() => brokerStart.value.stop());
+    if (azuriteStart.status === 'rejected') throw azuriteStart.reason;
+    if (brokerStart.status === 'rejected') throw brokerStart.reason;
+    const azurite = azuriteStart.value;
+    const broker = brokerStart.value;
 
     const serviceBusConnectionString = localServiceBusConnectionString(brokerPort);
     const settings: Record<string, string> = {
