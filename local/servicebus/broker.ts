@@ -193,11 +193,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       log,
     });
   }
-  /** With --data, what changed state is acknowledged only once it is on disk (group commit). */
-  const whenDurable = (acknowledge: () => void): void => {
-    const safely = (): void => {
+  /**
+   * With --data, what changed state is acknowledged only once it is on disk (group commit); when the
+   * journal cannot be written, `refuse` answers instead (an error to the client, never a false success).
+   */
+  const whenDurable = (acknowledge: () => void, refuse: (error: Error) => void): void => {
+    const safely = (error?: Error): void => {
       try {
-        acknowledge();
+        if (error) refuse(error);
+        else acknowledge();
       } catch (err: unknown) {
         log(`acknowledgement after commit failed: ${ensureError(err).message}`);
       }
@@ -205,6 +209,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     if (persistence) persistence.afterCommit(safely);
     else acknowledge();
   };
+  const journalFailure = (error: Error): string =>
+    `the broker could not write its --data journal, so the operation is not durable: ${error.message}`;
 
   const deliveries = new WeakMap<rhea.Delivery, DeliveryRecord>();
   const consumersBySender = new WeakMap<rhea.Sender, Consumer>();
@@ -499,7 +505,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       delivery.accept();
       if (!request) return;
       const reply = target.kind === 'cbs' ? cbsReply() : management(target.entityPath, request);
-      whenDurable(() => sendReply(receiver, request, reply));
+      whenDurable(
+        () => sendReply(receiver, request, reply),
+        (error) =>
+          sendReply(receiver, request, {
+            status: 500,
+            condition: 'amqp:internal-error',
+            description: journalFailure(error),
+          }),
+      );
       return;
     }
     const format = (context as unknown as { format?: number }).format ?? 0;
@@ -528,7 +542,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
     const now = Date.now();
     for (const message of messages) target.entity.send(message, now);
-    whenDurable(() => delivery.accept());
+    whenDurable(
+      () => delivery.accept(),
+      (error) => delivery.reject({ condition: 'amqp:internal-error', description: journalFailure(error) }),
+    );
   }
 
   function decodeBatch(raw: Buffer): rhea.Message[] {

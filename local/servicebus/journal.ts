@@ -99,8 +99,8 @@ export class Journal {
   #journalBytes: number;
   #snapshotBytes = 0;
   #pending: Buffer[] = [];
-  #pendingWaiters: Array<() => void> = [];
-  #inflightWaiters: Array<() => void> = [];
+  #pendingWaiters: Array<(error?: Error) => void> = [];
+  #inflightWaiters: Array<(error?: Error) => void> = [];
   #writing: Promise<void> | undefined;
   #closed = false;
   #failure: Error | undefined;
@@ -161,9 +161,13 @@ export class Journal {
     if (!this.#writing) this.#writing = this.#drainSoon();
   }
 
-  /** Calls `done` once every record appended so far is on disk (at once when nothing is outstanding). */
-  afterCommit(done: () => void): void {
-    if (this.#pending.length > 0) this.#pendingWaiters.push(done);
+  /**
+   * Calls `done` once every record appended so far is on disk (at once when nothing is outstanding),
+   * or with the error when the journal can no longer be written (disk full, folder gone).
+   */
+  afterCommit(done: (error?: Error) => void): void {
+    if (this.#failure) done(this.#failure);
+    else if (this.#pending.length > 0) this.#pendingWaiters.push(done);
     else if (this.#writing) this.#inflightWaiters.push(done);
     else done();
   }
@@ -220,15 +224,22 @@ export class Journal {
         }
       }
     } catch (err) {
-      this.#failure = err instanceof Error ? err : new Error(String(err));
-      this.#options.log?.(`journal write failed: ${this.#failure.message}`);
+      const failure = err instanceof Error ? err : new Error(String(err));
+      this.#failure = failure;
+      this.#options.log?.(`journal write failed: ${failure.message}`);
+      // Nothing that was waiting is acknowledged as durable: every waiter learns of the failure.
+      const waiters = [...this.#inflightWaiters, ...this.#pendingWaiters];
+      this.#inflightWaiters = [];
+      this.#pendingWaiters = [];
+      this.#pending = [];
+      for (const waiter of waiters) waiter(failure);
     } finally {
       this.#writing = undefined;
       if (this.#pending.length > 0 && !this.#closed) this.#writing = this.#drainSoon();
     }
   }
 
-  async #compactNow(covered: Array<() => void>): Promise<void> {
+  async #compactNow(covered: Array<(error?: Error) => void>): Promise<void> {
     const frames = Buffer.concat([
       encodeFrame({ header: { o: 'snapshot', v: 1, at: Date.now() } }),
       ...this.#options.snapshot().map(encodeFrame),

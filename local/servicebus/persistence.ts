@@ -114,8 +114,8 @@ export class BrokerPersistence {
     return encoded;
   }
 
-  /** Runs `done` once everything recorded so far is on disk (a send is acknowledged only then). */
-  afterCommit(done: () => void): void {
+  /** Runs `done` once everything recorded so far is on disk (a send is acknowledged only then), or with the write error. */
+  afterCommit(done: (error?: Error) => void): void {
     this.#journal.afterCommit(done);
   }
 
