@@ -10,6 +10,9 @@ import './tier-workers';
 import './webhooks';
 import './pools-api';
 import './pools-timer';
+import './request-items-api';
+import './registry-api';
+import './reports';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

@@ -5,6 +5,7 @@ import { provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared
 import { requestStatuses } from '../shared/domain/status';
 import { topology } from '../shared/topology';
 import { jsonResponse } from './http-common';
+import { operatorPaths } from './openapi-operator';
 
 const json = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { unrepresentable: 'any' });
 const problemRef = { $ref: '#/components/schemas/Problem' };
@@ -76,6 +77,7 @@ export function openApiDocument(): Record<string, unknown> {
     },
     security: [{ functionKey: [] }],
     paths: {
+      ...operatorPaths(tiers),
       '/requests': {
         post: {
           summary:
@@ -105,7 +107,8 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
         get: {
-          summary: 'List requests (paged).',
+          summary:
+            'List requests (paged), newest first (with `orgId`: newest first within each page). The first page (no token) carries `totals: {byStatus, byTier}` of every request, kept per creation day so no call reads every request.',
           parameters: [
             { name: 'orgId', in: 'query', schema: { type: 'string' } },
             { name: 'tier', in: 'query', schema: { enum: tiers } },
@@ -115,7 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'continuationToken', in: 'query', schema: { type: 'string' } },
           ],
           responses: {
-            '200': { description: '{ items, continuationToken? }' },
+            '200': { description: '{ items, continuationToken?, totals? }' },
             '400': problemResponse('Invalid filter'),
           },
         },

@@ -110,6 +110,7 @@ var tier1FunctionNames = flatten(map(filter(topology.topics, topic => topic.purp
 var tableNames = [
   'requests'
   'requestsbyorg'
+  'requestsbytime'
   'items'
   'events'
   'orgs'

@@ -1,5 +1,5 @@
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import type { OrgStore } from '../app/ports/stores';
+import type { ListOrgsFilter, OrgStore, Page } from '../app/ports/stores';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { Org, OrgAuditEntry } from '../domain/orgs';
 import { isNotFound, mapStorageError } from './storage-errors';
@@ -96,5 +96,34 @@ export class TableOrgStore implements OrgStore {
       });
     }
     return entries;
+  }
+
+  /**
+   * Across organisations: an operator's query over the `org` rows (one per partition), filtered
+   * server-side; Table Storage pages it (a page can be short while a token follows).
+   */
+  async list(filter: ListOrgsFilter, limit: number, continuationToken?: string): Promise<Page<Org>> {
+    const clauses = [odataEquals('RowKey', ORG_ROW)];
+    if (filter.tier) clauses.push(odataEquals('Tier', filter.tier));
+    // A row without the flag has never been reported ready: `ready=false` keeps it (filtered here, as a
+    // missing property never matches a server-side comparison).
+    if (filter.ready === true) clauses.push('Ready eq true');
+    const pages = this.table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: odataAnd(...clauses) } })
+      .byPage({
+        maxPageSize: limit,
+        ...(continuationToken
+          ? { continuationToken: Buffer.from(continuationToken, 'base64url').toString('utf8') }
+          : {}),
+      });
+    const first = await pages.next();
+    if (first.done || !first.value) return { items: [] };
+    const token = first.value.continuationToken;
+    return {
+      items: first.value
+        .filter((e) => filter.ready !== false || e.Ready !== true)
+        .map((e) => decodeOrg(e.partitionKey as string, e)),
+      ...(token ? { continuationToken: Buffer.from(token, 'utf8').toString('base64url') } : {}),
+    };
   }
 }

@@ -11,6 +11,7 @@ import { odataAnd, odataEquals } from '../domain/odata';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
 import type { NotificationType } from '../domain/notifications';
 import type { RequestKind } from '../domain/requests';
+import type { TotalsByTier } from '../domain/request-totals';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
   EventStore,
@@ -24,15 +25,20 @@ import type {
 import { isNotFound, mapStorageError } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
+import { TableRequestIndex } from './table-request-index';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
-): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools', string> {
+): Record<
+  'requests' | 'requestsByOrg' | 'requestsByTime' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools',
+  string
+> {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
   return {
     requests: `${p}requests`,
     requestsByOrg: `${p}requestsbyorg`,
+    requestsByTime: `${p}requestsbytime`,
     items: `${p}items`,
     events: `${p}events`,
     orgs: `${p}orgs`,
@@ -183,18 +189,33 @@ export class TableRequestStore implements RequestStore {
   constructor(
     private readonly table: TableClient,
     private readonly byOrg?: TableClient,
+    private readonly byTime?: TableRequestIndex,
   ) {}
 
   async create(record: RequestRecord): Promise<RequestRecord> {
-    // Both rows at once: the index holds only immutable fields and listing reads each request by its
-    // id, skipping ids that do not exist, so an index row written beside a failed create is harmless.
-    const [created, indexed] = await Promise.allSettled([
+    // The rows at once: listing reads each request by its id, skipping ids that do not exist, so an
+    // index row written beside a failed create is harmless.
+    const [created, indexed, timed] = await Promise.allSettled([
       this.table.createEntity(encodeRequest(record)),
       this.index(record),
+      this.byTime?.record(record),
     ]);
     if (created.status === 'rejected') return mapStorageError(created.reason, `request ${record.id}`);
     if (indexed.status === 'rejected') throw indexed.reason;
+    if (timed.status === 'rejected') throw timed.reason;
     return { ...record, ...(created.value.etag ? { etag: created.value.etag } : {}) };
+  }
+
+  /**
+   * After a request's write succeeded: its time-index row follows (status, tier, counters). Best effort —
+   * the write itself stands; a row left behind is repaired by the next write or a listing that shows it.
+   */
+  private async reindex(record: RequestRecord): Promise<void> {
+    await this.byTime?.record(record).catch(() => undefined);
+  }
+
+  async totals(): Promise<TotalsByTier> {
+    return this.byTime ? this.byTime.totals() : {};
   }
 
   private async index(record: RequestRecord): Promise<void> {
@@ -224,6 +245,7 @@ export class TableRequestStore implements RequestStore {
       const response = await this.table.updateEntity(encodeRequest(record), 'Replace', {
         etag: requireEtag(record, `request ${record.id}`),
       });
+      await this.reindex(record);
       return { ...record, ...(response.etag ? { etag: response.etag } : {}) };
     } catch (err: unknown) {
       if (isNotFound(err)) throw new TriageError('not-found', `no request "${record.id}"`, { cause: err });
@@ -237,6 +259,7 @@ export class TableRequestStore implements RequestStore {
     continuationToken?: string,
   ): Promise<Page<RequestRecord>> {
     if (filter.orgId && this.byOrg) return this.listForOrg(filter.orgId, filter, limit, continuationToken);
+    if (this.byTime) return this.listNewest(this.byTime, filter, limit, continuationToken);
     // Across organisations: an operator's query, filtered server-side over the request rows.
     const clauses = [odataEquals('RowKey', REQUEST_ROW)];
     if (filter.orgId) clauses.push(odataEquals('OrgId', filter.orgId));
@@ -275,12 +298,33 @@ export class TableRequestStore implements RequestStore {
     const first = await pages.next();
     if (first.done || !first.value) return { items: [] };
     const records = await Promise.all(first.value.map((row) => this.get(row.rowKey as string)));
-    const items = records.filter(
-      (r): r is RequestRecord => r !== null && (!filter.status || r.status === filter.status),
-    );
+    const items = records
+      .filter((r): r is RequestRecord => r !== null && (!filter.status || r.status === filter.status))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const token = encodeToken(first.value.continuationToken);
     // With a status filter a page can be short (even empty) while more follow: callers follow the token.
     return { items, ...(token ? { continuationToken: token } : {}) };
+  }
+
+  /**
+   * Across organisations, newest first, from the time index; each request is then read by id (its
+   * progress is not in the index) and one whose status moved past the filter is dropped, its row repaired.
+   */
+  private async listNewest(
+    byTime: TableRequestIndex,
+    filter: ListRequestsFilter,
+    limit: number,
+    continuationToken?: string,
+  ): Promise<Page<RequestRecord>> {
+    const page = await byTime.list(filter, limit, continuationToken);
+    const records = await Promise.all(page.items.map((row) => this.get(row.id)));
+    const items: RequestRecord[] = [];
+    for (const [i, record] of records.entries()) {
+      if (!record) continue;
+      if (record.status !== page.items[i]!.status) await this.reindex(record);
+      if (!filter.status || record.status === filter.status) items.push(record);
+    }
+    return { items, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
   }
 
   async ensureBatches(batches: BatchRecord[]): Promise<void> {
@@ -348,6 +392,7 @@ export class TableRequestStore implements RequestStore {
     } catch (err: unknown) {
       mapStorageError(err, `${batchLabel(batch.batchNumber)} of ${request.id}`);
     }
+    await this.reindex(request);
   }
 }
 
@@ -484,6 +529,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
   const clients = {
     requests: clientFor(names.requests),
     requestsByOrg: clientFor(names.requestsByOrg),
+    requestsByTime: clientFor(names.requestsByTime),
     items: clientFor(names.items),
     events: clientFor(names.events),
     orgs: clientFor(names.orgs),
@@ -491,7 +537,11 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     pools: clientFor(names.pools),
   };
   return {
-    requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
+    requests: new TableRequestStore(
+      clients.requests,
+      clients.requestsByOrg,
+      new TableRequestIndex(clients.requestsByTime),
+    ),
     items: new TableItemStore(clients.items),
     events: new TableEventStore(clients.events),
     orgs: new TableOrgStore(clients.orgs),

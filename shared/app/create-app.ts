@@ -21,6 +21,10 @@ import { getRequest } from './use-cases/requests/get-request';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
 import { handleDelivery } from './use-cases/work/handle-delivery';
+import { listOrgs } from './use-cases/orgs/list-orgs';
+import { readReport } from './use-cases/reports/read-report';
+import { reportOnNotification } from './use-cases/reports/report-on-notification';
+import { listRequestItems } from './use-cases/requests/list-request-items';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
@@ -54,10 +58,14 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     importInventory: (orgId, csv, options) => importInventory(ctx, orgId, csv, options),
     getRequest: (id) => getRequest(ctx, id),
     listRequests: (query) => listRequests(ctx, query),
+    listRequestItems: (id, query) => listRequestItems(ctx, id, query),
+    readReport: (id) => readReport(ctx, id),
+    reportOnNotification: (body) => reportOnNotification(ctx, body),
     cancelRequest: (id) => cancelRequest(ctx, id),
     retryRequest: (id) => retryRequest(ctx, id),
     upsertOrg: (orgId, body, options) => upsertOrg(ctx, orgId, body, options),
     getOrg: (orgId) => getOrg(ctx, orgId),
+    listOrgs: (query) => listOrgs(ctx, query),
     getOrgAudit: (orgId) => getOrgAudit(ctx, orgId),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),

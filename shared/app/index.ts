@@ -19,6 +19,9 @@ import type { UpsertOrgOptions } from './use-cases/orgs/upsert-org';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
 import type { RequestView } from './views/request-view';
+import type { ItemPage } from './use-cases/requests/list-request-items';
+import type { RequestList } from './use-cases/requests/list-requests';
+import type { ReportResult } from './use-cases/reports/write-report';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, Logger, LogLevel } from './context';
@@ -35,7 +38,10 @@ export type {
   UpsertOrgOptions,
   WebhookResult,
   InventoryImportResult,
+  ItemPage,
   Page,
+  ReportResult,
+  RequestList,
   RequestView,
   SubmitOptions,
   SubmitResult,
@@ -55,7 +61,13 @@ export interface TriageApp {
   /** GET /api/requests/{id}. */
   getRequest(id: unknown): Promise<RequestView>;
   /** GET /api/requests. */
-  listRequests(query: Record<string, string | undefined>): Promise<Page<RequestView>>;
+  listRequests(query: Record<string, string | undefined>): Promise<RequestList>;
+  /** GET /api/requests/{id}/items. */
+  listRequestItems(id: unknown, query: Record<string, string | undefined>): Promise<ItemPage>;
+  /** GET /api/requests/{id}/report: the CSV written when the request finished. */
+  readReport(id: unknown): Promise<AsyncIterable<Uint8Array>>;
+  /** A notification from the `reports` subscription: a finished request gets its report. */
+  reportOnNotification(body: unknown): Promise<ReportResult | 'ignored'>;
   /** POST /api/requests/{id}/cancel. */
   cancelRequest(id: unknown): Promise<RequestView>;
   /** POST /api/requests/{id}/retry. */
@@ -64,6 +76,8 @@ export interface TriageApp {
   upsertOrg(orgId: unknown, body: unknown, options?: UpsertOrgOptions): Promise<Org>;
   /** GET /api/orgs/{orgId}. */
   getOrg(orgId: unknown): Promise<OrgView>;
+  /** GET /api/orgs. */
+  listOrgs(query: Record<string, string | undefined>): Promise<Page<OrgView>>;
   /** GET /api/orgs/{orgId}/audit. */
   getOrgAudit(orgId: unknown): Promise<{ items: OrgAuditEntry[] }>;
   /** GET /api/health. */

@@ -6,6 +6,7 @@ import type {
   IdempotencyClaim,
   IdempotencyStore,
   ItemStore,
+  ListOrgsFilter,
   ListRequestsFilter,
   OrgStore,
   Page,
@@ -26,6 +27,7 @@ import {
   type MailboxEntry,
 } from '../../shared/domain/inventory';
 import type { Org, OrgAuditEntry } from '../../shared/domain/orgs';
+import { addToTotals, type TotalsByTier } from '../../shared/domain/request-totals';
 import { TriageError } from '../../shared/domain/errors';
 import { topology } from '../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
@@ -67,9 +69,16 @@ export class MemoryRequestStore implements RequestStore {
         (!filter.status || r.status === filter.status) &&
         (!filter.kind || r.kind === filter.kind),
     );
+    // Newest first, as the Table adapter's time index lists them.
+    all.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? -1 : 1));
     const start = token ? Number(token) : 0;
     const items = all.slice(start, start + limit).map(clone);
     return { items, ...(start + limit < all.length ? { continuationToken: String(start + limit) } : {}) };
+  }
+  async totals(): Promise<TotalsByTier> {
+    const totals: TotalsByTier = {};
+    for (const r of this.requests.values()) addToTotals(totals, r);
+    return totals;
   }
   private key(requestId: string, n: number): string {
     return `${requestId}/${n}`;
@@ -155,6 +164,20 @@ export class MemoryOrgStore implements OrgStore {
   }
   async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
     return this.audit.filter((a) => a.orgId === orgId).map(clone);
+  }
+  /** Readiness as the readiness report stores it (`Ready` on the org row in the Table adapter). */
+  ready = new Map<string, boolean>();
+  async list(filter: ListOrgsFilter, limit: number, token?: string): Promise<Page<Org>> {
+    const all = [...this.orgs.values()]
+      .filter(
+        (o) =>
+          (!filter.tier || o.tier === filter.tier) &&
+          (filter.ready === undefined || (this.ready.get(o.orgId) === true) === filter.ready),
+      )
+      .sort((a, b) => (a.orgId < b.orgId ? -1 : 1));
+    const start = token ? Number(token) : 0;
+    const items = all.slice(start, start + limit).map(clone);
+    return { items, ...(start + limit < all.length ? { continuationToken: String(start + limit) } : {}) };
   }
 }
 
@@ -266,6 +289,20 @@ export class MemoryArtifactStore implements ArtifactStore {
     const entries = this.manifests.get(name);
     if (!entries) throw new TriageError('not-found', `artifact ${name} does not exist`);
     return clone(entries);
+  }
+  reports = new Map<string, string>();
+  async writeReport(requestId: string, lines: AsyncIterable<string>): Promise<string> {
+    let text = '';
+    for await (const line of lines) text += line;
+    this.reports.set(`${requestId}.csv`, text);
+    return `${requestId}.csv`;
+  }
+  async readReport(requestId: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const text = this.reports.get(`${requestId}.csv`);
+    if (text === undefined) return null;
+    return (async function* () {
+      yield Buffer.from(text, 'utf8');
+    })();
   }
   async ensureContainers(): Promise<void> {}
 }

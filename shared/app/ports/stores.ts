@@ -1,6 +1,7 @@
 import type { Org, OrgAuditEntry } from '../../domain/orgs';
 import type { RequestKind } from '../../domain/requests';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../domain/records';
+import type { TotalsByTier } from '../../domain/request-totals';
 import type { RequestStatus } from '../../domain/status';
 
 export interface ListRequestsFilter {
@@ -25,7 +26,10 @@ export interface RequestStore {
   get(requestId: string): Promise<RequestRecord | null>;
   /** Replaces the stored request if its ETag still matches. @throws TriageError `concurrency` on a stale ETag. */
   update(record: RequestRecord): Promise<RequestRecord>;
+  /** Newest first across organisations (one organisation: in its index's order). */
   list(filter: ListRequestsFilter, limit: number, continuationToken?: string): Promise<Page<RequestRecord>>;
+  /** Every request counted per tier and status, with the mailboxes they carry (no full scan per call). */
+  totals(): Promise<TotalsByTier>;
   /** Creates the batches that do not exist yet; existing ones keep their state. */
   ensureBatches(batches: BatchRecord[]): Promise<void>;
   getBatch(requestId: string, batchNumber: number): Promise<BatchRecord | null>;
@@ -60,6 +64,14 @@ export interface OrgStore {
   upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org>;
   /** Every change to the organisation, oldest first. */
   listAudit(orgId: string): Promise<OrgAuditEntry[]>;
+  /** One page of registered organisations, in orgId order. */
+  list(filter: ListOrgsFilter, limit: number, continuationToken?: string): Promise<Page<Org>>;
+}
+
+export interface ListOrgsFilter {
+  tier?: string;
+  /** Only organisations whose stored readiness says so (the `Ready` flag the readiness report keeps). */
+  ready?: boolean;
 }
 
 export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: string; bodyHash: string };

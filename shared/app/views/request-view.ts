@@ -31,6 +31,8 @@ export interface RequestView {
   reason?: string;
   deadLettered: boolean;
   retryCount: number;
+  /** Once the request is final: its CSV report (`reports/{blobName}`), served at `url`. */
+  report?: { blobName: string; url: string; writtenAt: string };
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
@@ -94,6 +96,13 @@ export async function toRequestView(
     };
   }
   if (batches.some((b) => b.deadLettered)) base.deadLettered = true;
+  const report = history.filter((e) => e.type === 'report').at(-1);
+  if (report?.message)
+    base.report = {
+      blobName: report.message,
+      url: `/api/requests/${record.id}/report`,
+      writtenAt: report.at,
+    };
   return {
     ...base,
     batches: batches.map(({ etag: _etag, requestId: _requestId, ...rest }) => ({

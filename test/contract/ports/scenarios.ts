@@ -101,6 +101,39 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect((await requests.list({ orgId, kind: 'provision' }, 50)).items).toHaveLength(0);
     });
 
+    test('across organisations: newest first, paged; totals follow every status change', async () => {
+      const { requests } = ports();
+      const tier = unique('tier');
+      const cell = async (status: string) =>
+        ((await requests.totals())[tier] as Record<string, { requests: number; mailboxes: number }>)?.[
+          status
+        ];
+      // Far in the future, so these are the newest of the store whatever other scenarios wrote.
+      const base = Date.parse('2099-01-01T00:00:00Z') + (seq % 1000) * 86_400_000;
+      const created: RequestRecord[] = [];
+      for (let i = 0; i < 4; i++) {
+        const at = new Date(base + i * 1000).toISOString();
+        created.push(await requests.create(request({ tier, createdAt: at, updatedAt: at, total: 10 })));
+      }
+      const newest = await requests.list({ tier }, 3);
+      expect(newest.items.map((r) => r.id)).toEqual(
+        created
+          .slice(1)
+          .reverse()
+          .map((r) => r.id),
+      );
+      const rest = await requests.list({ tier }, 3, newest.continuationToken);
+      expect(rest.items.map((r) => r.id)).toEqual([created[0]!.id]);
+      expect(await cell('queued')).toMatchObject({ requests: 4, mailboxes: 40 });
+      await requests.update({ ...(await requests.get(created[2]!.id))!, status: 'running' });
+      expect((await requests.list({ tier, status: 'running' }, 10)).items.map((r) => r.id)).toEqual([
+        created[2]!.id,
+      ]);
+      expect(await cell('queued')).toMatchObject({ requests: 3 });
+      expect(await cell('running')).toMatchObject({ requests: 1, mailboxes: 10 });
+      expect(await cell('running')).toMatchObject({ requests: 1 }); // cached: the same again
+    });
+
     test('batches: ensureBatches keeps existing state; list is ordered; one transaction commits batch and request or neither', async () => {
       const { requests } = ports();
       const r = await requests.create(request());
@@ -263,6 +296,29 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
         evidence: 'Cabinet Office list',
         tierExpiresAt: '2027-06-30T00:00:00.000Z',
       });
+    });
+
+    test('orgs: the registry lists in orgId order, paged, filtered by tier', async () => {
+      const { orgs } = ports();
+      const tier = unique('tier');
+      const at = new Date().toISOString();
+      const ids = [unique('org-c'), unique('org-a'), unique('org-b')];
+      for (const orgId of ids) {
+        await orgs.upsert(
+          { orgId, name: orgId, sector: 's', tier, updatedAt: at },
+          { orgId, at, actor: 'test', action: 'registered', toTier: tier },
+        );
+      }
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await orgs.list({ tier }, 2, token);
+        seen.push(...page.items.map((o) => o.orgId));
+        token = page.continuationToken;
+      } while (token);
+      expect(seen).toEqual([...ids].sort());
+      expect((await orgs.list({ tier, ready: true }, 10)).items).toEqual([]);
+      expect((await orgs.list({ tier, ready: false }, 10)).items).toHaveLength(3);
     });
 
     test('idempotency: the first claim wins and is returned to later ones, per organisation', async () => {
@@ -436,6 +492,21 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       });
       expect(await artifacts.readBatchManifest(requestId, 7)).toEqual([{ address: 'b@x.example' }]);
       expect(await codeOf(artifacts.readBatchManifest(requestId, 8))).toBe('not-found');
+    });
+
+    test('reports: streamed in, read back whole; none yet is null', async () => {
+      const { artifacts } = ports();
+      const requestId = unique('req');
+      expect(await artifacts.readReport(requestId)).toBeNull();
+      async function* lines() {
+        yield 'EmailAddress,Status\r\n';
+        for (let i = 0; i < 3; i++) yield `u${i}@x.example,succeeded\r\n`;
+      }
+      expect(await artifacts.writeReport(requestId, lines())).toBe(`${requestId}.csv`);
+      const chunks = await collect((await artifacts.readReport(requestId))!);
+      expect(Buffer.concat(chunks.map((c) => Buffer.from(c))).toString('utf8')).toBe(
+        'EmailAddress,Status\r\nu0@x.example,succeeded\r\nu1@x.example,succeeded\r\nu2@x.example,succeeded\r\n',
+      );
     });
   });
 }
