@@ -12,6 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = path.join(root, 'dist', '.tsbuildinfo');
 // What tsconfig.build.json compiles, plus the files that change what it compiles.
 const sourceFolders = [
+  'cli',
   'functions',
   'shared',
   'local',

@@ -1,0 +1,290 @@
+/**
+ * The `triage` CLI as an operator runs it: spawned (`node bin/triage.mjs …`, what `npx triage` runs)
+ * against a local stack, every command's happy path, `--json` parsed, problems rendered, exit codes, and
+ * progress bars only on a terminal (a pseudo-terminal from util-linux `script`).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startE2eStack, type E2eStack } from './support/e2e-stack';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'bin', 'triage.mjs');
+const work = mkdtempSync(path.join(tmpdir(), 'triage-cli-'));
+let e2e: E2eStack;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...process.env, TRIAGE_URL: e2e.url, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The same command on a pseudo-terminal: stdout and stderr arrive together, as a person sees them. */
+function cliOnTerminal(args: string[]): Promise<Run> {
+  const quoted = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve) => {
+    execFile(
+      'script',
+      ['-qec', quoted, '/dev/null'],
+      { env: { ...process.env, TRIAGE_URL: e2e.url }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const json = <T = Record<string, unknown>>(run: Run): T => {
+  expect(run).toMatchObject({ code: 0 });
+  return JSON.parse(run.stdout) as T;
+};
+/** cli-progress's bar characters (preset shades_classic). */
+const bar = /[█░]{5,}/;
+
+beforeAll(async () => {
+  e2e = await startE2eStack({
+    settings: { TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE: '0.1', TRIAGE_BATCH_SIZE: '50' },
+  });
+}, 90_000);
+afterAll(async () => {
+  await e2e?.stop();
+});
+
+describe('triage CLI against the local stack', () => {
+  test('orgs: put, get, list, audit — tables for people, JSON for scripts', async () => {
+    const put = await cli([
+      'orgs',
+      'put',
+      'cli-health',
+      '--name',
+      'CLI Infirmary',
+      '--sector',
+      'health',
+      '--tier',
+      'health',
+      '--evidence',
+      'NHS ODS code checked',
+    ]);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toMatch(/tier\s*│ health/);
+    expect(json(await cli(['orgs', 'get', 'cli-health', '--json']))).toMatchObject({
+      orgId: 'cli-health',
+      servedTier: 'health',
+    });
+    await cli(['orgs', 'put', 'cli-standard', '--name', 'Shop', '--sector', 'retail', '--tier', 'standard']);
+    const list = json<{ items: Array<{ orgId: string }> }>(
+      await cli(['orgs', 'list', '--tier', 'health', '--all', '--json']),
+    );
+    expect(list.items.map((o) => o.orgId)).toEqual(['cli-health']);
+    expect((await cli(['orgs', 'list'])).stdout).toMatch(/cli-standard.*standard/);
+    expect((await cli(['orgs', 'audit', 'cli-health'])).stdout).toMatch(/registered.*health.*NHS ODS/);
+  });
+
+  test('a problem shows the field and its message, exit code 1; --json puts it on stderr as JSON', async () => {
+    const bad = await cli(['orgs', 'put', 'cli-bad', '--name', 'X', '--sector', 'y', '--tier', 'platinum']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/HTTP 400/);
+    expect(bad.stderr).toMatch(/│ tier\s*│ one of health, government, remote-work, standard/);
+    const asJson = await cli(['--json', 'requests', 'get', 'no-such-request']);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { status: 404 } });
+    const unreachable = await cli(['requests', 'list'], { TRIAGE_URL: 'http://127.0.0.1:9' });
+    expect(unreachable).toMatchObject({ code: 1, stderr: expect.stringMatching(/cannot reach/) });
+  });
+
+  test('usage mistakes exit with 2 before any call', async () => {
+    expect((await cli(['no-such-command'])).code).toBe(2);
+    expect((await cli(['submit', 'migrate', '--org', 'x'])).code).toBe(2);
+    expect((await cli(['items', 'r', '--failed', '--pending'])).code).toBe(2);
+    expect((await cli(['requests', 'list', '--limit', 'lots'])).code).toBe(2);
+    expect((await cli(['--help'])).code).toBe(0);
+  });
+
+  test('inventory upload: bad rows with their line numbers; progress only on a terminal', async () => {
+    const good = path.join(work, 'good.csv');
+    writeFileSync(
+      good,
+      `EmailAddress\n${Array.from({ length: 300 }, (_, i) => `m${i}@cli.example`).join('\n')}\n`,
+    );
+    const bad = path.join(work, 'bad.csv');
+    writeFileSync(bad, 'EmailAddress\nok@cli.example\nnot-an-address\nalso bad\n');
+
+    const uploaded = await cli(['inventory', 'upload', '--org', 'cli-health', good]);
+    expect(uploaded.code).toBe(0);
+    expect(uploaded.stdout).toMatch(/rows\s*│ 300/);
+    expect(uploaded.stderr).not.toMatch(bar);
+    const refused = await cli(['inventory', 'upload', '--org', 'cli-health', bad]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/line 3/);
+    expect(refused.stderr).toMatch(/line 4/);
+
+    const onTerminal = await cliOnTerminal(['inventory', 'upload', '--org', 'cli-health', good]);
+    expect(onTerminal.code).toBe(0);
+    expect(onTerminal.stdout).toMatch(bar);
+    expect(onTerminal.stdout).toMatch(/upload \|/);
+  });
+
+  test('submit, watch, items, report, list with totals, retry and cancel', async () => {
+    const inventory = json<{ blobName: string }>(
+      await cli(['inventory', 'upload', '--org', 'cli-health', path.join(work, 'good.csv'), '--json']),
+    ).blobName;
+    const accepted = json<{ id: string; tier: string }>(
+      await cli(['--json', 'submit', 'migrate', '--org', 'cli-health', '--inventory', inventory]),
+    );
+    expect(accepted.tier).toBe('health');
+
+    // Off a terminal: one line per status change, no bar, then the request.
+    const watched = await cli(['watch', accepted.id, '--interval', '200', '--timeout', '90']);
+    expect(watched.code).toBe(0);
+    expect(watched.stderr).not.toMatch(bar);
+    expect(watched.stdout).toMatch(/completed-with-errors/);
+    expect(watched.stdout).toMatch(/batches\s*│ 6\/6 completed/);
+
+    const failed = json<{ items: Array<{ status: string; reason: string }> }>(
+      await cli(['--json', 'items', accepted.id, '--failed', '--all']),
+    );
+    const view = json<{ progress: { failed: number }; id: string }>(
+      await cli(['--json', 'requests', 'get', accepted.id]),
+    );
+    expect(failed.items).toHaveLength(view.progress.failed);
+    expect(failed.items.every((i) => i.status === 'failed' && i.reason)).toBe(true);
+    expect((await cli(['items', accepted.id, '--failed', '--limit', '2'])).stdout).toMatch(/more: add --all/);
+
+    // The report is written by its own Function shortly after the request finishes.
+    const deadline = Date.now() + 30_000;
+    while (
+      !json<{ report?: unknown }>(await cli(['--json', 'requests', 'get', accepted.id])).report &&
+      Date.now() < deadline
+    )
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    const report = await cli(['requests', 'report', accepted.id]);
+    expect(report.code).toBe(0);
+    const lines = report.stdout.trim().split(/\r?\n/);
+    expect(lines[0]).toBe('EmailAddress,Status,Reason,Attempts,Batch,At');
+    expect(lines).toHaveLength(301);
+    expect(lines.filter((l) => l.includes(',failed,'))).toHaveLength(view.progress.failed);
+
+    const listed = json<{
+      items: Array<{ id: string }>;
+      totals: { byTier: Record<string, Record<string, number>> };
+    }>(await cli(['--json', 'requests', 'list', '--limit', '5']));
+    expect(listed.items[0]!.id).toBe(accepted.id);
+    expect(listed.totals.byTier.health!['completed-with-errors']).toBeGreaterThanOrEqual(1);
+    expect((await cli(['requests', 'list'])).stdout).toMatch(/totals \(every request\)/);
+
+    const retried = await cli(['requests', 'retry', accepted.id]);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toMatch(/status\s*│ (queued|running|completed)/);
+
+    const second = json<{ id: string }>(
+      await cli([
+        '--json',
+        'submit',
+        'migrate',
+        '--org',
+        'cli-standard',
+        '--mailbox',
+        'a@shop.example',
+        'b@shop.example',
+      ]),
+    );
+    const cancelled = await cli(['requests', 'cancel', second.id]);
+    // It may have finished already: then the answer is a 409 problem, shown as one.
+    expect(cancelled.code === 0 ? cancelled.stdout : cancelled.stderr).toMatch(/cancelled|HTTP 409/);
+  }, 120_000);
+
+  test('watch on a terminal draws an overall bar and batch bars', async () => {
+    const accepted = json<{ id: string }>(
+      await cli([
+        '--json',
+        'submit',
+        'migrate',
+        '--org',
+        'cli-standard',
+        '--mailbox',
+        ...Array.from({ length: 120 }, (_, i) => `w${i}@shop.example`),
+      ]),
+    );
+    const watched = await cliOnTerminal(['watch', accepted.id, '--interval', '100', '--timeout', '60']);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(/overall +\|/);
+    expect(watched.stdout).toMatch(bar);
+  }, 90_000);
+
+  test('pools: put, get, list, queue; a provisioning released back to its pool', async () => {
+    const put = await cli([
+      'pools',
+      'put',
+      'cli-vm',
+      '--resource-type',
+      'clivm',
+      '--region',
+      'uksouth',
+      '--capacity',
+      '10',
+      '--reserve',
+      'health=4',
+    ]);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toMatch(/health\s*│ 0\s*│ 4/);
+    expect(json<{ capacity: number }>(await cli(['--json', 'pools', 'get', 'cli-vm'])).capacity).toBe(10);
+    expect((await cli(['pools', 'list'])).stdout).toMatch(/cli-vm.*clivm/);
+    const first = json<{ id: string }>(
+      await cli([
+        '--json',
+        'submit',
+        'provision',
+        '--org',
+        'cli-standard',
+        '--type',
+        'clivm',
+        '--quantity',
+        '6',
+        '--region',
+        'uksouth',
+      ]),
+    );
+    const second = json<{ id: string }>(
+      await cli([
+        '--json',
+        'submit',
+        'provision',
+        '--org',
+        'cli-standard',
+        '--type',
+        'clivm',
+        '--quantity',
+        '6',
+        '--region',
+        'uksouth',
+      ]),
+    );
+    expect((await cli(['watch', first.id, '--interval', '200', '--timeout', '30'])).stdout).toMatch(
+      /completed/,
+    );
+    const deadline = Date.now() + 20_000;
+    let queue = json<{ items: Array<{ requestId: string }> }>(
+      await cli(['--json', 'pools', 'queue', 'cli-vm']),
+    );
+    while (queue.items.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      queue = json(await cli(['--json', 'pools', 'queue', 'cli-vm']));
+    }
+    expect(queue.items.map((q) => q.requestId)).toEqual([second.id]);
+    expect((await cli(['pools', 'queue', 'cli-vm'])).stdout).toMatch(/1 .*standard.*6/);
+    expect((await cli(['requests', 'release', first.id])).code).toBe(0);
+    expect((await cli(['watch', second.id, '--interval', '200', '--timeout', '30'])).stdout).toMatch(
+      /status\s*│ completed/,
+    );
+  }, 90_000);
+});
