@@ -13,6 +13,7 @@ import './pools-timer';
 import './request-items-api';
 import './registry-api';
 import './reports';
+import './status-page';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

@@ -89,6 +89,9 @@ param executor executorSettingsType = {
 @secure()
 param webhookSigningSecret string = ''
 
+@description('Optional. Serve the status page (GET /api/status and its data) without a function key. Off by default: operators open it with ?code=<function key>.')
+param statusPageAnonymous bool = false
+
 @description('Optional. EasyAuth (Entra ID) in front of the HTTP API; off by default.')
 param easyAuth easyAuthType = {
   enabled: false
@@ -151,6 +154,7 @@ var appConfiguration = {
   TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
   // Webhooks go to public https addresses only in Azure.
   TRIAGE_WEBHOOK_ALLOW_PRIVATE: 'false'
+  TRIAGE_STATUS_PAGE_ANONYMOUS: string(statusPageAnonymous)
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {

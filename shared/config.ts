@@ -38,6 +38,11 @@ export const settingNames = {
   webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
   /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
   webhookAllowPrivate: 'TRIAGE_WEBHOOK_ALLOW_PRIVATE',
+  /**
+   * Optional. `true` serves the status page (`GET /api/status`) without a function key. Default false. Read
+   * when the Functions are registered (an HTTP route's auth level is fixed then).
+   */
+  statusPageAnonymous: 'TRIAGE_STATUS_PAGE_ANONYMOUS',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];

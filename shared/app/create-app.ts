@@ -25,6 +25,7 @@ import { listOrgs } from './use-cases/orgs/list-orgs';
 import { readReport } from './use-cases/reports/read-report';
 import { reportOnNotification } from './use-cases/reports/report-on-notification';
 import { listRequestItems } from './use-cases/requests/list-request-items';
+import { getSchedulerStatus } from './use-cases/pools/scheduler-status';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
@@ -75,6 +76,7 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     getPoolQueue: (poolId, query) => getPoolQueue(ctx, poolId, query),
     releaseRequest: (id) => releaseRequest(ctx, id),
     tickPools: () => tickPools(ctx),
+    getSchedulerStatus: () => getSchedulerStatus(ctx),
     deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };

@@ -22,6 +22,7 @@ import type { RequestView } from './views/request-view';
 import type { ItemPage } from './use-cases/requests/list-request-items';
 import type { RequestList } from './use-cases/requests/list-requests';
 import type { ReportResult } from './use-cases/reports/write-report';
+import type { SchedulerStatusView } from './use-cases/pools/scheduler-status';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, Logger, LogLevel } from './context';
@@ -42,6 +43,7 @@ export type {
   Page,
   ReportResult,
   RequestList,
+  SchedulerStatusView,
   RequestView,
   SubmitOptions,
   SubmitResult,
@@ -97,6 +99,8 @@ export interface TriageApp {
   ): Promise<{ items: QueueItem[]; continuationToken?: string }>;
   /** POST /api/requests/{id}/release. */
   releaseRequest(id: unknown): Promise<RequestView>;
+  /** GET /api/status/data: per tier and per pool, for the status page and the metrics. */
+  getSchedulerStatus(): Promise<SchedulerStatusView>;
   /** The pools' timer: due capacity changes, promotions, repairs. */
   tickPools(): Promise<TickReport>;
   /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
