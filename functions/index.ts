@@ -14,6 +14,7 @@ import './request-items-api';
 import './registry-api';
 import './reports';
 import './status-page';
+import './metrics-timer';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

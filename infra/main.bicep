@@ -73,6 +73,10 @@ param alertEmailAddress string = ''
 @minValue(1)
 param tier1MaxWaitInSeconds int = 60
 
+@description('Optional. Seconds a tier-1 request may wait for capacity before the claim-wait alert fires (from the app\'s scheduler metrics).')
+@minValue(1)
+param tier1ClaimMaxWaitInSeconds int = 900
+
 @description('Optional. Active messages on one work topic that raise the backlog alert.')
 @minValue(1)
 param backlogAlertThreshold int = 1000
@@ -284,6 +288,7 @@ module alerts 'modules/alerts.bicep' = {
     topology: topology
     alertEmailAddress: alertEmailAddress
     tier1MaxWaitInSeconds: tier1MaxWaitInSeconds
+    tier1ClaimMaxWaitInSeconds: tier1ClaimMaxWaitInSeconds
     backlogThreshold: backlogAlertThreshold
   }
 }

@@ -10,6 +10,7 @@ import { createExecutor } from './adapters/executors/index';
 import { HttpWebhookSender } from './adapters/http-webhook-sender';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { createTableStores, type TableStores } from './adapters/table-stores';
+import { AppInsightsMetricsSink } from './adapters/app-insights-metrics';
 
 /** Identity-based connections: `managedidentity` with an optional client id, or the default chain. */
 export function credentialFor(options: IdentityOptions): TokenCredential {
@@ -82,6 +83,20 @@ export function createRuntime(
       await stores.orgs.get('health-probe');
     },
   };
+  const { telemetry } = config;
+  const metrics = telemetry
+    ? new AppInsightsMetricsSink({
+        connectionString: telemetry.connectionString,
+        ...(telemetry.entraAuth
+          ? {
+              credential: credentialFor({
+                credential: 'managedidentity',
+                ...(telemetry.clientId ? { clientId: telemetry.clientId } : {}),
+              }),
+            }
+          : {}),
+      })
+    : undefined;
   const ready = Promise.all([stores.ensureTables(), artifacts.ensureContainers()]).then(() => undefined);
   ready.catch(() => undefined);
   const app = createApp({
@@ -94,6 +109,7 @@ export function createRuntime(
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
+    ...(metrics ? { metrics } : {}),
     ...(config.webhooks.secret
       ? {
           webhooks: new HttpWebhookSender({
@@ -111,5 +127,14 @@ export function createRuntime(
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),
   });
-  return { app, stores, artifacts, publisher, ready, close: () => publisher.close() };
+  return {
+    app,
+    stores,
+    artifacts,
+    publisher,
+    ready,
+    close: async () => {
+      await Promise.all([publisher.close(), metrics?.close()]);
+    },
+  };
 }

@@ -43,6 +43,10 @@ export const settingNames = {
    * when the Functions are registered (an HTTP route's auth level is fixed then).
    */
   statusPageAnonymous: 'TRIAGE_STATUS_PAGE_ANONYMOUS',
+  /** Optional. Where the scheduler's custom metrics go (the platform's setting; absent locally: none sent). */
+  applicationInsightsConnection: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  /** Optional. `ClientId=…;Authorization=AAD`: the metrics are sent with that managed identity, no key. */
+  applicationInsightsAuthentication: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -83,6 +87,8 @@ export interface TriageConfig {
   maxBodyBytes: number;
   executor: ExecutorConfig;
   webhooks: { secret?: string; allowPrivate: boolean };
+  /** Application Insights for the scheduler's metrics; absent: metrics are computed and logged only. */
+  telemetry?: { connectionString: string; clientId?: string; entraAuth: boolean };
 }
 
 const rate = z.coerce.number().min(0).max(1);
@@ -198,6 +204,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',
     },
   };
+  const telemetryConnection = get(settingNames.applicationInsightsConnection);
+  if (telemetryConnection) {
+    const auth = get(settingNames.applicationInsightsAuthentication) ?? '';
+    const clientId = /(?:^|;)\s*ClientId=([^;]+)/i.exec(auth)?.[1]?.trim();
+    config.telemetry = {
+      connectionString: telemetryConnection,
+      entraAuth: /Authorization=AAD/i.test(auth),
+      ...(clientId ? { clientId } : {}),
+    };
+  }
   if (config.webhooks.secret !== undefined && config.webhooks.secret.length < 16) {
     problems.push(`${settingNames.webhookSecret} is shorter than 16 characters`);
   }

@@ -7,6 +7,7 @@ import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
 import type { PoolStore } from './ports/pools';
+import type { MetricsSink } from './ports/metrics';
 import type { HealthProbe, Publisher } from './ports/publisher';
 import type { WebhookSender } from './ports/webhooks';
 import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
@@ -32,6 +33,8 @@ export interface AppPorts {
   executor: Executor;
   /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */
   webhooks?: WebhookSender;
+  /** Absent without Application Insights (locally): the metrics timer only logs. */
+  metrics?: MetricsSink;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';

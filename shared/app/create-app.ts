@@ -26,6 +26,7 @@ import { readReport } from './use-cases/reports/read-report';
 import { reportOnNotification } from './use-cases/reports/report-on-notification';
 import { listRequestItems } from './use-cases/requests/list-request-items';
 import { getSchedulerStatus } from './use-cases/pools/scheduler-status';
+import { emitSchedulerMetrics } from './use-cases/pools/emit-scheduler-metrics';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
@@ -77,6 +78,7 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     releaseRequest: (id) => releaseRequest(ctx, id),
     tickPools: () => tickPools(ctx),
     getSchedulerStatus: () => getSchedulerStatus(ctx),
+    emitSchedulerMetrics: () => emitSchedulerMetrics(ctx),
     deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };

@@ -23,6 +23,7 @@ import type { ItemPage } from './use-cases/requests/list-request-items';
 import type { RequestList } from './use-cases/requests/list-requests';
 import type { ReportResult } from './use-cases/reports/write-report';
 import type { SchedulerStatusView } from './use-cases/pools/scheduler-status';
+import type { SchedulerMetric } from '../domain/scheduler-status';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, Logger, LogLevel } from './context';
@@ -43,6 +44,7 @@ export type {
   Page,
   ReportResult,
   RequestList,
+  SchedulerMetric,
   SchedulerStatusView,
   RequestView,
   SubmitOptions,
@@ -101,6 +103,8 @@ export interface TriageApp {
   releaseRequest(id: unknown): Promise<RequestView>;
   /** GET /api/status/data: per tier and per pool, for the status page and the metrics. */
   getSchedulerStatus(): Promise<SchedulerStatusView>;
+  /** The metrics timer: per-tier scheduler metrics to Application Insights. */
+  emitSchedulerMetrics(): Promise<SchedulerMetric[]>;
   /** The pools' timer: due capacity changes, promotions, repairs. */
   tickPools(): Promise<TickReport>;
   /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */

@@ -107,3 +107,28 @@ export function etaSlipMs(claim: Pick<PoolClaimRecord, 'etaMs' | 'notifiedEtaMs'
   const expected = typeof claim.etaMs === 'number' ? Math.max(claim.etaMs, nowMs) : nowMs;
   return Math.max(0, expected - claim.notifiedEtaMs);
 }
+
+/** One value of a per-tier custom metric, as Application Insights records it (name, value, `tier`). */
+export interface SchedulerMetric {
+  name: (typeof schedulerMetricNames)[number];
+  tier: string;
+  value: number;
+}
+
+/** The scheduler's custom metrics (customMetrics in Application Insights; the workbook and alert use them). */
+export const schedulerMetricNames = [
+  'triage.waiting',
+  'triage.deferred',
+  'triage.oldest_wait_seconds',
+  'triage.eta_slip_seconds',
+] as const;
+
+/** Every tier's four metrics: waiting requests, deferred requests, the oldest wait and the ETA slip. */
+export function schedulerMetrics(tiers: readonly TierStatus[]): SchedulerMetric[] {
+  return tiers.flatMap((t): SchedulerMetric[] => [
+    { name: 'triage.waiting', tier: t.tier, value: t.requests.waiting },
+    { name: 'triage.deferred', tier: t.tier, value: t.deferred },
+    { name: 'triage.oldest_wait_seconds', tier: t.tier, value: t.oldestWaitSeconds },
+    { name: 'triage.eta_slip_seconds', tier: t.tier, value: t.etaSlipSeconds },
+  ]);
+}
