@@ -115,6 +115,7 @@ var tableNames = [
   'orgs'
   'idempotency'
   'pools'
+  'programme'
 ]
 var containerNames = [
   'inventories'
@@ -150,6 +151,9 @@ var appConfiguration = {
   TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
   // Webhooks go to public https addresses only in Azure.
   TRIAGE_WEBHOOK_ALLOW_PRIVATE: 'false'
+  // Real time in Azure: the fast clock is for local demos and scenarios.
+  TRIAGE_CLOCK_SPEED: '1'
+  TRIAGE_CLOCK_ANCHOR: ''
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {

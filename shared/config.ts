@@ -38,6 +38,10 @@ export const settingNames = {
   webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
   /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
   webhookAllowPrivate: 'TRIAGE_WEBHOOK_ALLOW_PRIVATE',
+  /** Optional. Local/demo: how much faster than real time the app's clock runs (1440: a day per minute). Default 1. */
+  clockSpeed: 'TRIAGE_CLOCK_SPEED',
+  /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
+  clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -78,6 +82,7 @@ export interface TriageConfig {
   maxBodyBytes: number;
   executor: ExecutorConfig;
   webhooks: { secret?: string; allowPrivate: boolean };
+  clock: { speed: number; anchorMs?: number };
 }
 
 const rate = z.coerce.number().min(0).max(1);
@@ -188,6 +193,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    clock: {
+      speed: parse(settingNames.clockSpeed, z.coerce.number().min(1).max(1_000_000), 1),
+      ...(get(settingNames.clockAnchor)
+        ? {
+            anchorMs: parse(
+              settingNames.clockAnchor,
+              z.iso.datetime({ offset: true }).transform((t) => Date.parse(t)),
+              Date.now(),
+            ),
+          }
+        : {}),
+    },
     webhooks: {
       ...(get(settingNames.webhookSecret) ? { secret: get(settingNames.webhookSecret) } : {}),
       allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',

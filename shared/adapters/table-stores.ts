@@ -24,11 +24,15 @@ import type {
 import { isNotFound, mapStorageError } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
+import { TableProgrammeStore } from './table-programme-store';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
-): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools', string> {
+): Record<
+  'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools' | 'programme',
+  string
+> {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
   return {
     requests: `${p}requests`,
@@ -38,6 +42,7 @@ export function tableNames(
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
     pools: `${p}pools`,
+    programme: `${p}programme`,
   };
 }
 
@@ -83,6 +88,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Resource: r.resource ? JSON.stringify(r.resource) : '',
     HoldUntil: r.holdUntil ?? '',
     PoolId: r.poolId ?? '',
+    Programme: r.programme ?? false,
     Inventory: r.inventory ?? '',
     BatchCount: r.batchCount ?? -1,
     BatchesCompleted: r.batchesCompleted,
@@ -119,6 +125,7 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (str(e.Inventory)) record.inventory = str(e.Inventory);
   if (str(e.HoldUntil)) record.holdUntil = str(e.HoldUntil);
   if (str(e.PoolId)) record.poolId = str(e.PoolId);
+  if (e.Programme === true) record.programme = true;
   if (batchCount >= 0) record.batchCount = batchCount;
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
@@ -474,6 +481,7 @@ export interface TableStores {
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
   pools: TablePoolStore;
+  programme: TableProgrammeStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -489,6 +497,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
     pools: clientFor(names.pools),
+    programme: clientFor(names.programme),
   };
   return {
     requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
@@ -497,6 +506,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: new TableOrgStore(clients.orgs),
     idempotency: new TableIdempotencyStore(clients.idempotency),
     pools: new TablePoolStore(clients.pools),
+    programme: new TableProgrammeStore(clients.programme),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));
