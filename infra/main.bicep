@@ -154,6 +154,8 @@ var appConfiguration = {
   // Real time in Azure: the fast clock is for local demos and scenarios.
   TRIAGE_CLOCK_SPEED: '1'
   TRIAGE_CLOCK_ANCHOR: ''
+  // Local measurement only (the cost model's counts).
+  TRIAGE_OPERATION_COUNTS_FILE: ''
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {

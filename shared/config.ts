@@ -42,6 +42,8 @@ export const settingNames = {
   clockSpeed: 'TRIAGE_CLOCK_SPEED',
   /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
   clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
+  /** Optional. Local measurement: a file the app writes its storage operation counts to, every second (the cost model). */
+  operationCountsFile: 'TRIAGE_OPERATION_COUNTS_FILE',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -83,6 +85,7 @@ export interface TriageConfig {
   executor: ExecutorConfig;
   webhooks: { secret?: string; allowPrivate: boolean };
   clock: { speed: number; anchorMs?: number };
+  operationCountsFile?: string;
 }
 
 const rate = z.coerce.number().min(0).max(1);
@@ -193,6 +196,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    ...(get(settingNames.operationCountsFile)
+      ? { operationCountsFile: get(settingNames.operationCountsFile) }
+      : {}),
     clock: {
       speed: parse(settingNames.clockSpeed, z.coerce.number().min(1).max(1_000_000), 1),
       ...(get(settingNames.clockAnchor)
