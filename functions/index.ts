@@ -15,6 +15,8 @@ import './registry-api';
 import './reports';
 import './status-page';
 import './metrics-timer';
+import './programme-api';
+import './programme-timer';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

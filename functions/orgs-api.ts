@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, readJsonBody, withProblems } from './http-common';
+import { jsonResponse, limitedBody, readJsonBody, withProblems } from './http-common';
 import { getApp } from './runtime';
 
 /**
@@ -42,6 +42,38 @@ export async function getOrgAuditHandler(
   );
 }
 
+/** PUT /api/orgs/{orgId}/readiness — what the organisation's IT admins report of its prerequisite checks. */
+export async function putReadinessHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () =>
+    jsonResponse(200, await (await getApp()).putReadiness(request.params.orgId, await readJsonBody(request))),
+  );
+}
+
+/** GET /api/orgs/{orgId}/readiness. */
+export async function getReadinessHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () =>
+    jsonResponse(200, await (await getApp()).getReadiness(request.params.orgId)),
+  );
+}
+
+/** POST /api/orgs/import — the registry as a CSV, streamed and validated row by row (admin). */
+export async function importOrgsHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () => {
+    const body = (request.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
+    const result = await (await getApp()).importOrgs(limitedBody(request, body), { actor: actorOf(request) });
+    return jsonResponse(200, result);
+  });
+}
+
 app.http('upsertOrg', {
   route: 'orgs/{orgId}',
   methods: ['PUT'],
@@ -59,4 +91,22 @@ app.http('getOrgAudit', {
   methods: ['GET'],
   authLevel: 'admin',
   handler: getOrgAuditHandler,
+});
+app.http('putReadiness', {
+  route: 'orgs/{orgId}/readiness',
+  methods: ['PUT'],
+  authLevel: 'function',
+  handler: putReadinessHandler,
+});
+app.http('getReadiness', {
+  route: 'orgs/{orgId}/readiness',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getReadinessHandler,
+});
+app.http('importOrgs', {
+  route: 'orgs/import',
+  methods: ['POST'],
+  authLevel: 'admin',
+  handler: importOrgsHandler,
 });

@@ -123,6 +123,7 @@ var tableNames = [
   'orgs'
   'idempotency'
   'pools'
+  'programme'
 ]
 var containerNames = [
   'inventories'
@@ -158,6 +159,11 @@ var appConfiguration = {
   TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
   // Webhooks go to public https addresses only in Azure.
   TRIAGE_WEBHOOK_ALLOW_PRIVATE: 'false'
+  // Real time in Azure: the fast clock is for local demos and scenarios.
+  TRIAGE_CLOCK_SPEED: '1'
+  TRIAGE_CLOCK_ANCHOR: ''
+  // Local measurement only (the cost model's counts).
+  TRIAGE_OPERATION_COUNTS_FILE: ''
   TRIAGE_STATUS_PAGE_ANONYMOUS: string(statusPageAnonymous)
 }
 

@@ -47,6 +47,12 @@ export const settingNames = {
   applicationInsightsConnection: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
   /** Optional. `ClientId=…;Authorization=AAD`: the metrics are sent with that managed identity, no key. */
   applicationInsightsAuthentication: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  /** Optional. Local/demo: how much faster than real time the app's clock runs (1440: a day per minute). Default 1. */
+  clockSpeed: 'TRIAGE_CLOCK_SPEED',
+  /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
+  clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
+  /** Optional. Local measurement: a file the app writes its storage operation counts to, every second (the cost model). */
+  operationCountsFile: 'TRIAGE_OPERATION_COUNTS_FILE',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -89,6 +95,8 @@ export interface TriageConfig {
   webhooks: { secret?: string; allowPrivate: boolean };
   /** Application Insights for the scheduler's metrics; absent: metrics are computed and logged only. */
   telemetry?: { connectionString: string; clientId?: string; entraAuth: boolean };
+  clock: { speed: number; anchorMs?: number };
+  operationCountsFile?: string;
 }
 
 const rate = z.coerce.number().min(0).max(1);
@@ -199,6 +207,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    ...(get(settingNames.operationCountsFile)
+      ? { operationCountsFile: get(settingNames.operationCountsFile) }
+      : {}),
+    clock: {
+      speed: parse(settingNames.clockSpeed, z.coerce.number().min(1).max(1_000_000), 1),
+      ...(get(settingNames.clockAnchor)
+        ? {
+            anchorMs: parse(
+              settingNames.clockAnchor,
+              z.iso.datetime({ offset: true }).transform((t) => Date.parse(t)),
+              Date.now(),
+            ),
+          }
+        : {}),
+    },
     webhooks: {
       ...(get(settingNames.webhookSecret) ? { secret: get(settingNames.webhookSecret) } : {}),
       allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',

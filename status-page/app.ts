@@ -57,6 +57,7 @@ interface PoolStatus {
 }
 interface Status {
   at: string;
+  calendar: boolean;
   tiers: TierStatus[];
   pools: PoolStatus[];
 }
@@ -339,18 +340,43 @@ function renderPlan(result: Awaited<ReturnType<typeof get<Plan>>>): void {
     false,
     `Burn-down to ${plan.deadline ?? 'the deadline'}: projected finish ${plan.projectedFinish ?? 'none'}`,
   );
-  const notReady = plan.notReady?.list ?? [];
+  renderNotReady();
+}
+
+/** Not-ready organisations and their failing checks (GET /api/orgs?ready=false), refreshed twice a minute. */
+let notReady: Array<{ orgId: string; name: string; failing: string[] }> = [];
+let notReadyAt = 0;
+function renderNotReady(): void {
+  if (Date.now() - notReadyAt > 30_000) {
+    notReadyAt = Date.now();
+    void get<{ items: typeof notReady }>('/orgs?ready=false&limit=200').then((r) => {
+      if (r.ok) {
+        notReady = r.data.items;
+        renderNotReady();
+      }
+    });
+  }
   const host = $('programme');
   host.replaceChildren();
-  if (notReady.length > 0) {
-    const list = document.createElement('ul');
-    for (const org of notReady) {
-      const item = document.createElement('li');
-      item.textContent = `${org.orgId}: ${(org.failing ?? []).join(', ') || 'not ready'}`;
-      list.append(item);
-    }
-    host.append(list);
+  if (notReady.length === 0) return;
+  const table = document.createElement('table');
+  table.id = 'not-ready';
+  table.createCaption().textContent = 'Not ready: organisations and their failing checks';
+  const head = table.createTHead().insertRow();
+  for (const title of ['Organisation', 'Failing checks']) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = title;
+    head.append(th);
   }
+  const body = table.createTBody();
+  for (const org of notReady) {
+    const row = body.insertRow();
+    row.dataset.org = org.orgId;
+    cell(row, `${org.name} (${org.orgId})`);
+    cell(row, org.failing.join(', '));
+  }
+  host.append(table);
 }
 
 function showBanner(): void {
@@ -365,29 +391,14 @@ function showBanner(): void {
   } else banner.hidden = true;
 }
 
-/**
- * Whether this deployment serves a plan at all (the API describes itself): a page of a stack without the
- * programme routes asks nothing it cannot answer.
- */
-let planRoute: Promise<boolean> | undefined;
-async function hasPlanRoute(): Promise<boolean> {
-  planRoute ??= fetch(`${api}/openapi.json`, { cache: 'no-store' })
-    .then(async (r) => (r.ok ? '/plan' in (((await r.json()) as { paths?: object }).paths ?? {}) : false))
-    .catch(() => {
-      planRoute = undefined;
-      return false;
-    });
-  return planRoute;
-}
 const noCalendar = { ok: false as const, status: 404, detail: 'no calendar' };
 
 async function refresh(): Promise<void> {
   try {
-    const [status, plan] = await Promise.all([
-      get<Status>('/status/data'),
-      hasPlanRoute().then((has) => (has ? get<Plan>('/plan') : noCalendar)),
-    ]);
+    const status = await get<Status>('/status/data');
     if (!status.ok) throw new Error(status.detail);
+    // The plan only once there is a calendar (the status says): nothing is asked that cannot be answered.
+    const plan = status.data.calendar ? await get<Plan>('/plan') : noCalendar;
     renderTiers(status.data.tiers);
     renderPools(status.data.pools);
     renderPlan(plan);

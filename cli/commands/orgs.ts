@@ -5,6 +5,10 @@ import { details, table, when } from '../output';
 import { fileWithProgress } from '../progress';
 
 type Org = Record<string, unknown> & { orgId: string };
+interface ImportResult {
+  imported: number;
+  rowCount: number;
+}
 
 const orgDetails = (o: Org): string =>
   details([
@@ -89,19 +93,18 @@ export function registerOrgs(program: Command): void {
         show(ctx, page, (p) =>
           [
             table(
-              ['orgId', 'name', 'sector', 'tier', 'served at', 'updated'],
+              ['orgId', 'name', 'sector', 'tier', 'served at', 'ready', 'updated'],
               p.items.map((x) => [
                 x.orgId,
                 x.name as string,
                 x.sector as string,
                 x.tier as string,
                 x.servedTier as string,
+                x.ready === undefined ? '' : x.ready ? 'yes' : `no: ${(x.failing as string[]).join(', ')}`,
                 when(x.updatedAt),
               ]),
             ),
-            ...(p.continuationToken
-              ? [`more: --all, or the API's continuationToken ${p.continuationToken}`]
-              : []),
+            ...(p.continuationToken ? ['more: add --all for every page'] : []),
           ].join('\n'),
         );
       }),
@@ -130,14 +133,15 @@ export function registerOrgs(program: Command): void {
       action(async (ctx, file: string) => {
         const body = fileWithProgress(ctx, file, 'import');
         try {
-          const result = await ctx.client.json('POST', '/api/orgs/import', { body, contentType: 'text/csv' });
+          const result = await ctx.client.json<ImportResult>('POST', '/api/orgs/import', {
+            body,
+            contentType: 'text/csv',
+          });
           show(ctx, result, (r) =>
-            details(
-              Object.entries(r).map(([k, v]) => [
-                k,
-                typeof v === 'object' ? JSON.stringify(v) : (v as string),
-              ]),
-            ),
+            details([
+              ['imported', r.imported],
+              ['rows', r.rowCount],
+            ]),
           );
         } finally {
           body.done();

@@ -4,8 +4,17 @@ import { action } from '../command';
 import { readJsonFile, show, UsageError, type CliContext } from '../context';
 import { details, table } from '../output';
 
-/** The plan against the deadline, per tier, then the weekly burn-down. */
-export function renderPlan(plan: PlanView & { moved?: unknown }): string {
+interface FinishMove {
+  requestId: string;
+  orgId: string;
+  tier: string;
+  before: string | null;
+  after: string | null;
+  movedDays: number | null;
+}
+
+/** The plan against the deadline, per tier, then the weekly burn-down (and a what-if's biggest moves). */
+export function renderPlan(plan: PlanView & { moves?: FinishMove[] }): string {
   const parts = [
     details([
       ['deadline', plan.deadline],
@@ -42,8 +51,56 @@ export function renderPlan(plan: PlanView & { moved?: unknown }): string {
       ),
     );
   }
+  if (plan.moves?.length) {
+    parts.push(
+      'finishes that move most:',
+      table(
+        ['request', 'org', 'tier', 'before', 'after', 'days'],
+        plan.moves.map((m) => [
+          m.requestId,
+          m.orgId,
+          m.tier,
+          m.before ?? 'none',
+          m.after ?? 'none',
+          m.movedDays ?? 'gained/lost',
+        ]),
+      ),
+    );
+  }
   return parts.join('\n');
 }
+
+interface Readiness {
+  orgId?: string;
+  ready: boolean;
+  checks?: Array<{ name: string; status: string; detail?: string; evidence?: string }>;
+  failing?: Array<{ name: string; status: string; detail?: string; reported?: boolean }>;
+  checkedAt?: string | null;
+  reason?: string;
+}
+
+const renderReadiness = (r: Readiness): string =>
+  [
+    details([
+      ['ready', r.ready ? 'yes' : 'no'],
+      [
+        'failing',
+        (r.failing ?? [])
+          .map((f) => `${f.name} (${f.reported === false ? 'never reported' : f.status})`)
+          .join(', '),
+      ],
+      ['why', r.ready ? undefined : r.reason],
+      ['checked', r.checkedAt ?? 'never'],
+    ]),
+    ...(r.checks?.length
+      ? [
+          table(
+            ['check', 'status', 'detail'],
+            r.checks.map((c) => [c.name, c.status, c.detail]),
+          ),
+        ]
+      : []),
+  ].join('\n');
 
 async function putReadiness(
   ctx: CliContext,
@@ -63,41 +120,47 @@ async function putReadiness(
       }),
     };
   }
-  const readiness = await ctx.client.json<{ ready: boolean; failing?: string[]; checkedAt?: string }>(
-    'PUT',
-    `/api/orgs/${encodeURIComponent(orgId)}/readiness`,
-    { body },
+  show(
+    ctx,
+    await ctx.client.json<Readiness>('PUT', `/api/orgs/${encodeURIComponent(orgId)}/readiness`, { body }),
+    renderReadiness,
   );
-  show(ctx, readiness, renderReadiness);
 }
 
-type Readiness = {
-  ready: boolean;
-  failing?: string[];
-  checkedAt?: string;
-  checks?: Array<Record<string, string>>;
-};
+interface Calendar {
+  timeZone: string;
+  start: string;
+  deadline: string;
+  caps: Record<string, { mailboxes: number; bytes?: number }>;
+  holidays?: Array<{ date: string; mailboxes?: number }>;
+  perOrgDailyMax?: number;
+  reserved?: Record<string, number>;
+  requiredChecks?: string[];
+}
 
-const renderReadiness = (r: {
-  ready: boolean;
-  failing?: string[];
-  checkedAt?: string;
-  checks?: Array<Record<string, string>>;
-}): string =>
+const renderCalendar = (c: Calendar): string =>
   [
     details([
-      ['ready', r.ready ? 'yes' : 'no'],
-      ['failing', (r.failing ?? []).join(', ')],
-      ['checked', r.checkedAt],
+      ['time zone', c.timeZone],
+      ['start', c.start],
+      ['deadline', c.deadline],
+      ['per organisation a day', c.perOrgDailyMax],
+      [
+        'reserved',
+        Object.entries(c.reserved ?? {})
+          .map(([t, share]) => `${t} ${Math.round(share * 100)} %`)
+          .join(', '),
+      ],
+      ['required checks', (c.requiredChecks ?? []).join(', ')],
+      [
+        'holidays',
+        (c.holidays ?? []).map((h) => `${h.date}${h.mailboxes ? ` (${h.mailboxes})` : ''}`).join(', '),
+      ],
     ]),
-    ...(r.checks?.length
-      ? [
-          table(
-            ['check', 'status', 'detail'],
-            r.checks.map((c) => [c.name, c.status, c.detail]),
-          ),
-        ]
-      : []),
+    table(
+      ['day type', 'mailboxes', 'bytes'],
+      Object.entries(c.caps).map(([type, cap]) => [type, cap.mailboxes, cap.bytes]),
+    ),
   ].join('\n');
 
 export function registerProgramme(program: Command): void {
@@ -107,8 +170,10 @@ export function registerProgramme(program: Command): void {
     .description('set the calendar (admin key)')
     .action(
       action(async (ctx, file: string) =>
-        show(ctx, await ctx.client.json('PUT', '/api/calendar', { body: await readJsonFile(file) }), (c) =>
-          JSON.stringify(c, null, 2),
+        show(
+          ctx,
+          await ctx.client.json<Calendar>('PUT', '/api/calendar', { body: await readJsonFile(file) }),
+          renderCalendar,
         ),
       ),
     );
@@ -116,14 +181,17 @@ export function registerProgramme(program: Command): void {
     .command('get')
     .action(
       action(async (ctx) =>
-        show(ctx, await ctx.client.json('GET', '/api/calendar'), (c) => JSON.stringify(c, null, 2)),
+        show(ctx, await ctx.client.json<Calendar>('GET', '/api/calendar'), renderCalendar),
       ),
     );
 
   const readiness = program.command('readiness').description("an organisation's prerequisite checks");
   readiness
     .command('put <orgId>')
-    .option('--check <name=status[:detail]...>', 'e.g. licences=pass network=fail:"no ExpressRoute yet"')
+    .option(
+      '--check <checks...>',
+      'name=pass|fail|pending[:detail], e.g. licences=pass network=fail:"no ExpressRoute yet"',
+    )
     .option('--file <readiness.json>', 'the whole body from a file')
     .action(action(putReadiness));
   readiness

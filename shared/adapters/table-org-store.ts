@@ -1,5 +1,5 @@
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import type { ListOrgsFilter, OrgStore, Page } from '../app/ports/stores';
+import type { ListOrgsFilter, OrgStore, Page, StoredReadiness } from '../app/ports/stores';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { Org, OrgAuditEntry } from '../domain/orgs';
 import { isNotFound, mapStorageError } from './storage-errors';
@@ -80,6 +80,31 @@ export class TableOrgStore implements OrgStore {
     return { ...org, registered: true };
   }
 
+  async getReadiness(orgId: string): Promise<StoredReadiness | null> {
+    try {
+      const e = await this.table.getEntity<Record<string, unknown>>(orgId, 'readiness');
+      return {
+        checks: JSON.parse(e.Checks as string) as StoredReadiness['checks'],
+        checkedAt: e.CheckedAt as string,
+      };
+    } catch (err: unknown) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async putReadiness(orgId: string, readiness: StoredReadiness): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: orgId,
+        rowKey: 'readiness',
+        Checks: JSON.stringify(readiness.checks),
+        CheckedAt: readiness.checkedAt,
+      },
+      'Replace',
+    );
+  }
+
   async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
     const filter = odataAnd(odataEquals('PartitionKey', orgId), `RowKey ge 'audit-' and RowKey lt 'audit.'`);
     const entries: OrgAuditEntry[] = [];
@@ -105,9 +130,6 @@ export class TableOrgStore implements OrgStore {
   async list(filter: ListOrgsFilter, limit: number, continuationToken?: string): Promise<Page<Org>> {
     const clauses = [odataEquals('RowKey', ORG_ROW)];
     if (filter.tier) clauses.push(odataEquals('Tier', filter.tier));
-    // A row without the flag has never been reported ready: `ready=false` keeps it (filtered here, as a
-    // missing property never matches a server-side comparison).
-    if (filter.ready === true) clauses.push('Ready eq true');
     const pages = this.table
       .listEntities<Record<string, unknown>>({ queryOptions: { filter: odataAnd(...clauses) } })
       .byPage({
@@ -120,9 +142,7 @@ export class TableOrgStore implements OrgStore {
     if (first.done || !first.value) return { items: [] };
     const token = first.value.continuationToken;
     return {
-      items: first.value
-        .filter((e) => filter.ready !== false || e.Ready !== true)
-        .map((e) => decodeOrg(e.partitionKey as string, e)),
+      items: first.value.map((e) => decodeOrg(e.partitionKey as string, e)),
       ...(token ? { continuationToken: Buffer.from(token, 'utf8').toString('base64url') } : {}),
     };
   }

@@ -26,12 +26,21 @@ import { isNotFound, mapStorageError } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
 import { TableRequestIndex } from './table-request-index';
+import { TableProgrammeStore } from './table-programme-store';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
 ): Record<
-  'requests' | 'requestsByOrg' | 'requestsByTime' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools',
+  | 'requests'
+  | 'requestsByOrg'
+  | 'requestsByTime'
+  | 'items'
+  | 'events'
+  | 'orgs'
+  | 'idempotency'
+  | 'pools'
+  | 'programme',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -44,6 +53,7 @@ export function tableNames(
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
     pools: `${p}pools`,
+    programme: `${p}programme`,
   };
 }
 
@@ -89,6 +99,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Resource: r.resource ? JSON.stringify(r.resource) : '',
     HoldUntil: r.holdUntil ?? '',
     PoolId: r.poolId ?? '',
+    Programme: r.programme ?? false,
     Inventory: r.inventory ?? '',
     BatchCount: r.batchCount ?? -1,
     BatchesCompleted: r.batchesCompleted,
@@ -125,6 +136,7 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (str(e.Inventory)) record.inventory = str(e.Inventory);
   if (str(e.HoldUntil)) record.holdUntil = str(e.HoldUntil);
   if (str(e.PoolId)) record.poolId = str(e.PoolId);
+  if (e.Programme === true) record.programme = true;
   if (batchCount >= 0) record.batchCount = batchCount;
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
@@ -206,16 +218,36 @@ export class TableRequestStore implements RequestStore {
     return { ...record, ...(created.value.etag ? { etag: created.value.etag } : {}) };
   }
 
+  /** Index writes under way, per request: each request's rows are written in order, off the hot path. */
+  private readonly indexing = new Map<string, Promise<void>>();
+
   /**
-   * After a request's write succeeded: its time-index row follows (status, tier, counters). Best effort —
-   * the write itself stands; a row left behind is repaired by the next write or a listing that shows it.
+   * After a request's write succeeded: its time-index row follows (status, tier, counters), in the
+   * background so the caller's next step (its status event) is not held up, and in order per request.
+   * Best effort: a row left behind is repaired by the next write or by a listing that shows it.
    */
-  private async reindex(record: RequestRecord): Promise<void> {
-    await this.byTime?.record(record).catch(() => undefined);
+  private reindex(record: RequestRecord): void {
+    const byTime = this.byTime;
+    if (!byTime) return;
+    const previous = this.indexing.get(record.id) ?? Promise.resolve();
+    const next: Promise<void> = previous
+      .then(() => byTime.record(record))
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.indexing.get(record.id) === next) this.indexing.delete(record.id);
+      });
+    this.indexing.set(record.id, next);
+  }
+
+  /** Reads of the index see this process's own writes. */
+  private async indexSettled(): Promise<void> {
+    await Promise.all([...this.indexing.values()]);
   }
 
   async totals(): Promise<TotalsByTier> {
-    return this.byTime ? this.byTime.totals() : {};
+    if (!this.byTime) return {};
+    await this.indexSettled();
+    return this.byTime.totals();
   }
 
   private async index(record: RequestRecord): Promise<void> {
@@ -245,7 +277,7 @@ export class TableRequestStore implements RequestStore {
       const response = await this.table.updateEntity(encodeRequest(record), 'Replace', {
         etag: requireEtag(record, `request ${record.id}`),
       });
-      await this.reindex(record);
+      this.reindex(record);
       return { ...record, ...(response.etag ? { etag: response.etag } : {}) };
     } catch (err: unknown) {
       if (isNotFound(err)) throw new TriageError('not-found', `no request "${record.id}"`, { cause: err });
@@ -316,12 +348,13 @@ export class TableRequestStore implements RequestStore {
     limit: number,
     continuationToken?: string,
   ): Promise<Page<RequestRecord>> {
+    await this.indexSettled();
     const page = await byTime.list(filter, limit, continuationToken);
     const records = await Promise.all(page.items.map((row) => this.get(row.id)));
     const items: RequestRecord[] = [];
     for (const [i, record] of records.entries()) {
       if (!record) continue;
-      if (record.status !== page.items[i]!.status) await this.reindex(record);
+      if (record.status !== page.items[i]!.status) this.reindex(record);
       if (!filter.status || record.status === filter.status) items.push(record);
     }
     return { items, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
@@ -392,7 +425,7 @@ export class TableRequestStore implements RequestStore {
     } catch (err: unknown) {
       mapStorageError(err, `${batchLabel(batch.batchNumber)} of ${request.id}`);
     }
-    await this.reindex(request);
+    this.reindex(request);
   }
 }
 
@@ -519,6 +552,7 @@ export interface TableStores {
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
   pools: TablePoolStore;
+  programme: TableProgrammeStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -535,6 +569,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
     pools: clientFor(names.pools),
+    programme: clientFor(names.programme),
   };
   return {
     requests: new TableRequestStore(
@@ -547,6 +582,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: new TableOrgStore(clients.orgs),
     idempotency: new TableIdempotencyStore(clients.idempotency),
     pools: new TablePoolStore(clients.pools),
+    programme: new TableProgrammeStore(clients.programme),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

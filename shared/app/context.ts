@@ -8,6 +8,7 @@ import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
 import type { PoolStore } from './ports/pools';
 import type { MetricsSink } from './ports/metrics';
+import type { ProgrammeStore } from './ports/programme';
 import type { HealthProbe, Publisher } from './ports/publisher';
 import type { WebhookSender } from './ports/webhooks';
 import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
@@ -29,6 +30,7 @@ export interface AppPorts {
   idempotency: IdempotencyStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
+  programme: ProgrammeStore;
   publisher: Publisher;
   executor: Executor;
   /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */

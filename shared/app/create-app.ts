@@ -8,6 +8,14 @@ import { importInventory } from './use-cases/intake/import-inventory';
 import { submitRequest } from './use-cases/intake/submit-request';
 import { deliverWebhook } from './use-cases/notifications/deliver-webhook';
 import { getOrg } from './use-cases/orgs/get-org';
+import { getReadiness } from './use-cases/orgs/get-readiness';
+import { importOrgs } from './use-cases/orgs/import-orgs';
+import { putReadiness } from './use-cases/orgs/put-readiness';
+import { getCalendar } from './use-cases/programme/get-calendar';
+import { getPlan } from './use-cases/programme/get-plan';
+import { planWhatIf } from './use-cases/programme/plan-what-if';
+import { putCalendar } from './use-cases/programme/put-calendar';
+import { tickProgramme } from './use-cases/programme/tick-programme';
 import { getPool } from './use-cases/pools/get-pool';
 import { getPoolQueue } from './use-cases/pools/get-pool-queue';
 import { listPools } from './use-cases/pools/list-pools';
@@ -79,6 +87,14 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     tickPools: () => tickPools(ctx),
     getSchedulerStatus: () => getSchedulerStatus(ctx),
     emitSchedulerMetrics: () => emitSchedulerMetrics(ctx),
+    putCalendar: (body) => putCalendar(ctx, body),
+    getCalendar: () => getCalendar(ctx),
+    putReadiness: (orgId, body) => putReadiness(ctx, orgId, body),
+    getReadiness: (orgId) => getReadiness(ctx, orgId),
+    importOrgs: (csv, options) => importOrgs(ctx, csv, options),
+    getPlan: () => getPlan(ctx),
+    planWhatIf: (body) => planWhatIf(ctx, body),
+    tickProgramme: () => tickProgramme(ctx),
     deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };

@@ -7,6 +7,13 @@ import type { DeliveryFacts } from '../domain/delivery';
 import type { DeliveryContext } from './effects/delivery';
 import type { WebhookResult } from './use-cases/notifications/deliver-webhook';
 import type { QueueItem } from './use-cases/pools/get-pool-queue';
+import type { MigrationCalendar } from '../domain/scheduling/calendar';
+import type { PlanView } from '../domain/scheduling/burn-down';
+import type { FinishMove } from '../domain/scheduling/what-if';
+import type { WaveReport } from './effects/programme-waves';
+import type { OrgImportResult } from './use-cases/orgs/import-orgs';
+import type { PlanAnswer } from './use-cases/programme/get-plan';
+import type { ReadinessView } from './views/readiness';
 import type { PoolView } from './use-cases/pools/pool-view';
 import type { TickReport } from './use-cases/pools/tick-pools';
 import type { InventoryImportResult } from './ports/artifact-store';
@@ -23,6 +30,7 @@ import type { ItemPage } from './use-cases/requests/list-request-items';
 import type { RequestList } from './use-cases/requests/list-requests';
 import type { ReportResult } from './use-cases/reports/write-report';
 import type { SchedulerStatusView } from './use-cases/pools/scheduler-status';
+import type { ListedOrg } from './use-cases/orgs/list-orgs';
 import type { SchedulerMetric } from '../domain/scheduler-status';
 
 export { createApp } from './create-app';
@@ -34,6 +42,9 @@ export type {
   ImportInventoryOptions,
   OrgAuditEntry,
   OrgView,
+  OrgImportResult,
+  PlanAnswer,
+  ReadinessView,
   PoolView,
   QueueItem,
   TickReport,
@@ -41,6 +52,7 @@ export type {
   WebhookResult,
   InventoryImportResult,
   ItemPage,
+  ListedOrg,
   Page,
   ReportResult,
   RequestList,
@@ -81,7 +93,7 @@ export interface TriageApp {
   /** GET /api/orgs/{orgId}. */
   getOrg(orgId: unknown): Promise<OrgView>;
   /** GET /api/orgs. */
-  listOrgs(query: Record<string, string | undefined>): Promise<Page<OrgView>>;
+  listOrgs(query: Record<string, string | undefined>): Promise<Page<ListedOrg>>;
   /** GET /api/orgs/{orgId}/audit. */
   getOrgAudit(orgId: unknown): Promise<{ items: OrgAuditEntry[] }>;
   /** GET /api/health. */
@@ -107,6 +119,22 @@ export interface TriageApp {
   emitSchedulerMetrics(): Promise<SchedulerMetric[]>;
   /** The pools' timer: due capacity changes, promotions, repairs. */
   tickPools(): Promise<TickReport>;
+  /** PUT /api/calendar. */
+  putCalendar(body: unknown): Promise<{ calendar: MigrationCalendar; created: boolean }>;
+  /** GET /api/calendar. */
+  getCalendar(): Promise<MigrationCalendar>;
+  /** PUT /api/orgs/{orgId}/readiness. */
+  putReadiness(orgId: unknown, body: unknown): Promise<ReadinessView>;
+  /** GET /api/orgs/{orgId}/readiness. */
+  getReadiness(orgId: unknown): Promise<ReadinessView>;
+  /** POST /api/orgs/import. */
+  importOrgs(csv: AsyncIterable<Uint8Array>, options?: { actor?: string }): Promise<OrgImportResult>;
+  /** GET /api/plan. */
+  getPlan(): Promise<PlanAnswer>;
+  /** POST /api/plan/what-if. */
+  planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
+  /** The programme's timer: the day's wave, and a stale plan. */
+  tickProgramme(): Promise<{ wave: WaveReport | null; replan: string }>;
   /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
   deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */

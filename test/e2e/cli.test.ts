@@ -288,3 +288,97 @@ describe('triage CLI against the local stack', () => {
     );
   }, 90_000);
 });
+
+// Last: a calendar changes how every later migration runs (planned onto days, not at once).
+describe('triage CLI: the migration programme', () => {
+  test('calendar, org import, readiness, a scheduled migration, plan and what-if', async () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const calendarFile = path.join(work, 'calendar.json');
+    writeFileSync(
+      calendarFile,
+      JSON.stringify({
+        timeZone: 'Europe/London',
+        start: day(0),
+        deadline: day(180),
+        caps: { weekday: { mailboxes: 20, bytes: 1e12 }, weekend: { mailboxes: 50, bytes: 1e12 } },
+        requiredChecks: ['licences'],
+      }),
+    );
+    const put = await cli(['calendar', 'put', calendarFile]);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toMatch(/time zone\s*│ Europe\/London/);
+    expect(json<{ deadline: string }>(await cli(['--json', 'calendar', 'get'])).deadline).toBe(day(180));
+
+    const orgsCsv = path.join(work, 'orgs.csv');
+    writeFileSync(
+      orgsCsv,
+      'orgId,name,sector,tier,evidence\nimp-ready,Imp Ready,health,health,ODS checked\nimp-late,Imp Late,retail,standard,\n',
+    );
+    const imported = await cli(['orgs', 'import', orgsCsv]);
+    expect(imported).toMatchObject({ code: 0, stdout: expect.stringMatching(/imported\s*│ 2/) });
+    const badCsv = path.join(work, 'orgs-bad.csv');
+    writeFileSync(badCsv, 'orgId,name,sector,tier,evidence\nok-1,Ok,s,standard,\nbad id!,X,s,standard,\n');
+    const refused = await cli(['orgs', 'import', badCsv]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/HTTP 400.*nothing was stored/);
+    expect(refused.stderr).toMatch(/│ line 3: orgId │/);
+
+    const ready = await cli(['readiness', 'put', 'imp-ready', '--check', 'licences=pass']);
+    expect(ready).toMatchObject({ code: 0, stdout: expect.stringMatching(/ready\s*│ yes/) });
+    await cli(['readiness', 'put', 'imp-late', '--check', 'licences=fail:E5 not bought']);
+    expect((await cli(['readiness', 'get', 'imp-late'])).stdout).toMatch(/failing\s*│ licences \(fail\)/);
+    const notReady = json<{ items: Array<{ orgId: string; failing: string[] }> }>(
+      await cli(['--json', 'orgs', 'list', '--ready', 'false', '--all']),
+    );
+    expect(notReady.items.find((o) => o.orgId === 'imp-late')?.failing).toEqual(['licences']);
+    expect(notReady.items.some((o) => o.orgId === 'imp-ready')).toBe(false);
+
+    const mailboxesFile = path.join(work, 'programme-mailboxes.json');
+    writeFileSync(
+      mailboxesFile,
+      JSON.stringify(
+        Array.from({ length: 60 }, (_, i) => ({ address: `p${i}@imp.example`, sizeBytes: 1000 })),
+      ),
+    );
+    const accepted = json<{ id: string }>(
+      await cli(['--json', 'submit', 'migrate', '--org', 'imp-ready', '--mailboxes', mailboxesFile]),
+    );
+    const scheduled = await until(
+      async () => json<{ status: string }>(await cli(['--json', 'requests', 'get', accepted.id])).status,
+      (s) => s === 'scheduled',
+    );
+    expect(scheduled).toBe('scheduled');
+    expect((await cli(['requests', 'get', accepted.id])).stdout).toMatch(
+      /waiting\s*│ scheduled \d{4}-\d{2}-\d{2} → \d{4}-\d{2}-\d{2}/,
+    );
+
+    const plan = await cli(['plan']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/projected finish\s*│ \d{4}-\d{2}-\d{2}/);
+    expect(plan.stdout).toMatch(/burn-down by week/);
+    expect(plan.stdout).toMatch(/│ health\s*│ \d+/);
+    const overrides = path.join(work, 'what-if.json');
+    writeFileSync(
+      overrides,
+      JSON.stringify({
+        caps: { weekday: { mailboxes: 5, bytes: 1e12 }, weekend: { mailboxes: 5, bytes: 1e12 } },
+      }),
+    );
+    const whatIf = json<{ projectedFinish: string; moves: unknown[] }>(
+      await cli(['--json', 'plan', 'what-if', overrides]),
+    );
+    const actual = json<{ projectedFinish: string }>(await cli(['--json', 'plan']));
+    expect(whatIf.projectedFinish > actual.projectedFinish).toBe(true);
+    expect((await cli(['plan', 'what-if', overrides])).stdout).toMatch(/finishes that move most/);
+  }, 120_000);
+});
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutInMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutInMs;
+  let value = await read();
+  while (!ok(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    value = await read();
+  }
+  return value;
+}

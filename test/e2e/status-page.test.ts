@@ -25,13 +25,13 @@ const finished = (counts: Record<string, number> | undefined): number =>
 async function until<T>(
   what: string,
   read: () => Promise<T>,
-  ok: (v: T) => boolean,
+  ok: (v: T) => boolean | Promise<boolean>,
   timeoutInMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutInMs;
   for (;;) {
     const value = await read();
-    if (ok(value)) return value;
+    if (await ok(value)) return value;
     if (Date.now() > deadline)
       throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutInMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -211,6 +211,72 @@ describeInBrowser('status page', () => {
     );
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+
+  test('the programme: burn-down against the deadline, not-ready organisations and their failing checks', async () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const calendar = {
+      timeZone: 'Europe/London',
+      start: day(0),
+      deadline: day(60),
+      caps: { weekday: { mailboxes: 30, bytes: 1e12 }, weekend: { mailboxes: 30, bytes: 1e12 } },
+      requiredChecks: ['licences'],
+    };
+    expect((await e2e.http('PUT', '/api/calendar', calendar)).status).toBeLessThan(300);
+    await e2e.registerOrg('sp-late', 'standard');
+    const report = (orgId: string, status: string) =>
+      e2e.http('PUT', `/api/orgs/${orgId}/readiness`, {
+        checks: [{ name: 'licences', status, detail: 'E5 licences' }],
+      });
+    expect((await report('sp-health', 'pass')).status).toBe(200);
+    expect((await report('sp-late', 'fail')).status).toBe(200);
+    for (const [orgId, n] of [
+      ['sp-health', 80],
+      ['sp-late', 20],
+    ] as const) {
+      const r = await e2e.http('POST', '/api/requests', {
+        kind: 'migrate',
+        orgId,
+        mailboxes: mailboxes(n, `${orgId}.example`),
+      });
+      expect(r.status).toBe(202);
+    }
+    const plan = await until(
+      'a plan with health work on it',
+      async () => (await e2e.http('GET', '/api/plan')).json,
+      (p) => (p?.byTier?.health?.mailboxes ?? 0) >= 80 && p.projectedFinish !== null,
+    );
+    await until(
+      'the page shows the plan',
+      () => page.textContent('#programme-note'),
+      (t) => (t ?? '').includes(`Deadline ${day(60)}`),
+    );
+    await until(
+      'the projected finish as the API says',
+      () => page.textContent('#programme-note'),
+      async (t) =>
+        (t ?? '').includes(`projected finish ${(await e2e.http('GET', '/api/plan')).json.projectedFinish}`),
+    );
+    expect(plan.onTrack).toBe(true);
+    const series = await page.evaluate(() => {
+      const c = (globalThis as unknown as { triageCharts: Record<string, Json> }).triageCharts[
+        'burndown-chart'
+      ];
+      return c.data.datasets.map((d: Json) => ({ label: d.label, points: d.data.length }));
+    });
+    expect(series.map((s: Json) => s.label)).toEqual(
+      expect.arrayContaining(['health planned', 'health actual']),
+    );
+    expect(series.every((s: Json) => s.points > 0)).toBe(true);
+    expect(await page.isVisible('#burndown-chart')).toBe(true);
+    await until(
+      'the not-ready organisation with its failing check',
+      () => page.textContent('#not-ready').catch(() => ''),
+      (t) => /sp-late\)\s*licences/.test(t ?? ''),
+    );
+    expect(consoleErrors).toEqual([]);
+    if (process.env.TRIAGE_SCREENSHOT)
+      await page.screenshot({ path: process.env.TRIAGE_SCREENSHOT, fullPage: true });
+  }, 90_000);
 
   test('says the API is unreachable when the host stops', async () => {
     expect(await page.isHidden('#banner')).toBe(true);

@@ -1,4 +1,5 @@
 import type { Org, OrgAuditEntry } from '../../domain/orgs';
+import type { ReadinessCheck } from '../../domain/scheduling/readiness';
 import type { RequestKind } from '../../domain/requests';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../domain/records';
 import type { TotalsByTier } from '../../domain/request-totals';
@@ -66,12 +67,19 @@ export interface OrgStore {
   listAudit(orgId: string): Promise<OrgAuditEntry[]>;
   /** One page of registered organisations, in orgId order. */
   list(filter: ListOrgsFilter, limit: number, continuationToken?: string): Promise<Page<Org>>;
+  /** What the organisation's IT admins last reported, or null. */
+  getReadiness(orgId: string): Promise<StoredReadiness | null>;
+  putReadiness(orgId: string, readiness: StoredReadiness): Promise<void>;
 }
 
 export interface ListOrgsFilter {
   tier?: string;
-  /** Only organisations whose stored readiness says so (the `Ready` flag the readiness report keeps). */
-  ready?: boolean;
+}
+
+/** A readiness report as stored: the checks as reported (merged by name over earlier reports), and when. */
+export interface StoredReadiness {
+  checks: ReadinessCheck[];
+  checkedAt: string;
 }
 
 export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: string; bodyHash: string };

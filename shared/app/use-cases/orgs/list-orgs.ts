@@ -10,7 +10,12 @@ import {
 import { parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
 import type { ListOrgsFilter, Page } from '../../ports/stores';
+import { evaluateReadiness } from '../../../domain/scheduling/readiness';
+import { requiredChecks } from '../../views/readiness';
 import type { OrgView } from './get-org';
+
+/** A registry entry as listed: its served tier and its readiness now (the failing required checks). */
+export type ListedOrg = OrgView & { ready: boolean; failing: string[] };
 
 function listOrgsQuerySchema(tierNames: readonly string[]) {
   return z.strictObject({
@@ -22,20 +27,19 @@ function listOrgsQuerySchema(tierNames: readonly string[]) {
 }
 
 /**
- * GET /api/orgs?tier=&ready=&limit=&continuationToken= — the registry, one page at a time, in orgId order.
- * `tier` is the registered tier; `ready` is the readiness an organisation last reported (every required
- * check passing); one that never reported counts as not ready.
+ * GET /api/orgs?tier=&ready=&limit=&continuationToken= — the registry, one page at a time, in orgId order,
+ * each with its readiness as GET /api/orgs/{orgId}/readiness evaluates it (every check the calendar
+ * requires reported and passing; without a calendar nothing is required, so every organisation is ready).
+ * `tier` filters server-side; `ready` filters each page after its readiness is read (one point read per
+ * organisation), so a page can be short while a token follows.
  * @throws TriageError `validation` naming each bad parameter (a token not from a previous page included).
  */
 export async function listOrgs(
   ctx: AppContext,
   query: Record<string, string | undefined>,
-): Promise<Page<OrgView>> {
+): Promise<Page<ListedOrg>> {
   const parsed = parseOrThrow(listOrgsQuerySchema(ctx.tiers.names), presentParameters(query), 'query');
-  const filter: ListOrgsFilter = {
-    ...(parsed.tier ? { tier: parsed.tier } : {}),
-    ...(parsed.ready ? { ready: parsed.ready === 'true' } : {}),
-  };
+  const filter: ListOrgsFilter = parsed.tier ? { tier: parsed.tier } : {};
   let page;
   try {
     page = await ctx.ports.orgs.list(filter, parsed.limit ?? defaultPageLimit, parsed.continuationToken);
@@ -47,8 +51,22 @@ export async function listOrgs(
     });
   }
   const nowMs = ctx.clock().getTime();
+  const required = await requiredChecks(ctx);
+  const listed = await Promise.all(
+    page.items.map(async (org): Promise<ListedOrg> => {
+      const stored = await ctx.ports.orgs.getReadiness(org.orgId);
+      const evaluation = evaluateReadiness(stored?.checks ?? [], required);
+      return {
+        ...org,
+        servedTier: effectiveTier(org, nowMs, ctx.tiers),
+        ready: evaluation.ready,
+        failing: evaluation.failing.map((f) => f.name),
+      };
+    }),
+  );
+  const wanted = parsed.ready === undefined ? undefined : parsed.ready === 'true';
   return {
-    items: page.items.map((org) => ({ ...org, servedTier: effectiveTier(org, nowMs, ctx.tiers) })),
+    items: listed.filter((org) => wanted === undefined || org.ready === wanted),
     ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
   };
 }

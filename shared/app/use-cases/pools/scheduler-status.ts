@@ -10,6 +10,8 @@ export interface SchedulerStatusView {
   at: string;
   tiers: TierStatus[];
   pools: Array<PoolView & { head: QueueItem[] }>;
+  /** Whether a migration calendar is set (then GET /api/plan has the programme's burn-down). */
+  calendar: boolean;
 }
 
 /**
@@ -19,7 +21,11 @@ export interface SchedulerStatusView {
  * request); each pool costs its ledger and one claims partition read.
  */
 export async function getSchedulerStatus(ctx: AppContext): Promise<SchedulerStatusView> {
-  const [totals, ledgers] = await Promise.all([ctx.ports.requests.totals(), ctx.ports.pools.listLedgers()]);
+  const [totals, ledgers, programme] = await Promise.all([
+    ctx.ports.requests.totals(),
+    ctx.ports.pools.listLedgers(),
+    ctx.ports.programme.getState(),
+  ]);
   const pools = await Promise.all(
     ledgers.map(async (ledger) => {
       const poolId = ledger.pool.poolId;
@@ -43,5 +49,6 @@ export async function getSchedulerStatus(ctx: AppContext): Promise<SchedulerStat
       nowMs,
     ),
     pools: pools.map((p) => p.view),
+    calendar: programme !== null,
   };
 }

@@ -10,6 +10,7 @@ import { ensureRequest } from '../../effects/ensure-request';
 import { mapLimit } from '../../effects/map-limit';
 import { mutateRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
+import { registerProgrammeClaim } from './register-programme-claim';
 import type { WorkResult } from './work-result';
 
 /**
@@ -26,8 +27,13 @@ export async function planMigration(
 ): Promise<WorkResult> {
   let request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
+  // Under a programme calendar the waves create the batches: planning only registers the claim.
+  if (request.programme) return 'scheduled';
   if (request.batchCount === undefined) {
     const mailboxes = await readInventory(ctx, request.inventory ?? message.inventory);
+    const programme = await ctx.ports.programme.getState();
+    if (programme && (await registerProgrammeClaim(ctx, request, mailboxes, programme, delivery)))
+      return 'scheduled';
     const batches = splitIntoBatches(mailboxes, ctx.settings.batchSize);
     const manifests = await mapLimit(batches, 8, async (b) => ({
       batchNumber: b.batchNumber,

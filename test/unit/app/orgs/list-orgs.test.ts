@@ -10,7 +10,15 @@ describe('listOrgs', () => {
       ['c', 'health'],
     ] as const)
       await t.app.upsertOrg(id, { name: id, sector: 's', tier, evidence: 'checked' });
-    t.ports.orgs.ready.set('c', true);
+    await t.app.putCalendar({
+      timeZone: 'Europe/London',
+      start: '2026-12-07',
+      deadline: '2027-06-30',
+      caps: { weekday: { mailboxes: 100, bytes: 1e12 }, weekend: { mailboxes: 100, bytes: 1e12 } },
+      requiredChecks: ['licences'],
+    });
+    await t.app.putReadiness('c', { checks: [{ name: 'licences', status: 'pass' }] });
+    await t.app.putReadiness('b', { checks: [{ name: 'licences', status: 'fail', detail: 'E5 missing' }] });
     const first = await t.app.listOrgs({ limit: '2' });
     expect(first.items.map((o) => o.orgId)).toEqual(['a', 'b']);
     const second = await t.app.listOrgs({ limit: '2', continuationToken: first.continuationToken! });
@@ -21,8 +29,19 @@ describe('listOrgs', () => {
       'health',
     ]);
     expect((await t.app.listOrgs({ ready: 'true' })).items.map((o) => o.orgId)).toEqual(['c']);
-    expect((await t.app.listOrgs({ ready: 'false' })).items.map((o) => o.orgId)).toEqual(['a', 'b']);
+    const notReady = (await t.app.listOrgs({ ready: 'false' })).items;
+    expect(notReady.map((o) => [o.orgId, o.failing])).toEqual([
+      ['a', ['licences']],
+      ['b', ['licences']],
+    ]);
     await expectTriage(t.app.listOrgs({ tier: 'gold' }), 'validation');
     await expectTriage(t.app.listOrgs({ ready: 'yes' }), 'validation');
   });
+});
+
+test('without a calendar nothing is required: every organisation is ready', async () => {
+  const t = createTestApp();
+  await t.app.upsertOrg('a', { name: 'a', sector: 's', tier: 'standard' });
+  expect((await t.app.listOrgs({})).items).toMatchObject([{ orgId: 'a', ready: true, failing: [] }]);
+  expect((await t.app.listOrgs({ ready: 'false' })).items).toEqual([]);
 });

@@ -41,7 +41,9 @@ describe('scheduler status', () => {
           const mine = rows.filter((r) => r.tier === t.tier);
           const c = t.requests;
           expect(c.waiting + c.running + c.done + c.failed + c.cancelled).toBe(mine.length);
-          const waiting = mine.filter((r) => ['received', 'queued', 'deferred'].includes(r.status));
+          const waiting = mine.filter((r) =>
+            ['received', 'queued', 'deferred', 'scheduled'].includes(r.status),
+          );
           expect(c.waiting).toBe(waiting.length);
           const oldest = waiting.map((r) => r.createdAt).sort()[0];
           expect(t.oldestWaitingSince).toBe(oldest ?? null);
