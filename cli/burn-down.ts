@@ -2,25 +2,10 @@
  * The programme's burn-down by week, from `GET /api/plan`'s days: per week and tier, the mailboxes planned
  * and done, and what remains of the tier's total after each (planned and actual).
  */
-export interface PlanDay {
-  date: string;
-  dayType?: string;
-  cap?: { mailboxes: number; bytes?: number };
-  planned: Record<string, number>;
-  actual: Record<string, number>;
-}
+import type { PlanView } from '../shared/domain/scheduling/burn-down';
 
-export interface PlanView {
-  deadline?: string;
-  projectedFinish?: string | null;
-  onTrack?: boolean;
-  byTier?: Record<
-    string,
-    { mailboxes: number; done: number; failed: number; projectedFinish?: string | null }
-  >;
-  days?: PlanDay[];
-  notReady?: { organisations: number; mailboxes: number };
-}
+/** The body of `GET /api/plan` (and of a what-if, with its moves): the domain's own type. */
+export type { PlanView };
 
 export interface WeekRow {
   week: string;

@@ -9,14 +9,14 @@ export type Cell = string | number | boolean | null | undefined;
 
 /** A plain table (no colour codes: output stays readable when piped or logged). */
 export function table(head: string[], rows: Cell[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] } });
+  const t = new Table({ head, style: { head: [], border: [], compact: true } });
   for (const row of rows) t.push(row.map((c) => (c === undefined || c === null ? '' : String(c))));
   return t.toString();
 }
 
 /** Field/value pairs, the absent ones left out. */
 export function details(pairs: Array<[string, Cell]>): string {
-  const t = new Table({ style: { head: [], border: [] } });
+  const t = new Table({ style: { head: [], border: [], compact: true } });
   for (const [name, value] of pairs) {
     if (value === undefined || value === null || value === '') continue;
     t.push({ [name]: String(value) });

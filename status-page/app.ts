@@ -15,6 +15,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import type { PlanView } from '../shared/domain/scheduling/burn-down';
 
 Chart.register(
   BarController,
@@ -61,21 +62,8 @@ interface Status {
   tiers: TierStatus[];
   pools: PoolStatus[];
 }
-interface Plan {
-  deadline?: string;
-  projectedFinish?: string | null;
-  onTrack?: boolean;
-  byTier?: Record<
-    string,
-    { mailboxes: number; done: number; failed: number; projectedFinish?: string | null }
-  >;
-  days?: Array<{ date: string; planned: Record<string, number>; actual: Record<string, number> }>;
-  notReady?: {
-    organisations: number;
-    mailboxes: number;
-    list?: Array<{ orgId: string; failing?: string[] }>;
-  };
-}
+/** GET /api/plan, as the domain defines it. */
+type Plan = PlanView;
 
 const params = new URLSearchParams(location.search);
 const refreshMs = Math.max(250, Number(params.get('refresh') ?? 2000) || 2000);

@@ -239,39 +239,34 @@ describe('triage CLI against the local stack', () => {
     expect(put.stdout).toMatch(/health\s*│ 0\s*│ 4/);
     expect(json<{ capacity: number }>(await cli(['--json', 'pools', 'get', 'cli-vm'])).capacity).toBe(10);
     expect((await cli(['pools', 'list'])).stdout).toMatch(/cli-vm.*clivm/);
-    const first = json<{ id: string }>(
-      await cli([
-        '--json',
-        'submit',
-        'provision',
-        '--org',
-        'cli-standard',
-        '--type',
-        'clivm',
-        '--quantity',
-        '6',
-        '--region',
-        'uksouth',
-      ]),
-    );
-    const second = json<{ id: string }>(
-      await cli([
-        '--json',
-        'submit',
-        'provision',
-        '--org',
-        'cli-standard',
-        '--type',
-        'clivm',
-        '--quantity',
-        '6',
-        '--region',
-        'uksouth',
-      ]),
-    );
-    expect((await cli(['watch', first.id, '--interval', '200', '--timeout', '30'])).stdout).toMatch(
-      /completed/,
-    );
+    // The stack's simulated executor fails 10 % of calls: a failed provisioning holds nothing, so submit until
+    // one completes and holds 6 of the 10 units.
+    const submitVm = async () =>
+      json<{ id: string }>(
+        await cli([
+          '--json',
+          'submit',
+          'provision',
+          '--org',
+          'cli-standard',
+          '--type',
+          'clivm',
+          '--quantity',
+          '6',
+          '--region',
+          'uksouth',
+        ]),
+      ).id;
+    let first: string | undefined;
+    for (let attempt = 0; attempt < 5 && !first; attempt++) {
+      const id = await submitVm();
+      if (
+        /status\s*│ completed/.test((await cli(['watch', id, '--interval', '200', '--timeout', '30'])).stdout)
+      )
+        first = id;
+    }
+    expect(first).toBeDefined();
+    const second = { id: await submitVm() };
     const deadline = Date.now() + 20_000;
     let queue = json<{ items: Array<{ requestId: string }> }>(
       await cli(['--json', 'pools', 'queue', 'cli-vm']),
@@ -282,9 +277,10 @@ describe('triage CLI against the local stack', () => {
     }
     expect(queue.items.map((q) => q.requestId)).toEqual([second.id]);
     expect((await cli(['pools', 'queue', 'cli-vm'])).stdout).toMatch(/1 .*standard.*6/);
-    expect((await cli(['requests', 'release', first.id])).code).toBe(0);
+    expect((await cli(['requests', 'release', first!])).code).toBe(0);
+    // Released: the waiting one runs (and, like any, may be one of the executor's simulated failures).
     expect((await cli(['watch', second.id, '--interval', '200', '--timeout', '30'])).stdout).toMatch(
-      /status\s*│ completed/,
+      /status\s*│ (completed|failed)/,
     );
   }, 90_000);
 });

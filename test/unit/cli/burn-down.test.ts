@@ -12,10 +12,34 @@ const plan: PlanView = {
     standard: { mailboxes: 50, done: 0, failed: 0, projectedFinish: '2026-12-16' },
   },
   days: [
-    { date: '2026-12-07', planned: { health: 20, standard: 0 }, actual: { health: 10 } },
-    { date: '2026-12-08', planned: { health: 10, standard: 10 }, actual: {} },
-    { date: '2026-12-14', planned: { standard: 30 }, actual: {} },
-    { date: '2026-12-16', planned: { standard: 10 }, actual: {} },
+    {
+      date: '2026-12-07',
+      dayType: 'weekday',
+      cap: { mailboxes: 100, bytes: 1e12 },
+      planned: { health: 20, standard: 0 },
+      actual: { health: 10 },
+    },
+    {
+      date: '2026-12-08',
+      dayType: 'weekday',
+      cap: { mailboxes: 100, bytes: 1e12 },
+      planned: { health: 10, standard: 10 },
+      actual: {},
+    },
+    {
+      date: '2026-12-14',
+      dayType: 'weekday',
+      cap: { mailboxes: 100, bytes: 1e12 },
+      planned: { standard: 30 },
+      actual: {},
+    },
+    {
+      date: '2026-12-16',
+      dayType: 'weekday',
+      cap: { mailboxes: 100, bytes: 1e12 },
+      planned: { standard: 10 },
+      actual: {},
+    },
   ],
   notReady: { organisations: 3, mailboxes: 120 },
 };
