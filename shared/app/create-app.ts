@@ -83,6 +83,8 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     getPlan: () => getPlan(ctx),
     planWhatIf: (body) => planWhatIf(ctx, body),
     tickProgramme: () => tickProgramme(ctx),
+    materializeWaves: () => tickProgramme(ctx, { replan: false }).then((r) => r.wave),
+    replanProgramme: () => tickProgramme(ctx, { waves: false }).then((r) => r.replan),
     deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };

@@ -111,6 +111,10 @@ export interface TriageApp {
   planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
   /** The programme's timer: the day's wave, and a stale plan. */
   tickProgramme(): Promise<{ wave: WaveReport | null; replan: string }>;
+  /** The programme's wave timer alone. */
+  materializeWaves(): Promise<WaveReport | null>;
+  /** The programme's re-plan timer alone. */
+  replanProgramme(): Promise<string>;
   /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
   deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */

@@ -184,14 +184,19 @@ async function programme(
   log(`${submitted.length} migrations submitted by ${today()} (simulated)`);
 
   const notReady = generated.organisations.filter((o) => !o.ready);
-  const ready = (orgs: NhsOrganisation[]) =>
-    Promise.all(
-      orgs.map((o) =>
-        api('PUT', `/orgs/${o.orgId}/readiness`, {
-          checks: checks.map((name) => ({ name, status: 'pass' })),
-        }),
-      ),
-    );
+  const ready = async (orgs: NhsOrganisation[]) => {
+    for (let i = 0; i < orgs.length; i += 8) {
+      await Promise.all(
+        orgs
+          .slice(i, i + 8)
+          .map((o) =>
+            api('PUT', `/orgs/${o.orgId}/readiness`, {
+              checks: checks.map((name) => ({ name, status: 'pass' })),
+            }),
+          ),
+      );
+    }
+  };
   await untilDay(addDays(start, options.readyAfterDays[0]));
   await ready(notReady.slice(0, Math.ceil(notReady.length / 2)));
   log(`${today()}: half of the ${notReady.length} not-ready organisations report ready`);
