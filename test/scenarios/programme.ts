@@ -187,13 +187,11 @@ async function programme(
   const ready = async (orgs: NhsOrganisation[]) => {
     for (let i = 0; i < orgs.length; i += 8) {
       await Promise.all(
-        orgs
-          .slice(i, i + 8)
-          .map((o) =>
-            api('PUT', `/orgs/${o.orgId}/readiness`, {
-              checks: checks.map((name) => ({ name, status: 'pass' })),
-            }),
-          ),
+        orgs.slice(i, i + 8).map((o) =>
+          api('PUT', `/orgs/${o.orgId}/readiness`, {
+            checks: checks.map((name) => ({ name, status: 'pass' })),
+          }),
+        ),
       );
     }
   };
