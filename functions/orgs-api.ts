@@ -1,32 +1,22 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, readJsonBody, withProblems } from './http-common';
-import { getApp } from './runtime';
+import { app } from '@azure/functions';
+import { authorized, jsonResponse, readJsonBody } from './http-common';
 
-/** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (admin only). */
-export async function upsertOrgHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => {
-    const body = await readJsonBody(request);
-    return jsonResponse(200, await (await getApp()).upsertOrg(request.params.orgId, body));
-  });
-}
+/** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (Triage.Admin). */
+export const upsertOrgHandler = authorized('orgs:write', async (request, _context, caller) => {
+  const body = await readJsonBody(request);
+  return jsonResponse(200, await caller.upsertOrg(request.params.orgId, body));
+});
 
 /** GET /api/orgs/{orgId} — an unregistered organisation answers at the default tier. */
-export async function getOrgHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getOrg(request.params.orgId)),
-  );
-}
+export const getOrgHandler = authorized('orgs:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getOrg(request.params.orgId)),
+);
 
+// The role decides who may write the registry; the function key is the outer gate for every route.
 app.http('upsertOrg', {
   route: 'orgs/{orgId}',
   methods: ['PUT'],
-  authLevel: 'admin',
+  authLevel: 'function',
   handler: upsertOrgHandler,
 });
 app.http('getOrg', {

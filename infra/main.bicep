@@ -3,7 +3,7 @@
 // infra/topology.json (loadJsonContent), the same file the code and the local broker read.
 targetScope = 'subscription'
 
-import { easyAuthType, executorSettingsType, pipelineSettingsType } from 'modules/types.bicep'
+import { authSettingsType, executorSettingsType, pipelineSettingsType } from 'modules/types.bicep'
 
 @description('Required. azd environment name; names the resource group and seeds every resource name.')
 @minLength(1)
@@ -85,10 +85,8 @@ param executor executorSettingsType = {
   type: 'simulated'
 }
 
-@description('Optional. EasyAuth (Entra ID) in front of the HTTP API; off by default.')
-param easyAuth easyAuthType = {
-  enabled: false
-}
+@description('Required. Who the API trusts: the Entra app registration of the API (its client id; scripts/entra-app-registration.sh creates it) and whether the app or EasyAuth checks the tokens.')
+param auth authSettingsType
 
 var topology = loadJsonContent('topology.json')
 
@@ -110,6 +108,9 @@ var tableNames = [
   'events'
   'orgs'
   'idempotency'
+  'memberships'
+  'membersbyorg'
+  'audit'
 ]
 var containerNames = [
   'inventories'
@@ -123,6 +124,11 @@ var expiringContainerNames = [
 
 // Every setting shared/config.ts reads besides its connections. An empty value means "not set": the code
 // then applies its own default, so defaults live in one place (the code), not here.
+// Entra ID v2 tokens: issued by the tenant's v2.0 endpoint, signed with the keys it publishes.
+var authTenantId = auth.?tenantId ?? tenant().tenantId
+var authAuthority = '${environment().authentication.loginEndpoint}${authTenantId}'
+var authAudiences = concat([auth.clientId, 'api://${auth.clientId}'], auth.?allowedAudiences ?? [])
+
 var appConfiguration = {
   TRIAGE_STORAGE_PREFIX: ''
   TRIAGE_BATCH_SIZE: string(pipeline.?batchSize ?? '')
@@ -138,6 +144,12 @@ var appConfiguration = {
   TRIAGE_EXECUTOR_TIMEOUT_MS: string(executor.?timeoutMs ?? '')
   TRIAGE_EXECUTOR_MAX_ATTEMPTS: string(executor.?maxAttempts ?? '')
   TRIAGE_EXECUTOR_BACKOFF_MS: string(executor.?backoffMs ?? '')
+  TRIAGE_AUTH_MODE: auth.mode
+  TRIAGE_AUTH_ISSUER: auth.mode == 'token' ? '${authAuthority}/v2.0' : ''
+  TRIAGE_AUTH_AUDIENCE: auth.mode == 'token' ? join(authAudiences, ',') : ''
+  TRIAGE_AUTH_JWKS_URI: auth.mode == 'token' ? '${authAuthority}/discovery/v2.0/keys' : ''
+  TRIAGE_AUTH_ORGS_CLAIM: auth.?orgsClaim ?? ''
+  TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS: ''
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -233,7 +245,10 @@ module functionApp 'modules/function-app.bicep' = {
     alwaysReadyFunctionNames: tier1AlwaysReadyInstanceCount > 0 ? tier1FunctionNames : []
     alwaysReadyInstanceCount: tier1AlwaysReadyInstanceCount
     appConfiguration: appConfiguration
-    easyAuth: easyAuth
+    easyAuth: auth.mode == 'easyauth'
+    authClientId: auth.clientId
+    authOpenIdIssuer: '${authAuthority}/v2.0'
+    authAudiences: authAudiences
   }
   // The app starts receiving as soon as it exists: its roles must be in place first.
   dependsOn: [
@@ -294,6 +309,9 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.dataAccountName
 
 @description('Client id of the app\'s managed identity.')
 output AZURE_CLIENT_ID string = identity.outputs.clientId
+
+@description('Client id of the API app registration callers request tokens for (scope `api://<id>/.default`).')
+output TRIAGE_API_CLIENT_ID string = auth.clientId
 
 @description('Tier-1 Functions with always-ready instances.')
 output TIER1_FUNCTION_NAMES array = tier1FunctionNames

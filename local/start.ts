@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { defaultPorts } from './endpoints';
 import { parsePortOption } from './ports';
 import { startLocalStack, type LocalStack } from './stack';
+import { authBanner, defaultIssuerPort, parseAuthOption } from './token-issuer';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -33,6 +34,13 @@ async function main(): Promise<void> {
     .option('--data <folder>', 'keep Azurite data in this folder (default: in memory)')
     .option('--enforce-keys', 'require function keys as Azure does (off by default, like Core Tools)', false)
     .option('--quiet', 'do not echo each invocation log line', false)
+    .option(
+      '--auth <on|off>',
+      'on: bearer tokens from the local issuer; off: open mode',
+      parseAuthOption,
+      'on',
+    )
+    .option('--issuer-port <port>', 'local token issuer HTTP port', parsePortOption, defaultIssuerPort)
     .parse(process.argv);
   const options = program.opts<{
     port: number;
@@ -42,6 +50,8 @@ async function main(): Promise<void> {
     data?: string;
     enforceKeys: boolean;
     quiet: boolean;
+    auth: 'on' | 'off';
+    issuerPort: number;
   }>();
 
   const startedAt = performance.now();
@@ -55,6 +65,8 @@ async function main(): Promise<void> {
       metricsPort: options.metricsPort,
       dataFolder: options.data,
       enforceKeys: options.enforceKeys,
+      auth: options.auth,
+      issuerPort: options.issuerPort,
       log: (line) => {
         // Before the stack is ready only the host's function list is worth showing; after it, invocations.
         if (line.startsWith('[azurite]')) return;
@@ -77,6 +89,7 @@ async function main(): Promise<void> {
       `  Service Bus      amqp://127.0.0.1:${stack.serviceBusPort}   entity counts: ${stack.serviceBusMetricsUrl}`,
       `  Storage          Azurite blob :${stack.azurite.blobPort}  queue :${stack.azurite.queuePort}  table :${stack.azurite.tablePort}   ${options.data ? `data in ${options.data}` : 'in memory'}`,
       `  Broker state is in memory: it is lost when the stack stops.`,
+      ...authBanner(stack.tokenIssuer, stack.hostUrl),
       '',
       `Ready in ${seconds} s. Press Ctrl-C to stop.`,
     ].join('\n'),

@@ -1,12 +1,14 @@
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { createApp, type TriageApp } from './app/index';
+import { createApp, type TokenVerifier, type TriageApp } from './app/index';
 import type { HealthProbe } from './app/ports/publisher';
-import type { IdentityOptions, TriageConfig } from './config';
+import type { AuthConfig, IdentityOptions, TriageConfig } from './config';
+import { TriageError } from './domain/errors';
 import { topology } from './topology';
 import { BlobArtifactStore } from './adapters/blob-artifact-store';
 import { createExecutor } from './adapters/executors/index';
+import { JwtVerifier } from './adapters/jwt-verifier';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { createTableStores, type TableStores } from './adapters/table-stores';
 
@@ -18,6 +20,22 @@ export function credentialFor(options: IdentityOptions): TokenCredential {
       : new ManagedIdentityCredential();
   }
   return new DefaultAzureCredential(options.clientId ? { managedIdentityClientId: options.clientId } : {});
+}
+
+/** The token verifier the auth mode calls for; outside `token` mode no bearer token is ever accepted. */
+export function tokenVerifierFor(auth: AuthConfig): TokenVerifier {
+  if (auth.mode === 'token') {
+    return new JwtVerifier({
+      issuers: auth.issuers,
+      audiences: auth.audiences,
+      jwksUri: auth.jwksUri,
+      clockToleranceInSeconds: auth.clockToleranceInSeconds,
+    });
+  }
+  return {
+    verify: () =>
+      Promise.reject(new TriageError('unauthenticated', `bearer tokens are not used in ${auth.mode} mode`)),
+  };
 }
 
 export interface Runtime {
@@ -89,11 +107,18 @@ export function createRuntime(
     events: stores.events,
     orgs: stores.orgs,
     idempotency: stores.idempotency,
+    memberships: stores.memberships,
+    audit: stores.audit,
+    tokens: tokenVerifierFor(config.auth),
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
     topology,
-    settings: { batchSize: config.batchSize, itemConcurrency: config.itemConcurrency },
+    settings: {
+      batchSize: config.batchSize,
+      itemConcurrency: config.itemConcurrency,
+      auth: { mode: config.auth.mode, orgsClaim: config.auth.orgsClaim },
+    },
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),
   });

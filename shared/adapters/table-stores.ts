@@ -22,11 +22,23 @@ import type {
   RequestStore,
 } from '../app/ports/stores';
 import { isNotFound, mapStorageError } from './storage-errors';
+import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
-): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency', string> {
+): Record<
+  | 'requests'
+  | 'requestsByOrg'
+  | 'items'
+  | 'events'
+  | 'orgs'
+  | 'idempotency'
+  | 'memberships'
+  | 'membersByOrg'
+  | 'audit',
+  string
+> {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
   return {
     requests: `${p}requests`,
@@ -35,6 +47,9 @@ export function tableNames(
     events: `${p}events`,
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
+    memberships: `${p}memberships`,
+    membersByOrg: `${p}membersbyorg`,
+    audit: `${p}audit`,
   };
 }
 
@@ -493,6 +508,8 @@ export interface TableStores {
   events: TableEventStore;
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
+  memberships: TableMembershipStore;
+  audit: TableAuditStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -507,6 +524,9 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: clientFor(names.events),
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
+    memberships: clientFor(names.memberships),
+    membersByOrg: clientFor(names.membersByOrg),
+    audit: clientFor(names.audit),
   };
   return {
     requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
@@ -514,6 +534,8 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: new TableEventStore(clients.events),
     orgs: new TableOrgStore(clients.orgs),
     idempotency: new TableIdempotencyStore(clients.idempotency),
+    memberships: new TableMembershipStore(clients.memberships, clients.membersByOrg),
+    audit: new TableAuditStore(clients.audit),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

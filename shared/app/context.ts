@@ -5,6 +5,7 @@
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
+import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
 import type { HealthProbe, Publisher } from './ports/publisher';
 import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
 
@@ -13,6 +14,15 @@ export interface AppSettings {
   batchSize: number;
   /** Items of one batch executed at once. */
   itemConcurrency: number;
+  /** How callers are identified (TRIAGE_AUTH_*). */
+  auth: AuthSettings;
+}
+
+export interface AuthSettings {
+  /** `token`: bearer tokens checked by `tokens`; `easyauth`: App Service's forwarded principal; `off`: open. */
+  mode: 'token' | 'easyauth' | 'off';
+  /** The claim that carries organisation ids, besides the membership table. */
+  orgsClaim: string;
 }
 
 export interface AppPorts {
@@ -24,6 +34,9 @@ export interface AppPorts {
   artifacts: ArtifactStore;
   publisher: Publisher;
   executor: Executor;
+  tokens: TokenVerifier;
+  memberships: MembershipStore;
+  audit: AuditStore;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import type { Principal } from '../domain/identity/principal';
 import { tierView, type AppContext, type AppDeps } from './context';
 import { flushNotifications } from './effects/history';
-import type { TriageApp } from './index';
+import type { CallerApp, TriageApp } from './index';
 import { health } from './use-cases/health/health';
+import { authenticate } from './use-cases/identity/authenticate';
 import { importInventory } from './use-cases/intake/import-inventory';
 import { submitRequest } from './use-cases/intake/submit-request';
+import { deleteMember } from './use-cases/orgs/delete-member';
 import { getOrg } from './use-cases/orgs/get-org';
+import { listMembers } from './use-cases/orgs/list-members';
+import { putMember } from './use-cases/orgs/put-member';
 import { upsertOrg } from './use-cases/orgs/upsert-org';
 import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
@@ -39,16 +44,27 @@ export function createApp(deps: AppDeps): TriageApp {
 /** Binds the use-cases to one context. No logic lives here. */
 export function bindUseCases(ctx: AppContext): TriageApp {
   return {
-    submitRequest: (body, options) => submitRequest(ctx, body, options),
-    importInventory: (orgId, csv, options) => importInventory(ctx, orgId, csv, options),
-    getRequest: (id) => getRequest(ctx, id),
-    listRequests: (query) => listRequests(ctx, query),
-    cancelRequest: (id) => cancelRequest(ctx, id),
-    retryRequest: (id) => retryRequest(ctx, id),
-    upsertOrg: (orgId, body) => upsertOrg(ctx, orgId, body),
-    getOrg: (orgId) => getOrg(ctx, orgId),
+    authenticate: (credentials) => authenticate(ctx, credentials),
+    as: (caller) => bindCallerUseCases(ctx, caller),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
     flushNotifications: () => flushNotifications(ctx),
+  };
+}
+
+/** Binds the HTTP API's use-cases to one context and one calling principal. No logic lives here. */
+export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerApp {
+  return {
+    submitRequest: (body, options) => submitRequest(ctx, caller, body, options),
+    importInventory: (orgId, csv, options) => importInventory(ctx, caller, orgId, csv, options),
+    getRequest: (id) => getRequest(ctx, caller, id),
+    listRequests: (query) => listRequests(ctx, caller, query),
+    cancelRequest: (id) => cancelRequest(ctx, caller, id),
+    retryRequest: (id) => retryRequest(ctx, caller, id),
+    upsertOrg: (orgId, body) => upsertOrg(ctx, caller, orgId, body),
+    getOrg: (orgId) => getOrg(ctx, caller, orgId),
+    putMember: (orgId, principalId) => putMember(ctx, caller, orgId, principalId),
+    deleteMember: (orgId, principalId) => deleteMember(ctx, caller, orgId, principalId),
+    listMembers: (orgId) => listMembers(ctx, caller, orgId),
   };
 }

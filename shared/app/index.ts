@@ -2,9 +2,12 @@
  * The application layer's one import path from outside (`functions/`, the composition root, tests of the
  * whole app): the declared `TriageApp` surface and the types it speaks.
  */
+import type { Credentials } from '../domain/identity/credentials';
+import type { Principal } from '../domain/identity/principal';
 import type { Org } from '../domain/requests';
 import type { DeliveryContext } from './effects/delivery';
 import type { InventoryImportResult } from './ports/artifact-store';
+import type { AuditStore, Membership, MembershipStore, TokenVerifier } from './ports/identity';
 import type { Page } from './ports/stores';
 import type { ImportInventoryOptions } from './use-cases/intake/import-inventory';
 import type { SubmitOptions, SubmitResult } from './use-cases/intake/submit-request';
@@ -14,8 +17,14 @@ import type { WorkResult } from './use-cases/work/work-result';
 import type { RequestView } from './views/request-view';
 
 export { createApp } from './create-app';
-export type { AppDeps, AppSettings, AppPorts, Logger, LogLevel } from './context';
+export type { AppDeps, AppSettings, AppPorts, AuthSettings, Logger, LogLevel } from './context';
 export type {
+  AuditStore,
+  Credentials,
+  Membership,
+  MembershipStore,
+  Principal,
+  TokenVerifier,
   DeliveryContext,
   DeliveryOptions,
   HealthReport,
@@ -30,6 +39,23 @@ export type {
 
 /** Every use-case a caller outside the application layer may invoke. Each throws `TriageError` for what the caller can act on. */
 export interface TriageApp {
+  /** Who is asking: the principal behind an HTTP call's credentials (401 material when there is none). */
+  authenticate(credentials: Credentials): Promise<Principal>;
+  /** The API's use-cases on behalf of one principal: each decides what that principal may see and do. */
+  as(caller: Principal): CallerApp;
+  /** GET /api/health. */
+  health(): Promise<HealthReport>;
+  /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
+  handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
+  flushNotifications(): Promise<void>;
+}
+
+/**
+ * The HTTP API's use-cases, bound to the calling principal by `TriageApp.as`. A new route's use-case
+ * joins here and in `bindCallerUseCases` (create-app.ts), taking the principal as its second argument.
+ */
+export interface CallerApp {
   /** POST /api/requests. */
   submitRequest(body: unknown, options?: SubmitOptions): Promise<SubmitResult>;
   /** POST /api/inventories?orgId=. */
@@ -50,10 +76,10 @@ export interface TriageApp {
   upsertOrg(orgId: unknown, body: unknown): Promise<Org>;
   /** GET /api/orgs/{orgId}. */
   getOrg(orgId: unknown): Promise<Org>;
-  /** GET /api/health. */
-  health(): Promise<HealthReport>;
-  /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
-  handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
-  /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
-  flushNotifications(): Promise<void>;
+  /** PUT /api/orgs/{orgId}/members/{principalId}. */
+  putMember(orgId: unknown, principalId: unknown): Promise<Membership>;
+  /** DELETE /api/orgs/{orgId}/members/{principalId}. */
+  deleteMember(orgId: unknown, principalId: unknown): Promise<void>;
+  /** GET /api/orgs/{orgId}/members. */
+  listMembers(orgId: unknown): Promise<{ items: Membership[] }>;
 }

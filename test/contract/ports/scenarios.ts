@@ -7,7 +7,7 @@ import { isTriageError } from '../../../shared/domain/errors';
 import type { RequestRecord } from '../../../shared/domain/records';
 
 /** The storage ports (Service Bus and the executors have their own contract suites). */
-export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor'>;
+export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor' | 'tokens'>;
 
 let seq = 0;
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++seq}`;
@@ -22,7 +22,7 @@ function request(overrides: Partial<RequestRecord> = {}): RequestRecord {
     status: 'queued',
     createdAt: at,
     updatedAt: at,
-    inventory: 'requests/x.ndjson',
+    inventory: '_requests/x.ndjson',
     batchesCompleted: 0,
     total: 0,
     succeeded: 0,
@@ -215,10 +215,11 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       const result = await artifacts.importInventoryCsv(
         orgId,
         bytes('EmailAddress,SizeBytes\na@x.example,10\nb@x.example,\n'),
+        { uploadedBy: 'uploader-1' },
       );
       expect(result).toMatchObject({ rowCount: 2, badRows: [] });
       expect(result.blobName?.startsWith(`${orgId}/`)).toBe(true);
-      expect(await artifacts.inventoryExists(result.blobName!)).toBe(true);
+      expect(await artifacts.inventoryOwner(result.blobName!)).toEqual({ orgId, source: 'csv-import' });
       expect(await collect(artifacts.readInventory(result.blobName!))).toEqual([
         { address: 'a@x.example', sizeBytes: 10 },
         { address: 'b@x.example' },
@@ -253,13 +254,18 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
     test('inline inventories and manifests round-trip; missing ones are not-found; bad names are validation', async () => {
       const { artifacts } = ports();
       const requestId = unique('req');
-      const name = await artifacts.writeInventory(requestId, [{ address: 'a@x.example', sizeBytes: 1 }]);
-      expect(name).toBe(`requests/${requestId}.ndjson`);
+      const name = await artifacts.writeInventory('org-1', requestId, [
+        { address: 'a@x.example', sizeBytes: 1 },
+      ]);
+      // Under a prefix no orgId can take (orgIds start with a letter or digit), owned by the request.
+      expect(name).toBe(`_requests/${requestId}.ndjson`);
+      expect(await artifacts.inventoryOwner(name)).toEqual({ orgId: 'org-1', requestId, source: 'request' });
       expect(await collect(artifacts.readInventory(name))).toEqual([
         { address: 'a@x.example', sizeBytes: 1 },
       ]);
-      expect(await artifacts.inventoryExists(`requests/${unique('none')}.ndjson`)).toBe(false);
-      expect(await codeOf(collect(artifacts.readInventory(`requests/${unique('none')}.ndjson`)))).toBe(
+      expect(await artifacts.inventoryOwner(`_requests/${unique('none')}.ndjson`)).toBeNull();
+      expect(await artifacts.inventoryOwner('../escape.ndjson')).toBeNull();
+      expect(await codeOf(collect(artifacts.readInventory(`_requests/${unique('none')}.ndjson`)))).toBe(
         'not-found',
       );
       expect(await codeOf(collect(artifacts.readInventory('../escape.ndjson')))).toBe('validation');

@@ -1,5 +1,6 @@
 import { messageIds, splitIntoBatches } from '../../../domain/batches';
-import { isTriageError } from '../../../domain/errors';
+import { isTriageError, TriageError } from '../../../domain/errors';
+import { inventoryUseProblem } from '../../../domain/identity/inventory-ownership';
 import type { MailboxEntry } from '../../../domain/inventory';
 import { batchMessage, type MigrateMessage } from '../../../domain/messages';
 import { decidePlanned } from '../../../domain/request-lifecycle';
@@ -17,7 +18,8 @@ import type { WorkResult } from './work-result';
  * `migrate-batch` message per batch. A redelivery re-publishes only what is not completed.
  * A corrupt or invalid inventory is a permanent error (`validation`): the delivery protocol fails the
  * request with its reason. A missing one is transient: it may be restored, and `retry` replays the
- * planning once the message is dead-lettered.
+ * planning once the message is dead-lettered. An inventory that is not the request's own (its blob
+ * metadata names another organisation, or another request's inline list) fails the request for good.
  */
 export async function planMigration(
   ctx: AppContext,
@@ -27,7 +29,7 @@ export async function planMigration(
   let request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
   if (request.batchCount === undefined) {
-    const mailboxes = await readInventory(ctx, request.inventory ?? message.inventory);
+    const mailboxes = await readOwnInventory(ctx, request, request.inventory ?? message.inventory);
     const batches = splitIntoBatches(mailboxes, ctx.settings.batchSize);
     const manifests = await mapLimit(batches, 8, async (b) => ({
       batchNumber: b.batchNumber,
@@ -64,7 +66,19 @@ export async function planMigration(
   return 'planned';
 }
 
-async function readInventory(ctx: AppContext, blobName: string): Promise<MailboxEntry[]> {
+async function readOwnInventory(
+  ctx: AppContext,
+  request: { id: string; orgId: string },
+  blobName: string,
+): Promise<MailboxEntry[]> {
+  const owner = await ctx.ports.artifacts.inventoryOwner(blobName);
+  if (owner === null) throw transientFailure(`inventory ${blobName} is missing`);
+  const problem = inventoryUseProblem(blobName, owner, { orgId: request.orgId, requestId: request.id });
+  if (problem !== undefined) {
+    throw new TriageError('validation', `inventory ${blobName}: ${problem}`, {
+      fields: [{ field: 'inventory', message: problem }],
+    });
+  }
   const mailboxes: MailboxEntry[] = [];
   try {
     for await (const entry of ctx.ports.artifacts.readInventory(blobName)) mailboxes.push(entry);
