@@ -125,7 +125,8 @@ var expiringContainerNames = [
 // Every setting shared/config.ts reads besides its connections. An empty value means "not set": the code
 // then applies its own default, so defaults live in one place (the code), not here.
 // Entra ID v2 tokens: issued by the tenant's v2.0 endpoint, signed with the keys it publishes.
-var authTenantId = auth.?tenantId ?? tenant().tenantId
+// (The parentheses are for tree-sitter-bicep, which the offline tests parse with: it binds `??` tighter than `.`.)
+var authTenantId = auth.?tenantId ?? (tenant().tenantId)
 var authAuthority = '${environment().authentication.loginEndpoint}${authTenantId}'
 var authAudiences = concat([auth.clientId, 'api://${auth.clientId}'], auth.?allowedAudiences ?? [])
 

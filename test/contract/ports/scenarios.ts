@@ -279,4 +279,59 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(await codeOf(artifacts.readBatchManifest(requestId, 8))).toBe('not-found');
     });
   });
+
+  describe(`${name}: MembershipStore, AuditStore`, () => {
+    test("memberships: a principal's organisations and an organisation's members; put is idempotent; delete says whether there was one", async () => {
+      const { memberships } = ports();
+      const [alice, bob] = [unique('alice'), unique('bob')];
+      const [orgA, orgB] = [unique('org-a'), unique('org-b')];
+      expect(await memberships.orgsOf(alice)).toEqual([]);
+      await memberships.put({ orgId: orgB, principalId: alice, addedAt: 't1', addedBy: 'adam' });
+      await memberships.put({ orgId: orgA, principalId: alice, addedAt: 't1', addedBy: 'adam' });
+      await memberships.put({ orgId: orgA, principalId: alice, addedAt: 't2', addedBy: 'ada' });
+      await memberships.put({ orgId: orgA, principalId: bob, addedAt: 't3', addedBy: 'adam' });
+      expect((await memberships.orgsOf(alice)).sort()).toEqual([orgA, orgB].sort());
+      expect(await memberships.listMembers(orgA)).toEqual(
+        [
+          { orgId: orgA, principalId: alice, addedAt: 't2', addedBy: 'ada' },
+          { orgId: orgA, principalId: bob, addedAt: 't3', addedBy: 'adam' },
+        ].sort((x, y) => (x.principalId < y.principalId ? -1 : 1)),
+      );
+      expect(await memberships.delete(orgA, alice)).toBe(true);
+      expect(await memberships.delete(orgA, alice)).toBe(false);
+      expect(await memberships.orgsOf(alice)).toEqual([orgB]);
+      expect((await memberships.listMembers(orgA)).map((m) => m.principalId)).toEqual([bob]);
+      // Quotes cannot widen the single-partition query.
+      expect(await memberships.orgsOf(`${alice}' or PartitionKey ne '`)).toEqual([]);
+    });
+
+    test('audit: appended per organisation (or the deployment), read back in order, paged', async () => {
+      const { audit } = ports();
+      const orgId = unique('org');
+      const entry = (n: number) => ({
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+        action: 'requests:cancel' as const,
+        orgId,
+        target: `req-${n}`,
+        principalId: 'olga',
+        principalName: 'Olga',
+        role: 'Triage.Operator' as const,
+        scope: 'any-org' as const,
+        source: 'token' as const,
+        detail: `n${n}`,
+      });
+      const written = [];
+      for (let n = 0; n < 3; n++) written.push(await audit.append(entry(n)));
+      expect(new Set(written.map((e) => e.auditId)).size).toBe(3);
+      const first = await audit.list(orgId, 2);
+      expect(first.items).toEqual([written[0], written[1]]);
+      const second = await audit.list(orgId, 2, first.continuationToken);
+      expect(second.items).toEqual([written[2]]);
+      expect(second.continuationToken).toBeUndefined();
+      const { orgId: _orgId, ...deploymentWide } = entry(9);
+      const global = await audit.append({ ...deploymentWide, action: 'orgs:write' });
+      expect((await audit.list('_deployment', 100)).items).toContainEqual(global);
+      expect((await audit.list(orgId, 100)).items).toHaveLength(3);
+    });
+  });
 }

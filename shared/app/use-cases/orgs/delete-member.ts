@@ -1,10 +1,8 @@
 import { TriageError } from '../../../domain/errors';
-import { principalIdSchema } from '../../../domain/identity/audit';
-import { assertAuthorized } from '../../../domain/identity/authorization';
 import type { Principal } from '../../../domain/identity/principal';
-import { orgIdSchema, parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
+import { memberIds } from './member-ids';
 
 /**
  * DELETE /api/orgs/{orgId}/members/{principalId} — ends a principal's binding to the organisation; its
@@ -18,11 +16,13 @@ export async function deleteMember(
   orgId: unknown,
   principalId: unknown,
 ): Promise<void> {
-  const org = parseOrThrow(orgIdSchema, orgId, 'orgId', 'orgId');
-  const member = parseOrThrow(principalIdSchema, principalId, 'principal id', 'principalId');
-  assertAuthorized(caller, 'members:write', org);
-  if (!(await ctx.ports.memberships.delete(org, member))) {
-    throw new TriageError('not-found', `"${member}" is not a member of "${org}"`);
+  const ids = memberIds(caller, 'members:write', orgId, principalId);
+  if (!(await ctx.ports.memberships.delete(ids.orgId, ids.principalId))) {
+    throw new TriageError('not-found', `"${ids.principalId}" is not a member of "${ids.orgId}"`);
   }
-  await recordAudit(ctx, caller, 'members:write', { orgId: org, target: member, detail: 'member removed' });
+  await recordAudit(ctx, caller, 'members:write', {
+    orgId: ids.orgId,
+    target: ids.principalId,
+    detail: 'member removed',
+  });
 }

@@ -1,10 +1,8 @@
-import { principalIdSchema } from '../../../domain/identity/audit';
-import { assertAuthorized } from '../../../domain/identity/authorization';
 import type { Principal } from '../../../domain/identity/principal';
-import { orgIdSchema, parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
 import type { Membership } from '../../ports/identity';
+import { memberIds } from './member-ids';
 
 /**
  * PUT /api/orgs/{orgId}/members/{principalId} — binds a principal's Triage.Requester role to the
@@ -17,15 +15,12 @@ export async function putMember(
   orgId: unknown,
   principalId: unknown,
 ): Promise<Membership> {
-  const org = parseOrThrow(orgIdSchema, orgId, 'orgId', 'orgId');
-  const member = parseOrThrow(principalIdSchema, principalId, 'principal id', 'principalId');
-  assertAuthorized(caller, 'members:write', org);
-  const saved = await ctx.ports.memberships.put({
-    orgId: org,
-    principalId: member,
-    addedAt: ctx.now(),
-    addedBy: caller.id,
+  const ids = memberIds(caller, 'members:write', orgId, principalId);
+  const saved = await ctx.ports.memberships.put({ ...ids, addedAt: ctx.now(), addedBy: caller.id });
+  await recordAudit(ctx, caller, 'members:write', {
+    orgId: ids.orgId,
+    target: ids.principalId,
+    detail: 'member added',
   });
-  await recordAudit(ctx, caller, 'members:write', { orgId: org, target: member, detail: 'member added' });
   return saved;
 }
