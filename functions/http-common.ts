@@ -63,6 +63,15 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   }
 }
 
+/** The query parameters; a repeated one is joined so that validation refuses it (one value per parameter). */
+export function queryOf(request: HttpRequest): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of request.query.entries()) {
+    query[name] = name in query ? `${query[name]}\u0000${value}` : value;
+  }
+  return query;
+}
+
 /** Runs a handler body, turning thrown errors into problem responses (unexpected ones are logged, not shown). */
 export async function withProblems(
   request: HttpRequest,

@@ -8,6 +8,9 @@ import './members-api';
 import './health';
 import './openapi';
 import './tier-workers';
+import './webhooks';
+import './pools-api';
+import './pools-timer';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

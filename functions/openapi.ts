@@ -1,7 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { actionPolicies, rolesFor, type Action } from '../shared/domain/identity/authorization';
-import { orgSchema, provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared/domain/requests';
+import { orgSchema } from '../shared/domain/orgs';
+import { provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared/domain/requests';
 import { requestStatuses } from '../shared/domain/status';
 import { topology } from '../shared/topology';
 import { jsonResponse } from './http-common';
@@ -91,7 +92,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
         Resource: json(resourceSchema),
-        Org: json(orgSchema),
+        Org: json(orgSchema(false)),
         Accepted: {
           type: 'object',
           properties: {
@@ -193,6 +194,53 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/requests/{id}/release': {
+        post: {
+          ...secured('requests:release'),
+          summary: 'The provisioned resource was given back: its quantity returns to the pool.',
+          responses: {
+            '200': { description: 'Released' },
+            ...authResponses,
+            '404': problemResponse('No such request'),
+            '409': problemResponse('It holds no capacity, or still runs'),
+          },
+        },
+      },
+      '/pools': {
+        get: {
+          ...secured('pools:read'),
+          summary: 'Every capacity pool.',
+          responses: { '200': { description: '{ items }' }, ...authResponses },
+        },
+      },
+      '/pools/{poolId}': {
+        put: {
+          ...secured('pools:write'),
+          summary: 'Declare or change a capacity pool: 201 when created, 200 when changed.',
+          responses: {
+            '200': { description: 'Changed' },
+            '201': { description: 'Created' },
+            '400': problemResponse('Invalid'),
+            ...authResponses,
+          },
+        },
+        get: {
+          ...secured('pools:read'),
+          summary: 'Capacity, used and available per tier, reservations, waiting, schedule.',
+          responses: {
+            '200': { description: 'The pool' },
+            ...authResponses,
+            '404': problemResponse('No such pool'),
+          },
+        },
+      },
+      '/pools/{poolId}/queue': {
+        get: {
+          ...secured('pools:read'),
+          summary: "The pool's waiting line, next first (paged).",
+          responses: { '200': { description: '{ items, continuationToken? }' }, ...authResponses },
+        },
+      },
       '/inventories': {
         post: {
           ...secured('inventories:import'),
@@ -225,6 +273,17 @@ export function openApiDocument(): Record<string, unknown> {
           ...secured('orgs:read'),
           summary: 'An organisation (unregistered ones answer at tier `standard`).',
           responses: { '200': { description: 'The organisation' }, ...authResponses },
+        },
+      },
+      '/orgs/{orgId}/audit': {
+        get: {
+          ...secured('orgs:audit'),
+          summary: "Who changed the organisation's tier, when, from what to what, and why.",
+          responses: {
+            '200': { description: '{ items }' },
+            ...authResponses,
+            '404': problemResponse('No such organisation'),
+          },
         },
       },
       '/orgs/{orgId}/members': {

@@ -1,5 +1,5 @@
 import { app, type HttpResponseInit } from '@azure/functions';
-import { authorized, jsonResponse, readJsonBody } from './http-common';
+import { authorized, jsonResponse, queryOf, readJsonBody } from './http-common';
 
 /** POST /api/requests — records and publishes a request at the organisation's verified tier. */
 export const submitRequestHandler = authorized(
@@ -31,15 +31,9 @@ export const getRequestHandler = authorized('requests:read', async (request, _co
 );
 
 /** GET /api/requests?orgId=&tier=&status=&kind=&limit=&continuationToken= */
-export const listRequestsHandler = authorized('requests:list', async (request, _context, caller) => {
-  const query: Record<string, string> = {};
-  for (const [name, value] of request.query.entries()) {
-    if (name in query)
-      query[name] = `${query[name]}\u0000${value}`; // a repeated parameter fails validation
-    else query[name] = value;
-  }
-  return jsonResponse(200, await caller.listRequests(query));
-});
+export const listRequestsHandler = authorized('requests:list', async (request, _context, caller) =>
+  jsonResponse(200, await caller.listRequests(queryOf(request))),
+);
 
 /** POST /api/requests/{id}/cancel */
 export const cancelRequestHandler = authorized('requests:cancel', async (request, _context, caller) =>
@@ -49,6 +43,11 @@ export const cancelRequestHandler = authorized('requests:cancel', async (request
 /** POST /api/requests/{id}/retry */
 export const retryRequestHandler = authorized('requests:retry', async (request, _context, caller) =>
   jsonResponse(202, await caller.retryRequest(request.params.id)),
+);
+
+/** POST /api/requests/{id}/release — the provisioned capacity was given back to its pool. */
+export const releaseRequestHandler = authorized('requests:release', async (request, _context, caller) =>
+  jsonResponse(200, await caller.releaseRequest(request.params.id)),
 );
 
 app.http('submitRequest', {
@@ -80,4 +79,10 @@ app.http('retryRequest', {
   methods: ['POST'],
   authLevel: 'function',
   handler: retryRequestHandler,
+});
+app.http('releaseRequest', {
+  route: 'requests/{id}/release',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: releaseRequestHandler,
 });

@@ -85,6 +85,10 @@ param executor executorSettingsType = {
   type: 'simulated'
 }
 
+@description('Optional. HMAC-SHA256 key that signs webhook deliveries (azd env set TRIAGE_WEBHOOK_SECRET …); kept in Key Vault and read by the app through a Key Vault reference. Empty: webhook deliveries wait and dead-letter until one is set.')
+@secure()
+param webhookSigningSecret string = ''
+
 @description('Required. Who the API trusts: the Entra app registration of the API (its client id; scripts/entra-app-registration.sh creates it) and whether the app or EasyAuth checks the tokens.')
 param auth authSettingsType
 
@@ -108,6 +112,7 @@ var tableNames = [
   'events'
   'orgs'
   'idempotency'
+  'pools'
   'memberships'
   'membersbyorg'
   'audit'
@@ -122,14 +127,17 @@ var expiringContainerNames = [
   'reports'
 ]
 
-// Every setting shared/config.ts reads besides its connections. An empty value means "not set": the code
-// then applies its own default, so defaults live in one place (the code), not here.
+var keyVaultName = 'kv-${resourceToken}'
+var webhookSecretName = 'webhook-signing-secret'
+
 // Entra ID v2 tokens: issued by the tenant's v2.0 endpoint, signed with the keys it publishes.
 // (The parentheses are for tree-sitter-bicep, which the offline tests parse with: it binds `??` tighter than `.`.)
 var authTenantId = auth.?tenantId ?? (tenant().tenantId)
 var authAuthority = '${environment().authentication.loginEndpoint}${authTenantId}'
 var authAudiences = concat([auth.clientId, 'api://${auth.clientId}'], auth.?allowedAudiences ?? [])
 
+// Every setting shared/config.ts reads besides its connections. An empty value means "not set": the code
+// then applies its own default, so defaults live in one place (the code), not here.
 var appConfiguration = {
   TRIAGE_STORAGE_PREFIX: ''
   TRIAGE_BATCH_SIZE: string(pipeline.?batchSize ?? '')
@@ -145,6 +153,10 @@ var appConfiguration = {
   TRIAGE_EXECUTOR_TIMEOUT_MS: string(executor.?timeoutMs ?? '')
   TRIAGE_EXECUTOR_MAX_ATTEMPTS: string(executor.?maxAttempts ?? '')
   TRIAGE_EXECUTOR_BACKOFF_MS: string(executor.?backoffMs ?? '')
+  // A Key Vault reference, resolved by the platform with the app's identity: the secret never sits in a setting.
+  TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
+  // Webhooks go to public https addresses only in Azure.
+  TRIAGE_WEBHOOK_ALLOW_PRIVATE: 'false'
   TRIAGE_AUTH_MODE: auth.mode
   TRIAGE_AUTH_ISSUER: auth.mode == 'token' ? '${authAuthority}/v2.0' : ''
   TRIAGE_AUTH_AUDIENCE: auth.mode == 'token' ? join(authAudiences, ',') : ''
@@ -209,6 +221,18 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+module keyVault 'modules/key-vault.bicep' = {
+  scope: rg
+  name: 'key-vault'
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    webhookSigningSecret: webhookSigningSecret
+    webhookSecretName: webhookSecretName
+  }
+}
+
 module roleAssignments 'modules/role-assignments.bicep' = {
   scope: rg
   name: 'role-assignments'
@@ -219,6 +243,7 @@ module roleAssignments 'modules/role-assignments.bicep' = {
     dataStorageAccountName: storage.outputs.dataAccountName
     hostStorageAccountName: storage.outputs.hostAccountName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
   }
 }
 
@@ -251,9 +276,10 @@ module functionApp 'modules/function-app.bicep' = {
     authOpenIdIssuer: '${authAuthority}/v2.0'
     authAudiences: authAudiences
   }
-  // The app starts receiving as soon as it exists: its roles must be in place first.
+  // The app starts receiving as soon as it exists: its roles (and its secrets) must be in place first.
   dependsOn: [
     roleAssignments
+    keyVault
   ]
 }
 

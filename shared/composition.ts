@@ -8,6 +8,7 @@ import { TriageError } from './domain/errors';
 import { topology } from './topology';
 import { BlobArtifactStore } from './adapters/blob-artifact-store';
 import { createExecutor } from './adapters/executors/index';
+import { HttpWebhookSender } from './adapters/http-webhook-sender';
 import { JwtVerifier } from './adapters/jwt-verifier';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { createTableStores, type TableStores } from './adapters/table-stores';
@@ -107,16 +108,26 @@ export function createRuntime(
     events: stores.events,
     orgs: stores.orgs,
     idempotency: stores.idempotency,
+    pools: stores.pools,
     memberships: stores.memberships,
     audit: stores.audit,
     tokens: tokenVerifierFor(config.auth),
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
+    ...(config.webhooks.secret
+      ? {
+          webhooks: new HttpWebhookSender({
+            secret: config.webhooks.secret,
+            allowPrivate: config.webhooks.allowPrivate,
+          }),
+        }
+      : {}),
     topology,
     settings: {
       batchSize: config.batchSize,
       itemConcurrency: config.itemConcurrency,
+      webhookAllowPrivate: config.webhooks.allowPrivate,
       auth: { mode: config.auth.mode, orgsClaim: config.auth.orgsClaim },
     },
     probes: [storageProbe, publisher.probe('notifications')],

@@ -34,6 +34,10 @@ export const settingNames = {
   executorBackoffMs: 'TRIAGE_EXECUTOR_BACKOFF_MS',
   /** Optional. Largest request body accepted, in bytes. Default 4 MiB. */
   maxBodyBytes: 'TRIAGE_MAX_BODY_BYTES',
+  /** Optional. The HMAC-SHA256 key webhook deliveries are signed with; without it webhooks wait (and dead-letter). */
+  webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
+  /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
+  webhookAllowPrivate: 'TRIAGE_WEBHOOK_ALLOW_PRIVATE',
   /**
    * Optional. Who is asking: `token` (default; bearer tokens validated by the app), `easyauth` (App Service
    * Authentication validates them and forwards the principal) or `off` (no identity: local experiments only).
@@ -100,6 +104,7 @@ export interface TriageConfig {
   itemConcurrency: number;
   maxBodyBytes: number;
   executor: ExecutorConfig;
+  webhooks: { secret?: string; allowPrivate: boolean };
   auth: AuthConfig;
 }
 
@@ -213,8 +218,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    webhooks: {
+      ...(get(settingNames.webhookSecret) ? { secret: get(settingNames.webhookSecret) } : {}),
+      allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',
+    },
     auth,
   };
+  if (config.webhooks.secret !== undefined && config.webhooks.secret.length < 16) {
+    problems.push(`${settingNames.webhookSecret} is shorter than 16 characters`);
+  }
   if (problems.length > 0) {
     throw new Error(`Triage configuration is invalid:\n  - ${problems.join('\n  - ')}`);
   }

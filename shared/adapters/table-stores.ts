@@ -9,7 +9,8 @@ import { batchLabel, batchPartitionKey, itemRowKey } from '../domain/batches';
 import { TriageError } from '../domain/errors';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
-import type { Org, RequestKind } from '../domain/requests';
+import type { NotificationType } from '../domain/notifications';
+import type { RequestKind } from '../domain/requests';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
   EventStore,
@@ -17,11 +18,12 @@ import type {
   IdempotencyStore,
   ItemStore,
   ListRequestsFilter,
-  OrgStore,
   Page,
   RequestStore,
 } from '../app/ports/stores';
 import { isNotFound, mapStorageError } from './storage-errors';
+import { TableOrgStore } from './table-org-store';
+import { TablePoolStore } from './table-pool-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
@@ -34,6 +36,7 @@ export function tableNames(
   | 'events'
   | 'orgs'
   | 'idempotency'
+  | 'pools'
   | 'memberships'
   | 'membersByOrg'
   | 'audit',
@@ -47,6 +50,7 @@ export function tableNames(
     events: `${p}events`,
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
+    pools: `${p}pools`,
     memberships: `${p}memberships`,
     membersByOrg: `${p}membersbyorg`,
     audit: `${p}audit`,
@@ -93,6 +97,8 @@ function encodeRequest(r: RequestRecord): TableEntity {
     CreatedAt: r.createdAt,
     UpdatedAt: r.updatedAt,
     Resource: r.resource ? JSON.stringify(r.resource) : '',
+    HoldUntil: r.holdUntil ?? '',
+    PoolId: r.poolId ?? '',
     Inventory: r.inventory ?? '',
     BatchCount: r.batchCount ?? -1,
     BatchesCompleted: r.batchesCompleted,
@@ -127,6 +133,8 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   };
   if (resource) record.resource = JSON.parse(resource) as RequestRecord['resource'];
   if (str(e.Inventory)) record.inventory = str(e.Inventory);
+  if (str(e.HoldUntil)) record.holdUntil = str(e.HoldUntil);
+  if (str(e.PoolId)) record.poolId = str(e.PoolId);
   if (batchCount >= 0) record.batchCount = batchCount;
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
@@ -416,6 +424,11 @@ export class TableEventStore implements EventStore {
       Type: event.type,
       Status: event.status ?? '',
       Message: (event.message ?? '').slice(0, 2000),
+      Notification: event.notification ?? '',
+      RequestStatus: event.requestStatus ?? '',
+      Position: event.position ?? -1,
+      // '' = no ETA was part of the event; 'none' = the ETA is known to be null (no capacity expected).
+      Eta: event.eta === undefined ? '' : (event.eta ?? 'none'),
       Published: false,
     });
     return { ...event, eventId, published: false };
@@ -434,6 +447,10 @@ export class TableEventStore implements EventStore {
       };
       if (str(e.Status)) event.status = str(e.Status) as RequestStatus;
       if (str(e.Message)) event.message = str(e.Message);
+      if (str(e.Notification)) event.notification = str(e.Notification) as NotificationType;
+      if (str(e.RequestStatus)) event.requestStatus = str(e.RequestStatus) as RequestStatus;
+      if (num(e.Position, -1) >= 0) event.position = num(e.Position);
+      if (str(e.Eta)) event.eta = e.Eta === 'none' ? null : str(e.Eta);
       events.push(event);
     }
     return events;
@@ -441,42 +458,6 @@ export class TableEventStore implements EventStore {
 
   async markPublished(requestId: string, eventId: string): Promise<void> {
     await this.table.updateEntity({ partitionKey: requestId, rowKey: eventId, Published: true }, 'Merge');
-  }
-}
-
-export class TableOrgStore implements OrgStore {
-  constructor(private readonly table: TableClient) {}
-
-  async get(orgId: string): Promise<Org | null> {
-    try {
-      const e = await this.table.getEntity<Record<string, unknown>>(orgId, 'org');
-      return {
-        orgId,
-        name: e.Name as string,
-        sector: e.Sector as string,
-        tier: e.Tier as string,
-        updatedAt: e.UpdatedAt as string,
-        registered: true,
-      };
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-  }
-
-  async upsert(org: Omit<Org, 'registered'>): Promise<Org> {
-    await this.table.upsertEntity(
-      {
-        partitionKey: org.orgId,
-        rowKey: 'org',
-        Name: org.name,
-        Sector: org.sector,
-        Tier: org.tier,
-        UpdatedAt: org.updatedAt,
-      },
-      'Replace',
-    );
-    return { ...org, registered: true };
   }
 }
 
@@ -508,6 +489,7 @@ export interface TableStores {
   events: TableEventStore;
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
+  pools: TablePoolStore;
   memberships: TableMembershipStore;
   audit: TableAuditStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
@@ -524,6 +506,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: clientFor(names.events),
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
+    pools: clientFor(names.pools),
     memberships: clientFor(names.memberships),
     membersByOrg: clientFor(names.membersByOrg),
     audit: clientFor(names.audit),
@@ -534,6 +517,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: new TableEventStore(clients.events),
     orgs: new TableOrgStore(clients.orgs),
     idempotency: new TableIdempotencyStore(clients.idempotency),
+    pools: new TablePoolStore(clients.pools),
     memberships: new TableMembershipStore(clients.memberships, clients.membersByOrg),
     audit: new TableAuditStore(clients.audit),
     clients,

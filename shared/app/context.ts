@@ -2,11 +2,14 @@
  * What every use-case gets: the ports, the clock, the id source, the logger and a view of the topology.
  * Built once per process by `createApp`; use-cases take it as their first argument.
  */
+import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
+import type { PoolStore } from './ports/pools';
 import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
 import type { HealthProbe, Publisher } from './ports/publisher';
+import type { WebhookSender } from './ports/webhooks';
 import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
 
 export interface AppSettings {
@@ -14,6 +17,8 @@ export interface AppSettings {
   batchSize: number;
   /** Items of one batch executed at once. */
   itemConcurrency: number;
+  /** Webhooks may target http and private addresses (local stacks and tests only). */
+  webhookAllowPrivate?: boolean;
   /** How callers are identified (TRIAGE_AUTH_*). */
   auth: AuthSettings;
 }
@@ -32,8 +37,11 @@ export interface AppPorts {
   orgs: OrgStore;
   idempotency: IdempotencyStore;
   artifacts: ArtifactStore;
+  pools: PoolStore;
   publisher: Publisher;
   executor: Executor;
+  /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */
+  webhooks?: WebhookSender;
   tokens: TokenVerifier;
   memberships: MembershipStore;
   audit: AuditStore;
@@ -54,6 +62,8 @@ export interface TierView {
 export interface AppContext {
   ports: AppPorts;
   tiers: TierView;
+  /** The tiers as the scheduler sees them (rank, opt-in bounded wait). */
+  tierPolicies: readonly TierPolicy[];
   topology: Topology;
   settings: AppSettings;
   probes: readonly HealthProbe[];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../domain/identity/principal';
+import { tierPolicies } from '../domain/topology';
 import { tierView, type AppContext, type AppDeps } from './context';
 import { flushNotifications } from './effects/history';
 import type { CallerApp, TriageApp } from './index';
@@ -7,10 +8,18 @@ import { health } from './use-cases/health/health';
 import { authenticate } from './use-cases/identity/authenticate';
 import { importInventory } from './use-cases/intake/import-inventory';
 import { submitRequest } from './use-cases/intake/submit-request';
+import { deliverWebhook } from './use-cases/notifications/deliver-webhook';
 import { deleteMember } from './use-cases/orgs/delete-member';
 import { getOrg } from './use-cases/orgs/get-org';
 import { listMembers } from './use-cases/orgs/list-members';
 import { putMember } from './use-cases/orgs/put-member';
+import { getPool } from './use-cases/pools/get-pool';
+import { getPoolQueue } from './use-cases/pools/get-pool-queue';
+import { listPools } from './use-cases/pools/list-pools';
+import { putPool } from './use-cases/pools/put-pool';
+import { tickPools } from './use-cases/pools/tick-pools';
+import { releaseRequest } from './use-cases/requests/release-request';
+import { getOrgAudit } from './use-cases/orgs/get-org-audit';
 import { upsertOrg } from './use-cases/orgs/upsert-org';
 import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
@@ -20,20 +29,22 @@ import { handleDelivery } from './use-cases/work/handle-delivery';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
-  const clock = deps.clock ?? (() => new Date());
-  const { topology, settings, probes, newId, log, clock: _clock, ...ports } = deps;
-  return {
+  const { topology, settings, probes, newId, log, clock, ...ports } = deps;
+  const ctx: AppContext = {
     ports,
     tiers: tierView(topology),
+    tierPolicies: tierPolicies(topology),
     topology,
     settings,
     probes: probes ?? [],
-    clock,
-    now: () => clock().toISOString(),
+    clock: clock ?? (() => new Date()),
+    // Through ctx.clock, so a test (or a fast local clock) that replaces the clock moves both.
+    now: () => ctx.clock().toISOString(),
     newId: newId ?? (() => randomUUID()),
     log: log ?? (() => undefined),
     inFlightNotifications: new Set(),
   };
+  return ctx;
 }
 
 /** Builds the app once per process over the given ports. */
@@ -48,11 +59,17 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     as: (caller) => bindCallerUseCases(ctx, caller),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
+    tickPools: () => tickPools(ctx),
+    deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };
 }
 
-/** Binds the HTTP API's use-cases to one context and one calling principal. No logic lives here. */
+/**
+ * Binds the HTTP API's use-cases to one context and one calling principal. No logic lives here. A
+ * use-case that decides per organisation takes the caller; the deployment-wide reads (pools) are
+ * guarded by their route's role alone.
+ */
 export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerApp {
   return {
     submitRequest: (body, options) => submitRequest(ctx, caller, body, options),
@@ -61,10 +78,16 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     listRequests: (query) => listRequests(ctx, caller, query),
     cancelRequest: (id) => cancelRequest(ctx, caller, id),
     retryRequest: (id) => retryRequest(ctx, caller, id),
+    releaseRequest: (id) => releaseRequest(ctx, caller, id),
     upsertOrg: (orgId, body) => upsertOrg(ctx, caller, orgId, body),
     getOrg: (orgId) => getOrg(ctx, caller, orgId),
+    getOrgAudit: (orgId) => getOrgAudit(ctx, caller, orgId),
     putMember: (orgId, principalId) => putMember(ctx, caller, orgId, principalId),
     deleteMember: (orgId, principalId) => deleteMember(ctx, caller, orgId, principalId),
     listMembers: (orgId) => listMembers(ctx, caller, orgId),
+    putPool: (poolId, body) => putPool(ctx, caller, poolId, body),
+    getPool: (poolId) => getPool(ctx, poolId),
+    listPools: () => listPools(ctx),
+    getPoolQueue: (poolId, query) => getPoolQueue(ctx, poolId, query),
   };
 }

@@ -4,14 +4,20 @@
  */
 import type { Credentials } from '../domain/identity/credentials';
 import type { Principal } from '../domain/identity/principal';
-import type { Org } from '../domain/requests';
+import type { Org, OrgAuditEntry } from '../domain/orgs';
+import type { DeliveryFacts } from '../domain/delivery';
 import type { DeliveryContext } from './effects/delivery';
+import type { WebhookResult } from './use-cases/notifications/deliver-webhook';
+import type { QueueItem } from './use-cases/pools/get-pool-queue';
+import type { PoolView } from './use-cases/pools/pool-view';
+import type { TickReport } from './use-cases/pools/tick-pools';
 import type { InventoryImportResult } from './ports/artifact-store';
 import type { AuditStore, Membership, MembershipStore, TokenVerifier } from './ports/identity';
 import type { Page } from './ports/stores';
 import type { ImportInventoryOptions } from './use-cases/intake/import-inventory';
 import type { SubmitOptions, SubmitResult } from './use-cases/intake/submit-request';
 import type { HealthReport } from './use-cases/health/health';
+import type { OrgView } from './use-cases/orgs/get-org';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
 import type { RequestView } from './views/request-view';
@@ -29,6 +35,12 @@ export type {
   DeliveryOptions,
   HealthReport,
   ImportInventoryOptions,
+  OrgAuditEntry,
+  OrgView,
+  PoolView,
+  QueueItem,
+  TickReport,
+  WebhookResult,
   InventoryImportResult,
   Page,
   RequestView,
@@ -47,13 +59,18 @@ export interface TriageApp {
   health(): Promise<HealthReport>;
   /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
   handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** The pools' timer: due capacity changes, promotions, repairs. */
+  tickPools(): Promise<TickReport>;
+  /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
+  deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
   flushNotifications(): Promise<void>;
 }
 
 /**
  * The HTTP API's use-cases, bound to the calling principal by `TriageApp.as`. A new route's use-case
- * joins here and in `bindCallerUseCases` (create-app.ts), taking the principal as its second argument.
+ * joins here and in `bindCallerUseCases` (create-app.ts); one that decides per organisation takes the
+ * principal as its second argument.
  */
 export interface CallerApp {
   /** POST /api/requests. */
@@ -72,14 +89,29 @@ export interface CallerApp {
   cancelRequest(id: unknown): Promise<RequestView>;
   /** POST /api/requests/{id}/retry. */
   retryRequest(id: unknown): Promise<RequestView>;
+  /** POST /api/requests/{id}/release. */
+  releaseRequest(id: unknown): Promise<RequestView>;
   /** PUT /api/orgs/{orgId}. */
   upsertOrg(orgId: unknown, body: unknown): Promise<Org>;
   /** GET /api/orgs/{orgId}. */
-  getOrg(orgId: unknown): Promise<Org>;
+  getOrg(orgId: unknown): Promise<OrgView>;
+  /** GET /api/orgs/{orgId}/audit. */
+  getOrgAudit(orgId: unknown): Promise<{ items: OrgAuditEntry[] }>;
   /** PUT /api/orgs/{orgId}/members/{principalId}. */
   putMember(orgId: unknown, principalId: unknown): Promise<Membership>;
   /** DELETE /api/orgs/{orgId}/members/{principalId}. */
   deleteMember(orgId: unknown, principalId: unknown): Promise<void>;
   /** GET /api/orgs/{orgId}/members. */
   listMembers(orgId: unknown): Promise<{ items: Membership[] }>;
+  /** PUT /api/pools/{poolId}. */
+  putPool(poolId: unknown, body: unknown): Promise<{ pool: PoolView; created: boolean }>;
+  /** GET /api/pools/{poolId}. */
+  getPool(poolId: unknown): Promise<PoolView>;
+  /** GET /api/pools. */
+  listPools(): Promise<{ items: PoolView[] }>;
+  /** GET /api/pools/{poolId}/queue. */
+  getPoolQueue(
+    poolId: unknown,
+    query: Record<string, string | undefined>,
+  ): Promise<{ items: QueueItem[]; continuationToken?: string }>;
 }

@@ -36,10 +36,17 @@ export function decideCancel(current: RequestRecord): RequestRecord | null {
   return { ...current, status: 'cancelled' };
 }
 
-/** A provisioning starts unless it already runs or finished (a redelivery, a cancel in between). */
-export function decideStartProvision(current: RequestRecord, functionName: string): RequestRecord | null {
+/**
+ * A provisioning starts unless it already runs or finished (a redelivery, a cancel in between); with a
+ * pool, the pool that holds its capacity is recorded on it.
+ */
+export function decideStartProvision(
+  current: RequestRecord,
+  functionName: string,
+  poolId?: string | null,
+): RequestRecord | null {
   if (current.status === 'running' || isTerminal(current.status)) return null;
-  return { ...current, status: 'running', processedBy: functionName };
+  return { ...current, status: 'running', processedBy: functionName, ...(poolId ? { poolId } : {}) };
 }
 
 /** What an executor call's outcome means for a provisioning: success, a recorded failure, or nothing. */
@@ -90,4 +97,17 @@ export function decidePermanentFailure(current: RequestRecord, reason: string): 
   if (isTerminal(current.status) || !canTransition(current.status, 'failed')) return null;
   // The counters stay as they are: what failed is the request as a whole, not a counted item.
   return { ...current, status: 'failed', reason };
+}
+
+/** A provisioning waits in its pool's line: `deferred`, keeping its place (its arrival). */
+export function decideDeferred(current: RequestRecord, poolId: string): RequestRecord | null {
+  if (current.status !== 'queued' && current.status !== 'received') {
+    return current.status === 'deferred' && current.poolId !== poolId ? { ...current, poolId } : null;
+  }
+  return { ...current, status: 'deferred', poolId };
+}
+
+/** Capacity was admitted to a waiting provisioning: it goes back to `queued` and its Function runs it. */
+export function decideAdmitted(current: RequestRecord): RequestRecord | null {
+  return current.status === 'deferred' ? { ...current, status: 'queued' } : null;
 }

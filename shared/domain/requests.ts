@@ -58,6 +58,10 @@ export const provisionRequestSchema = z.strictObject({
   kind: z.literal('provision'),
   orgId: orgIdSchema,
   resource: resourceSchema,
+  /** When the requester expects to release it (used by the ETAs of those waiting behind it). */
+  holdUntil: z.iso
+    .datetime({ offset: true, message: 'an ISO 8601 time such as 2026-12-24T18:00:00Z' })
+    .optional(),
 });
 
 export const migrateRequestSchema = z
@@ -89,19 +93,6 @@ export type MigrateRequestInput = z.infer<typeof migrateRequestSchema>;
 export type SubmitRequestInput = z.infer<typeof submitRequestSchema>;
 export type Mailbox = MailboxEntry;
 export type Resource = z.infer<typeof resourceSchema>;
-
-/** Organisation registry entries: the only source of a request's tier. */
-export const orgSchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  sector: z.string().min(1).max(100),
-  tier: z.string().min(1).max(50),
-});
-export type OrgInput = z.infer<typeof orgSchema>;
-export interface Org extends OrgInput {
-  orgId: string;
-  updatedAt: string;
-  registered: boolean;
-}
 
 /** Converts zod issues into field problems (`mailboxes.3.address`). */
 export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[] {

@@ -137,7 +137,8 @@ export function defineContractScenarios(context: () => ContractContext): void {
     const { client, runId } = ctx();
     const provisioning = client.createSender(TOPIC);
     const notifications = client.createSender('notifications');
-    const feed = client.createReceiver('notifications', 'status-feed');
+    // Every subscription of the events topic has a null filter: each one receives the message.
+    const feeds = ['status-feed', 'webhooks'].map((name) => client.createReceiver('notifications', name));
     const receivers = ['health', 'government', 'remote-work', 'standard'].map((tier) =>
       client.createReceiver(TOPIC, tier),
     );
@@ -146,9 +147,11 @@ export function defineContractScenarios(context: () => ContractContext): void {
       await provisioning.sendMessages(orphan);
       const anything = tagged(runId, 'whatever', 'feed', { applicationProperties: { kind: 'status' } });
       await notifications.sendMessages(anything);
-      const [fed] = await receiveIds(feed, [String(anything.messageId)]);
-      expect(fed?.applicationProperties?.kind).toBe('status');
-      if (fed) await feed.completeMessage(fed);
+      for (const feed of feeds) {
+        const [fed] = await receiveIds(feed, [String(anything.messageId)]);
+        expect(fed?.applicationProperties?.kind).toBe('status');
+        if (fed) await feed.completeMessage(fed);
+      }
       for (const receiver of receivers) {
         expect(await peekIds(receiver, [String(orphan.messageId)])).toHaveLength(0);
       }
@@ -156,7 +159,7 @@ export function defineContractScenarios(context: () => ContractContext): void {
       await Promise.all([
         provisioning.close(),
         notifications.close(),
-        feed.close(),
+        ...feeds.map((f) => f.close()),
         ...receivers.map((r) => r.close()),
       ]);
     }

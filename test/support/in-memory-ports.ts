@@ -13,6 +13,8 @@ import type {
   RequestStore,
 } from '../../shared/app/ports/stores';
 import type { AppSettings } from '../../shared/app/context';
+import { maxClaimChangesPerCommit, type PoolChanges, type PoolStore } from '../../shared/app/ports/pools';
+import type { PoolClaimRecord, PoolLedger } from '../../shared/domain/scheduling/pool-claims';
 import type { CallerApp, TriageApp } from '../../shared/app/index';
 import { auditPartition, type AuditEntry } from '../../shared/domain/identity/audit';
 import { inlineInventoryName, type InventoryOwner } from '../../shared/domain/identity/inventory-ownership';
@@ -20,7 +22,7 @@ import { authOffPrincipal } from '../../shared/domain/identity/principal';
 import { bindUseCases, createContext } from '../../shared/app/create-app';
 import type { DeliveryContext } from '../../shared/app/effects/delivery';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../shared/domain/records';
-import type { StatusNotification } from '../../shared/domain/messages';
+import type { RequestNotification } from '../../shared/domain/notifications';
 import { parse as parseCsv } from 'csv-parse/sync';
 import {
   InventoryValidator,
@@ -28,7 +30,7 @@ import {
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../../shared/domain/inventory';
-import type { Org } from '../../shared/domain/requests';
+import type { Org, OrgAuditEntry } from '../../shared/domain/orgs';
 import { TriageError } from '../../shared/domain/errors';
 import { topology } from '../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
@@ -146,13 +148,18 @@ export class MemoryEventStore implements EventStore {
 
 export class MemoryOrgStore implements OrgStore {
   orgs = new Map<string, Org>();
+  audit: OrgAuditEntry[] = [];
   async get(orgId: string): Promise<Org | null> {
     return clone(this.orgs.get(orgId) ?? null);
   }
-  async upsert(org: Omit<Org, 'registered'>): Promise<Org> {
-    const saved = { ...org, registered: true };
+  async upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org> {
+    const saved = { ...clone(org), registered: true };
     this.orgs.set(org.orgId, saved);
+    this.audit.push(clone(audit));
     return clone(saved);
+  }
+  async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
+    return this.audit.filter((a) => a.orgId === orgId).map(clone);
   }
 }
 
@@ -281,7 +288,7 @@ export class MemoryArtifactStore implements ArtifactStore {
 export class MemoryPublisher implements Publisher {
   queue: OutgoingWorkMessage[] = [];
   sent: OutgoingWorkMessage[] = [];
-  notifications: StatusNotification[] = [];
+  notifications: RequestNotification[] = [];
   seenIds = new Set<string>();
   fail = false;
   /** When set, a publish containing a message it matches is rejected as a whole. */
@@ -298,7 +305,7 @@ export class MemoryPublisher implements Publisher {
       this.queue.push(clone(m));
     }
   }
-  async publishNotification(n: StatusNotification): Promise<void> {
+  async publishNotification(n: RequestNotification): Promise<void> {
     this.notifications.push(clone(n));
   }
 }
@@ -318,6 +325,95 @@ export class ScriptedExecutor implements Executor {
     if (outcome.ok)
       this.successes.set(task.idempotencyKey, (this.successes.get(task.idempotencyKey) ?? 0) + 1);
     return outcome;
+  }
+}
+
+/** Pools with the Table adapter's semantics: one ETag on the ledger serialises decisions; commits are atomic. */
+export class MemoryPoolStore implements PoolStore {
+  ledgers = new Map<string, PoolLedger>();
+  claims = new Map<string, Map<string, PoolClaimRecord>>();
+  resources = new Map<string, string>();
+  private version = 0;
+  private tag(): string {
+    return `W/"p${++this.version}"`;
+  }
+  async findByResource(resourceType: string, region: string): Promise<string | null> {
+    return this.resources.get(`${resourceType}@${region}`) ?? null;
+  }
+  async getLedger(poolId: string): Promise<PoolLedger | null> {
+    return clone(this.ledgers.get(poolId) ?? null);
+  }
+  async listLedgers(): Promise<PoolLedger[]> {
+    return [...this.ledgers.values()].sort((a, b) => (a.pool.poolId < b.pool.poolId ? -1 : 1)).map(clone);
+  }
+  async create(ledger: PoolLedger): Promise<PoolLedger> {
+    const resource = `${ledger.pool.resourceType}@${ledger.pool.region}`;
+    const owner = this.resources.get(resource);
+    if (owner !== undefined && owner !== ledger.pool.poolId)
+      throw new TriageError('conflict', `${resource} already has a pool`);
+    if (this.ledgers.has(ledger.pool.poolId))
+      throw new TriageError('conflict', `pool ${ledger.pool.poolId} already exists`);
+    this.resources.set(resource, ledger.pool.poolId);
+    const saved = { ...clone(ledger), etag: this.tag() };
+    this.ledgers.set(ledger.pool.poolId, saved);
+    this.claims.set(ledger.pool.poolId, new Map());
+    return clone(saved);
+  }
+  async listClaims(poolId: string): Promise<PoolClaimRecord[]> {
+    return [...(this.claims.get(poolId)?.values() ?? [])].map(clone);
+  }
+  async getClaim(poolId: string, requestId: string): Promise<PoolClaimRecord | null> {
+    return clone(this.claims.get(poolId)?.get(requestId) ?? null);
+  }
+  async commit(ledger: PoolLedger, changes: PoolChanges): Promise<PoolLedger> {
+    const put = changes.put ?? [];
+    const remove = changes.remove ?? [];
+    if (put.length + remove.length > maxClaimChangesPerCommit)
+      throw new RangeError('too many changes for one commit');
+    const current = this.ledgers.get(ledger.pool.poolId);
+    if (!current || current.etag !== ledger.etag) throw new TriageError('concurrency', 'stale ledger');
+    const claims = this.claims.get(ledger.pool.poolId)!;
+    for (const c of put) claims.set(c.requestId, { ...clone(c), etag: this.tag() });
+    for (const id of remove) claims.delete(id);
+    const saved = { ...clone(ledger), etag: this.tag() };
+    this.ledgers.set(ledger.pool.poolId, saved);
+    return clone(saved);
+  }
+  async writeForecast(poolId: string, rows: PoolClaimRecord[]): Promise<string[]> {
+    const claims = this.claims.get(poolId);
+    const stale: string[] = [];
+    for (const row of rows) {
+      const current = claims?.get(row.requestId);
+      if (!current || (row.etag !== undefined && current.etag !== row.etag)) {
+        stale.push(row.requestId);
+        continue;
+      }
+      const {
+        position,
+        aheadByTier,
+        etaMs,
+        etaComputedAtMs,
+        reason,
+        notifiedDeferral,
+        notifiedEtaMs,
+        promotions,
+      } = row;
+      claims!.set(row.requestId, {
+        ...current,
+        ...clone({
+          position,
+          aheadByTier,
+          etaMs,
+          etaComputedAtMs,
+          reason,
+          notifiedDeferral,
+          notifiedEtaMs,
+          promotions,
+        }),
+        etag: this.tag(),
+      });
+    }
+    return stale;
   }
 }
 
@@ -380,6 +476,7 @@ export function createMemoryStores() {
     memberships: new MemoryMembershipStore(),
     audit: new MemoryAuditStore(),
     artifacts: new MemoryArtifactStore(),
+    pools: new MemoryPoolStore(),
   };
 }
 

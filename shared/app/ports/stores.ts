@@ -1,4 +1,5 @@
-import type { Org, RequestKind } from '../../domain/requests';
+import type { Org, OrgAuditEntry } from '../../domain/orgs';
+import type { RequestKind } from '../../domain/requests';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../domain/records';
 import type { RequestStatus } from '../../domain/status';
 
@@ -52,9 +53,13 @@ export interface EventStore {
   markPublished(requestId: string, eventId: string): Promise<void>;
 }
 
+/** The organisation registry and its audit log. */
 export interface OrgStore {
   get(orgId: string): Promise<Org | null>;
-  upsert(org: Omit<Org, 'registered'>): Promise<Org>;
+  /** Replaces the organisation and appends its audit entry, atomically. */
+  upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org>;
+  /** Every change to the organisation, oldest first. */
+  listAudit(orgId: string): Promise<OrgAuditEntry[]>;
 }
 
 export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: string; bodyHash: string };

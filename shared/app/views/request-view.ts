@@ -19,6 +19,10 @@ export interface RequestView {
   createdAt: string;
   updatedAt: string;
   resource?: RequestRecord['resource'];
+  holdUntil?: string;
+  poolId?: string;
+  /** Where a deferred provisioning waits: its place in its pool's line, its ETA and why it waits. */
+  queue?: QueueView;
   inventory?: string;
   progress: Progress;
   batchCount?: number;
@@ -30,6 +34,19 @@ export interface RequestView {
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
+
+export interface QueueView {
+  poolId: string;
+  state: 'waiting' | 'admitted' | 'started';
+  position: number | null;
+  aheadByTier: Record<string, number>;
+  eta: string | null;
+  etaComputedAt: string | null;
+  reason: string | null;
+}
+
+const iso = (ms: number | null | undefined): string | null =>
+  ms === undefined || ms === null ? null : new Date(ms).toISOString();
 
 /** Reads (never writes) what the view needs beyond the record: batches and history when `detail` is set. */
 export async function toRequestView(
@@ -46,6 +63,8 @@ export async function toRequestView(
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(record.resource ? { resource: record.resource } : {}),
+    ...(record.holdUntil ? { holdUntil: record.holdUntil } : {}),
+    ...(record.poolId ? { poolId: record.poolId } : {}),
     ...(record.inventory ? { inventory: record.inventory } : {}),
     progress: progressOf(record),
     ...(record.batchCount !== undefined ? { batchCount: record.batchCount } : {}),
@@ -56,10 +75,24 @@ export async function toRequestView(
     retryCount: record.retryCount,
   };
   if (!options.detail) return base;
-  const [batches, history] = await Promise.all([
+  const [batches, history, claim] = await Promise.all([
     record.kind === 'migrate' ? ctx.ports.requests.listBatches(record.id) : Promise.resolve([]),
     ctx.ports.events.list(record.id),
+    record.poolId && (record.status === 'deferred' || record.status === 'queued')
+      ? ctx.ports.pools.getClaim(record.poolId, record.id)
+      : Promise.resolve(null),
   ]);
+  if (claim && record.poolId) {
+    base.queue = {
+      poolId: record.poolId,
+      state: claim.state,
+      position: claim.state === 'waiting' ? (claim.position ?? null) : null,
+      aheadByTier: claim.state === 'waiting' ? (claim.aheadByTier ?? {}) : {},
+      eta: claim.state === 'waiting' ? iso(claim.etaMs) : null,
+      etaComputedAt: iso(claim.etaComputedAtMs),
+      reason: claim.state === 'waiting' ? (claim.reason ?? null) : null,
+    };
+  }
   if (batches.some((b) => b.deadLettered)) base.deadLettered = true;
   return {
     ...base,

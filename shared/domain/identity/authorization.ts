@@ -26,11 +26,15 @@ export const actionPolicies = {
   'requests:read': { anyOrg: [operator], ownOrgs: [requester], audited: false },
   'requests:cancel': { anyOrg: [operator], ownOrgs: [requester], audited: true },
   'requests:retry': { anyOrg: [operator], ownOrgs: [requester], audited: true },
+  'requests:release': { anyOrg: [operator], ownOrgs: [], audited: true },
   'inventories:import': { anyOrg: [], ownOrgs: [requester], audited: true },
   'orgs:read': { anyOrg: [admin, operator], ownOrgs: [requester], audited: false },
   'orgs:write': { anyOrg: [admin], ownOrgs: [], audited: true },
+  'orgs:audit': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'members:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'members:write': { anyOrg: [admin], ownOrgs: [], audited: true },
+  'pools:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'pools:write': { anyOrg: [admin], ownOrgs: [], audited: true },
 } as const satisfies Record<string, ActionPolicy>;
 
 export type Action = keyof typeof actionPolicies;

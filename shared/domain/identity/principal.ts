@@ -50,6 +50,11 @@ export function coversOrg(principal: Principal, orgId: string): boolean {
   return principal.unrestricted || principal.orgIds.includes(orgId);
 }
 
+/** How the principal reads in an audit entry: its name and, when that differs, its id. */
+export function principalLabel(principal: Principal): string {
+  return principal.name === principal.id ? principal.id : `${principal.name} (${principal.id})`;
+}
+
 /** Known role names among the values of a `roles` claim; unknown ones (other apps' roles) are ignored. */
 export function rolesFrom(value: unknown): Role[] {
   const values = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];

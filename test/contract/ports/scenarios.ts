@@ -5,6 +5,11 @@
 import type { AppPorts } from '../../../shared/app/context';
 import { isTriageError } from '../../../shared/domain/errors';
 import type { RequestRecord } from '../../../shared/domain/records';
+import {
+  emptySummary,
+  type PoolClaimRecord,
+  type PoolLedger,
+} from '../../../shared/domain/scheduling/pool-claims';
 
 /** The storage ports (Service Bus and the executors have their own contract suites). */
 export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor' | 'tokens'>;
@@ -57,7 +62,15 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
   describe(`${name}: RequestStore`, () => {
     test('create, point read, ETag-checked update; a duplicate create is a conflict; unknown is null', async () => {
       const { requests } = ports();
-      const created = await requests.create(request({ resource: undefined }));
+      const created = await requests.create(
+        request({
+          kind: 'provision',
+          inventory: undefined,
+          resource: { type: 'vm', quantity: 4, region: 'uksouth' },
+          holdUntil: '2026-12-24T18:00:00.000Z',
+          poolId: 'vm-uksouth',
+        }),
+      );
       expect(created.etag).toBeTruthy();
       expect(await codeOf(requests.create(created))).toBe('conflict');
       const read = await requests.get(created.id);
@@ -168,6 +181,17 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       const at = new Date().toISOString();
       const a = await events.append({ requestId, at, type: 'status', status: 'received', message: 'first' });
       const b = await events.append({ requestId, at, type: 'note', message: 'second' });
+      const c = await events.append({
+        requestId,
+        at,
+        type: 'status',
+        status: 'deferred',
+        requestStatus: 'deferred',
+        notification: 'request.deferred',
+        position: 4,
+        eta: null,
+        message: 'no capacity is expected to free up',
+      });
       expect(a.eventId).not.toBe(b.eventId);
       expect(a.published).toBe(false);
       await events.markPublished(requestId, a.eventId);
@@ -175,23 +199,69 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(listed.map((e) => [e.message, e.published])).toEqual([
         ['first', true],
         ['second', false],
+        ['no capacity is expected to free up', false],
       ]);
+      expect(listed[2]).toEqual({ ...c, published: false });
+      expect(listed[1]).not.toHaveProperty('eta');
     });
 
-    test('orgs: unknown is null; upsert replaces', async () => {
+    test('orgs: unknown is null; upsert replaces, with every field, and appends its audit entry atomically', async () => {
       const { orgs } = ports();
       const orgId = unique('org');
       expect(await orgs.get(orgId)).toBeNull();
+      expect(await orgs.listAudit(orgId)).toEqual([]);
       const at = new Date().toISOString();
-      await orgs.upsert({ orgId, name: 'A', sector: 'health', tier: 'health', updatedAt: at });
-      await orgs.upsert({ orgId, name: 'B', sector: 'health', tier: 'government', updatedAt: at });
-      expect(await orgs.get(orgId)).toEqual({
+      const first = {
+        orgId,
+        name: 'A',
+        sector: 'health',
+        tier: 'health',
+        evidence: 'NHS ODS code RX1',
+        updatedAt: at,
+      };
+      await orgs.upsert(first, {
+        orgId,
+        at,
+        actor: 'admin',
+        action: 'registered',
+        toTier: 'health',
+        evidence: 'NHS ODS code RX1',
+      });
+      const second = {
         orgId,
         name: 'B',
         sector: 'health',
         tier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
+        notify: { webhookUrl: 'https://hooks.example.org/triage' },
         updatedAt: at,
-        registered: true,
+      };
+      const later = new Date(Date.parse(at) + 1000).toISOString();
+      await orgs.upsert(second, {
+        orgId,
+        at: later,
+        actor: 'ops@example.org',
+        action: 'tier-changed',
+        fromTier: 'health',
+        toTier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
+      });
+      expect(await orgs.get(orgId)).toEqual({ ...second, registered: true });
+      expect((await orgs.listAudit(orgId)).map((a) => [a.action, a.actor, a.fromTier, a.toTier])).toEqual([
+        ['registered', 'admin', undefined, 'health'],
+        ['tier-changed', 'ops@example.org', 'health', 'government'],
+      ]);
+      expect((await orgs.listAudit(orgId))[1]).toEqual({
+        orgId,
+        at: later,
+        actor: 'ops@example.org',
+        action: 'tier-changed',
+        fromTier: 'health',
+        toTier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
       });
     });
 
@@ -205,6 +275,101 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
         requestId: 'r1',
       });
       expect(await idempotency.claim(unique('org'), 'k', 'h2', 'r2')).toEqual({ claimed: true });
+    });
+  });
+
+  describe(`${name}: PoolStore`, () => {
+    const ledgerOf = (poolId: string, resourceType = 'vm', region = unique('r')): PoolLedger => ({
+      pool: {
+        poolId,
+        resourceType,
+        region,
+        capacity: 10,
+        reserved: { health: 2 },
+        policy: 'strict',
+        schedule: [{ atMs: 5_000, capacity: 12 }],
+      },
+      summary: emptySummary(),
+      version: 0,
+      forecastVersion: 0,
+      forecastLeaseUntilMs: 0,
+      nextPromotionAtMs: null,
+    });
+    const claim = (requestId: string, state: PoolClaimRecord['state'] = 'waiting'): PoolClaimRecord => ({
+      requestId,
+      orgId: 'o',
+      tier: 'standard',
+      quantity: 3,
+      arrivedAtMs: 1000,
+      holdUntilMs: 9000,
+      state,
+      notifiedDeferral: false,
+      promotions: 0,
+    });
+
+    test('one pool per resource type and region; lookups by resource; unknown is null', async () => {
+      const { pools } = ports();
+      const poolId = unique('pool');
+      const created = await pools.create(ledgerOf(poolId, 'vm', 'uksouth-' + poolId));
+      expect(created.etag).toBeTruthy();
+      expect(await pools.findByResource('vm', 'uksouth-' + poolId)).toBe(poolId);
+      expect(await pools.findByResource('vm', unique('nowhere'))).toBeNull();
+      expect(await codeOf(pools.create(ledgerOf(unique('pool'), 'vm', 'uksouth-' + poolId)))).toBe(
+        'conflict',
+      );
+      expect(await codeOf(pools.create(ledgerOf(poolId)))).toBe('conflict');
+      const read = await pools.getLedger(poolId);
+      expect(read && withoutEtag(read)).toEqual(withoutEtag(ledgerOf(poolId, 'vm', 'uksouth-' + poolId)));
+      expect((await pools.listLedgers()).map((l) => l.pool.poolId)).toContain(poolId);
+      expect(await pools.getLedger(unique('none'))).toBeNull();
+    });
+
+    test('a commit writes the ledger and its claim changes atomically, or nothing on a stale ledger', async () => {
+      const { pools } = ports();
+      const poolId = unique('pool');
+      const ledger = await pools.create(ledgerOf(poolId));
+      const next = await pools.commit(
+        { ...ledger, version: 1 },
+        { put: [claim('a'), claim('b', 'started')] },
+      );
+      expect((await pools.listClaims(poolId)).map((c) => [c.requestId, c.state]).sort()).toEqual([
+        ['a', 'waiting'],
+        ['b', 'started'],
+      ]);
+      expect(withoutEtag((await pools.getClaim(poolId, 'a'))!)).toEqual(claim('a'));
+      expect(await codeOf(pools.commit({ ...ledger, version: 9 }, { remove: ['a'] }))).toBe('concurrency');
+      expect(await pools.getClaim(poolId, 'a')).not.toBeNull();
+      await pools.commit({ ...next, version: 2 }, { remove: ['a'], put: [claim('c', 'admitted')] });
+      expect((await pools.listClaims(poolId)).map((c) => c.requestId).sort()).toEqual(['b', 'c']);
+      expect((await pools.getLedger(poolId))?.version).toBe(2);
+      await expect(
+        pools.commit(next, { put: Array.from({ length: 100 }, (_, i) => claim(`x${i}`)) }),
+      ).rejects.toThrow(RangeError);
+    });
+
+    test('forecasts are written only to claims that did not change since they were read', async () => {
+      const { pools } = ports();
+      const poolId = unique('pool');
+      const ledger = await pools.create(ledgerOf(poolId));
+      await pools.commit(ledger, { put: [claim('a'), claim('b'), claim('gone')] });
+      const [a, b, gone] = ['a', 'b', 'gone'].map((id) => pools.getClaim(poolId, id));
+      const read = await Promise.all([a, b, gone]);
+      // b changes and `gone` leaves after they were read.
+      const l2 = (await pools.getLedger(poolId))!;
+      await pools.commit(l2, { put: [{ ...claim('b'), state: 'admitted' }], remove: ['gone'] });
+      const forecast = read.map((c) => ({
+        ...c!,
+        position: 1,
+        etaMs: null,
+        etaComputedAtMs: 50,
+        reason: 'full',
+        notifiedDeferral: true,
+        notifiedEtaMs: null,
+        aheadByTier: { health: 2 },
+      }));
+      expect((await pools.writeForecast(poolId, forecast)).sort()).toEqual(['b', 'gone']);
+      expect(withoutEtag((await pools.getClaim(poolId, 'a'))!)).toEqual(withoutEtag(forecast[0]!));
+      expect(await pools.getClaim(poolId, 'b')).toMatchObject({ state: 'admitted', notifiedDeferral: false });
     });
   });
 

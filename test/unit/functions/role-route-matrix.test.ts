@@ -3,7 +3,7 @@ import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponseInit
 import * as runtime from '../../../functions/runtime';
 import type * as Http from '../../../functions/http-common';
 import type * as OpenApi from '../../../functions/openapi';
-import { rolesFor } from '../../../shared/domain/identity/authorization';
+import { actionPolicies, rolesFor } from '../../../shared/domain/identity/authorization';
 import { roles, type Role } from '../../../shared/domain/identity/principal';
 import { configTrusting, startAuthFixture, type AuthFixture } from '../../support/auth-fixture';
 import { badTokenKinds, badTokens, type BadTokenKind } from '../../support/bad-tokens';
@@ -22,10 +22,11 @@ type Expected = Record<Caller, number>;
 const ORG = 'org-a';
 const OTHER = 'org-b';
 
-/** The requests of org-a in each world: one failed (retryable), one still queued (cancellable). */
+/** The requests of org-a in each world: failed (retryable), still queued (cancellable), holding capacity (releasable). */
 interface WorldIds {
   failedId: string;
   queuedId: string;
+  holdingId: string;
 }
 
 /** What each route is called with, against a world where org-a has those two requests and a member. */
@@ -41,15 +42,24 @@ const calls: Record<string, RouteCall> = {
   getRequest: { params: ({ failedId }) => ({ id: failedId }) },
   cancelRequest: { params: ({ queuedId }) => ({ id: queuedId }) },
   retryRequest: { params: ({ failedId }) => ({ id: failedId }) },
+  releaseRequest: { params: ({ holdingId }) => ({ id: holdingId }) },
   importInventory: { query: `orgId=${ORG}`, body: { csv: 'EmailAddress\na@a.example\n' } },
   upsertOrg: {
     params: () => ({ orgId: ORG }),
-    body: { json: { name: 'A', sector: 'health', tier: 'health' } },
+    body: { json: { name: 'A', sector: 'health', tier: 'health', evidence: 'ODS code RX1' } },
   },
   getOrg: { params: () => ({ orgId: ORG }) },
+  getOrgAudit: { params: () => ({ orgId: ORG }) },
   putMember: { params: () => ({ orgId: ORG, principalId: 'new-member' }) },
   deleteMember: { params: () => ({ orgId: ORG, principalId: 'member-1' }) },
   listMembers: { params: () => ({ orgId: ORG }) },
+  putPool: {
+    params: () => ({ poolId: 'gpu-uk' }),
+    body: { json: { resourceType: 'gpu', region: 'uksouth', capacity: 4 } },
+  },
+  getPool: { params: () => ({ poolId: 'vm-uk' }) },
+  listPools: {},
+  getPoolQueue: { params: () => ({ poolId: 'vm-uk' }) },
   health: {},
   openapi: {},
 };
@@ -62,12 +72,18 @@ const expected: Record<string, Expected> = {
   getRequest:      { admin: 403, operator: 200, requester: 200, 'other requester': 404, 'no role': 403 },
   cancelRequest:   { admin: 403, operator: 200, requester: 200, 'other requester': 404, 'no role': 403 },
   retryRequest:    { admin: 403, operator: 202, requester: 202, 'other requester': 404, 'no role': 403 },
+  releaseRequest:  { admin: 403, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   importInventory: { admin: 403, operator: 403, requester: 201, 'other requester': 403, 'no role': 403 },
   upsertOrg:       { admin: 200, operator: 403, requester: 403, 'other requester': 403, 'no role': 403 },
   getOrg:          { admin: 200, operator: 200, requester: 200, 'other requester': 403, 'no role': 403 },
+  getOrgAudit:     { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   putMember:       { admin: 200, operator: 403, requester: 403, 'other requester': 403, 'no role': 403 },
   deleteMember:    { admin: 204, operator: 403, requester: 403, 'other requester': 403, 'no role': 403 },
   listMembers:     { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  putPool:         { admin: 201, operator: 403, requester: 403, 'other requester': 403, 'no role': 403 },
+  getPool:         { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  listPools:       { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  getPoolQueue:    { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   // Anonymous (liveness and the API description): no principal is asked for.
   health:          { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   openapi:         { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
@@ -119,21 +135,33 @@ beforeAll(async () => {
 afterAll(async () => auth?.close());
 afterEach(() => jest.restoreAllMocks());
 
-/** A fresh world: org-a has a failed provisioning, a queued one and a member. */
+/** A fresh world: org-a has a failed provisioning, one holding pool capacity, a queued one, and a member. */
 async function world(mode: 'token' | 'easyauth') {
   const t = createTestApp({
     tokens: auth.verifier,
     settings: { auth: { mode, orgsClaim: 'triage_orgs' } },
-    executor: new ScriptedExecutor(() => ({ ok: false, retryable: false, reason: 'no capacity' })),
+    executor: new ScriptedExecutor((task) =>
+      (task.payload.resource as { type: string }).type === 'vm'
+        ? { ok: true }
+        : { ok: false, retryable: false, reason: 'no capacity' },
+    ),
   });
-  const { request: failed } = await t.app.submitRequest(provision(ORG));
+  await t.app.upsertOrg(ORG, { name: 'A', sector: 'retail', tier: 'standard' });
+  await t.app.putPool('vm-uk', { resourceType: 'vm', region: 'uksouth', capacity: 10 });
+  const seat = { kind: 'provision', orgId: ORG, resource: { type: 'seat', quantity: 1, region: 'uksouth' } };
+  const { request: failed } = await t.app.submitRequest(seat);
+  const { request: holding } = await t.app.submitRequest({
+    kind: 'provision',
+    orgId: ORG,
+    resource: { type: 'vm', quantity: 2, region: 'uksouth' },
+  });
   await t.drain();
-  const { request: queued } = await t.app.submitRequest(provision(ORG));
+  const { request: queued } = await t.app.submitRequest(seat);
   await t.ports.memberships.put({ orgId: ORG, principalId: 'member-1', addedAt: 'x', addedBy: 'adam' });
   t.ports.audit.entries = [];
   jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
   jest.spyOn(runtime, 'getConfig').mockReturnValue(configTrusting(auth.issuer));
-  return { t, ids: { failedId: failed.id, queuedId: queued.id } };
+  return { t, ids: { failedId: failed.id, queuedId: queued.id, holdingId: holding.id } };
 }
 
 function httpRequest(registration: Registration, ids: WorldIds, headers: Record<string, string>) {
@@ -163,7 +191,9 @@ async function invoke(
 ) {
   const { t, ids } = await world(mode);
   const statuses = async () =>
-    Promise.all([ids.failedId, ids.queuedId].map(async (id) => (await t.app.getRequest(id)).status));
+    Promise.all(
+      [ids.failedId, ids.queuedId, ids.holdingId].map(async (id) => (await t.app.getRequest(id)).status),
+    );
   const before = { sent: t.ports.publisher.sent.length, statuses: await statuses() };
   const response: HttpResponseInit = await registration.handler(
     httpRequest(registration, ids, headers),
@@ -198,21 +228,17 @@ describe('the role × route matrix', () => {
       expect(t.ports.audit.entries).toEqual([]);
       expect(t.ports.publisher.sent.length).toBe(before.sent);
       expect(await statuses()).toEqual(before.statuses);
-    } else if (
-      action &&
-      [
-        'orgs:write',
-        'members:write',
-        'requests:submit',
-        'requests:cancel',
-        'requests:retry',
-        'inventories:import',
-      ].includes(action)
-    ) {
-      // Allowed to change something: audited with the caller.
+    } else if (action && actionPolicies[action].audited) {
+      // Allowed to change something: audited with the caller (pools are the deployment's, not an org's).
       expect(t.ports.audit.entries).toEqual([
-        expect.objectContaining({ action, principalId: callerClaims[caller].subject, orgId: ORG }),
+        expect.objectContaining({
+          action,
+          principalId: callerClaims[caller].subject,
+          ...(action.startsWith('pools:') ? {} : { orgId: ORG }),
+        }),
       ]);
+    } else {
+      expect(t.ports.audit.entries).toEqual([]);
     }
   });
 

@@ -128,11 +128,15 @@ describe('authorization: the role × action × organisation decision', () => {
       'requests:read': { admin: '-', operator: 'any', requester: 'own' },
       'requests:cancel': { admin: '-', operator: 'any', requester: 'own' },
       'requests:retry': { admin: '-', operator: 'any', requester: 'own' },
+      'requests:release': { admin: '-', operator: 'any', requester: '-' },
       'inventories:import': { admin: '-', operator: '-', requester: 'own' },
       'orgs:read': { admin: 'any', operator: 'any', requester: 'own' },
       'orgs:write': { admin: 'any', operator: '-', requester: '-' },
+      'orgs:audit': { admin: 'any', operator: 'any', requester: '-' },
       'members:read': { admin: 'any', operator: 'any', requester: '-' },
       'members:write': { admin: 'any', operator: '-', requester: '-' },
+      'pools:read': { admin: 'any', operator: 'any', requester: '-' },
+      'pools:write': { admin: 'any', operator: '-', requester: '-' },
     });
   });
 });
@@ -209,7 +213,9 @@ describe('what the use-cases ask', () => {
         'inventories:import',
         'members:write',
         'orgs:write',
+        'pools:write',
         'requests:cancel',
+        'requests:release',
         'requests:retry',
         'requests:submit',
       ].sort(),

@@ -10,7 +10,7 @@ import { mayNeedPublishing } from '../../../domain/request-lifecycle';
 import { parseOrThrow, submitRequestSchema, type SubmitRequestInput } from '../../../domain/requests';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
-import { notify } from '../../effects/history';
+import { eventToStore, notify } from '../../effects/history';
 import { publishWork } from '../../effects/publish';
 import { resolveTier } from '../../views/resolve-tier';
 import { toRequestView, type RequestView } from '../../views/request-view';
@@ -111,6 +111,9 @@ export async function submitRequest(
     createdAt: at,
     updatedAt: at,
     ...(input.kind === 'provision' ? { resource: input.resource } : {}),
+    ...(input.kind === 'provision' && input.holdUntil
+      ? { holdUntil: new Date(input.holdUntil).toISOString() }
+      : {}),
     ...(inventory ? { inventory } : {}),
     batchesCompleted: 0,
     total: input.kind === 'provision' ? 1 : (input.mailboxes?.length ?? 0),
@@ -119,18 +122,19 @@ export async function submitRequest(
     bodyHash,
     retryCount: 0,
   };
-  const appendHistory = (): Promise<RequestEvent[]> => {
-    const common = { requestId, at } as const;
-    return Promise.all([
-      ctx.ports.events.append({
-        ...common,
-        type: 'status',
-        status: 'received',
-        message: `tier ${tier} from the organisation registry`,
-      }),
-      ctx.ports.events.append({ ...common, type: 'status', status: 'queued' }),
+  const appendHistory = (): Promise<RequestEvent[]> =>
+    Promise.all([
+      ctx.ports.events.append(
+        eventToStore(
+          { ...record, status: 'received' },
+          { type: 'status', status: 'received', message: `tier ${tier} from the organisation registry` },
+          at,
+        ),
+      ),
+      ctx.ports.events.append(
+        eventToStore(record, { type: 'status', status: 'queued', from: 'received' }, at),
+      ),
     ]);
-  };
   let created: RequestRecord;
   if (!resumed) {
     // A fresh id cannot conflict, so the history is written beside the record rather than after it;

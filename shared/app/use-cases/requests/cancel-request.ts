@@ -3,6 +3,7 @@ import { decideCancel } from '../../../domain/request-lifecycle';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
 import { mutateExistingRequest } from '../../effects/mutate-request';
+import { decideAndApply } from '../../effects/pool-requests';
 import { toRequestView, type RequestView } from '../../views/request-view';
 import { visibleRequest } from '../../views/visible-request';
 
@@ -17,6 +18,12 @@ export async function cancelRequest(ctx: AppContext, caller: Principal, id: unkn
     event: `cancelled by ${caller.name}`,
     known: record,
   });
+  // A claim that has not started leaves the line (or gives its capacity back); a started one is released
+  // explicitly, once what it provisioned is given back.
+  if (saved.poolId) {
+    const claim = await ctx.ports.pools.getClaim(saved.poolId, saved.id);
+    if (claim && claim.state !== 'started') await decideAndApply(ctx, saved.poolId, { remove: saved.id });
+  }
   await recordAudit(ctx, caller, 'requests:cancel', { orgId: saved.orgId, target: saved.id });
   return toRequestView(ctx, saved, { detail: true });
 }

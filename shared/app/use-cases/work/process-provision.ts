@@ -12,6 +12,8 @@ import {
 import { ensureRequest } from '../../effects/ensure-request';
 import { recordEvent } from '../../effects/history';
 import { mutateRequest } from '../../effects/mutate-request';
+import { decideAndApply } from '../../effects/pool-requests';
+import { passPool } from './pass-pool';
 import type { WorkResult } from './work-result';
 
 /**
@@ -26,13 +28,15 @@ export async function processProvision(
 ): Promise<WorkResult> {
   const request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
+  // A declared pool for its resource: capacity first, in tier order (the stored request is the truth).
+  const resource = request.resource ?? message.resource;
+  const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
+  if (poolId && (await passPool(ctx, poolId, request)) === 'deferred') return 'deferred';
   const running = await mutateRequest(
     ctx,
     request.id,
-    (c) => decideStartProvision(c, delivery.functionName),
-    {
-      known: request,
-    },
+    (c) => decideStartProvision(c, delivery.functionName, poolId),
+    poolId ? {} : { known: request },
   );
   // Cancelled (or finished by another delivery) since it was read: nothing starts.
   if (running && isTerminal(running.status))
@@ -65,6 +69,8 @@ export async function processProvision(
       ...(running ? { known: running } : {}),
     },
   );
+  // A failed provisioning holds nothing: its capacity goes back to the pool (and the line moves).
+  if (!outcome.ok && poolId) await decideAndApply(ctx, poolId, { remove: request.id });
   if (!outcome.ok && deadLettered) {
     await recordEvent(ctx, request, {
       type: 'dead-letter',

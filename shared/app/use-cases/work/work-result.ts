@@ -7,4 +7,5 @@ export type WorkResult =
   | 'rejected'
   | 'cancelled'
   | 'planned'
-  | 'batch-completed';
+  | 'batch-completed'
+  | 'deferred';

@@ -160,7 +160,12 @@ describe('tenant isolation in the use-cases', () => {
     const { t, failed } = await world();
     await t.app.as(operator).retryRequest(failed.id);
     const admin = principal('adam', [roles.admin]);
-    await t.app.as(admin).upsertOrg('org-b', { name: 'B', sector: 'health', tier: 'health' });
+    await t.app.as(admin).upsertOrg('org-b', {
+      name: 'B',
+      sector: 'health',
+      tier: 'health',
+      evidence: 'ODS code RX1',
+    });
     await t.app.as(admin).putMember('org-b', 'carol');
     const entries = t.ports.audit.entries.map(({ action, orgId, principalId, role, scope }) => ({
       action,
