@@ -163,6 +163,7 @@ var appConfiguration = {
   TRIAGE_AUTH_JWKS_URI: auth.mode == 'token' ? '${authAuthority}/discovery/v2.0/keys' : ''
   TRIAGE_AUTH_ORGS_CLAIM: auth.?orgsClaim ?? ''
   TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS: ''
+  TRIAGE_AUTH_MEMBERSHIP_CACHE_SECONDS: ''
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {

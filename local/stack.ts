@@ -13,7 +13,7 @@ const distRoot = path.resolve(__dirname, '..');
 export interface LocalStackOptions {
   /** Azurite's blob port (queue and table use the next two). 0 = free ports. Default 10000. */
   azuritePort?: number;
-  /** Persist Azurite's data in this folder instead of memory. */
+  /** Persist Azurite's data and the broker's state in this folder instead of memory. */
   dataFolder?: string;
   /** The broker's AMQP port. 0 = a free port. Default 5672. */
   serviceBusPort?: number;
@@ -27,6 +27,8 @@ export interface LocalStackOptions {
   settings?: Record<string, string>;
   /** Check function keys like Azure does (off by default, like Core Tools). */
   enforceKeys?: boolean;
+  /** Start the host even when a function uses a binding it does not serve (that function then always fails). */
+  allowUnsupportedBindings?: boolean;
   /** `on` (default): a local token issuer, and the app validates bearer tokens from it; `off`: open mode. */
   auth?: 'on' | 'off';
   /** The token issuer's HTTP port. 0 = a free port. Default 7072. */
@@ -108,28 +110,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   issuing?.catch(() => undefined);
 
   try {
-    const azurite = await startAzurite({
-      blobPort: azuritePort,
-      location: options.dataFolder,
-      startTimeoutInMs: timeout,
-      log: (line) => log(`[azurite] ${line}`),
-    });
-    started.push(() => azurite.close());
-
     const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
     const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
     const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
     if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
-    const broker = await startChild(
-      path.join(distRoot, 'local', 'servicebus', 'cli.js'),
-      brokerArgs,
-      process.env,
-      /listening on amqp:/,
-      'servicebus',
-      log,
-      timeout,
-    );
-    started.push(() => broker.stop());
+    if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
+    // Azurite and the broker do not depend on each other: start both at once (start-up time).
+    const [azuriteStart, brokerStart] = await Promise.allSettled([
+      startAzurite({
+        blobPort: azuritePort,
+        location: options.dataFolder,
+        startTimeoutInMs: timeout,
+        log: (line) => log(`[azurite] ${line}`),
+      }),
+      startChild(
+        path.join(distRoot, 'local', 'servicebus', 'cli.js'),
+        brokerArgs,
+        process.env,
+        /listening on amqp:/,
+        'servicebus',
+        log,
+        timeout,
+      ),
+    ]);
+    if (azuriteStart.status === 'fulfilled') started.push(() => azuriteStart.value.close());
+    if (brokerStart.status === 'fulfilled') started.push(() => brokerStart.value.stop());
+    if (azuriteStart.status === 'rejected') throw azuriteStart.reason;
+    if (brokerStart.status === 'rejected') throw brokerStart.reason;
+    const azurite = azuriteStart.value;
+    const broker = brokerStart.value;
 
     const tokenIssuer = await issuing;
     if (tokenIssuer) started.push(() => tokenIssuer.close());
@@ -150,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       String(resolvedHostPort),
     ];
     if (options.enforceKeys) hostArgs.push('--enforce-keys');
+    if (options.allowUnsupportedBindings) hostArgs.push('--allow-unsupported-bindings');
     const launchHost = (): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'host', 'cli.js'),

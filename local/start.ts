@@ -31,9 +31,17 @@ async function main(): Promise<void> {
       parsePortOption,
       defaultPorts.serviceBusMetrics,
     )
-    .option('--data <folder>', 'keep Azurite data in this folder (default: in memory)')
+    .option(
+      '--data <folder>',
+      "keep Azurite's data and the broker's messages in this folder across restarts (default: in memory)",
+    )
     .option('--enforce-keys', 'require function keys as Azure does (off by default, like Core Tools)', false)
     .option('--quiet', 'do not echo each invocation log line', false)
+    .option(
+      '--allow-unsupported-bindings',
+      'start even if a function uses a binding the local host does not serve (that function then fails every invocation)',
+      false,
+    )
     .option(
       '--auth <on|off>',
       'on: bearer tokens from the local issuer; off: open mode',
@@ -50,6 +58,7 @@ async function main(): Promise<void> {
     data?: string;
     enforceKeys: boolean;
     quiet: boolean;
+    allowUnsupportedBindings: boolean;
     auth: 'on' | 'off';
     issuerPort: number;
   }>();
@@ -65,6 +74,7 @@ async function main(): Promise<void> {
       metricsPort: options.metricsPort,
       dataFolder: options.data,
       enforceKeys: options.enforceKeys,
+      allowUnsupportedBindings: options.allowUnsupportedBindings,
       auth: options.auth,
       issuerPort: options.issuerPort,
       log: (line) => {
@@ -88,7 +98,9 @@ async function main(): Promise<void> {
       `  Functions host   ${stack.hostUrl}/api/   (try ${stack.hostUrl}/api/health)`,
       `  Service Bus      amqp://127.0.0.1:${stack.serviceBusPort}   entity counts: ${stack.serviceBusMetricsUrl}`,
       `  Storage          Azurite blob :${stack.azurite.blobPort}  queue :${stack.azurite.queuePort}  table :${stack.azurite.tablePort}   ${options.data ? `data in ${options.data}` : 'in memory'}`,
-      `  Broker state is in memory: it is lost when the stack stops.`,
+      options.data
+        ? `  State (storage and broker) is kept in ${options.data}: stop and start again with the same folder to continue.`
+        : `  State is in memory: it is lost when the stack stops (keep it with --data <folder>).`,
       ...authBanner(stack.tokenIssuer, stack.hostUrl),
       '',
       `Ready in ${seconds} s. Press Ctrl-C to stop.`,

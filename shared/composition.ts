@@ -7,6 +7,7 @@ import type { AuthConfig, IdentityOptions, TriageConfig } from './config';
 import { TriageError } from './domain/errors';
 import { topology } from './topology';
 import { BlobArtifactStore } from './adapters/blob-artifact-store';
+import { CachedMembershipStore } from './adapters/cached-memberships';
 import { createExecutor } from './adapters/executors/index';
 import { HttpWebhookSender } from './adapters/http-webhook-sender';
 import { JwtVerifier } from './adapters/jwt-verifier';
@@ -109,7 +110,9 @@ export function createRuntime(
     orgs: stores.orgs,
     idempotency: stores.idempotency,
     pools: stores.pools,
-    memberships: stores.memberships,
+    memberships: new CachedMembershipStore(stores.memberships, {
+      ttlInMs: config.auth.membershipCacheInSeconds * 1000,
+    }),
     audit: stores.audit,
     tokens: tokenVerifierFor(config.auth),
     artifacts,

@@ -53,6 +53,8 @@ export const settingNames = {
   authOrgsClaim: 'TRIAGE_AUTH_ORGS_CLAIM',
   /** Optional. Clock skew tolerated on `exp`/`nbf`, in seconds. Default 60. */
   authClockToleranceSeconds: 'TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS',
+  /** Optional. Seconds a principal's memberships are served from memory (0 = read on every call). Default 10. */
+  authMembershipCacheSeconds: 'TRIAGE_AUTH_MEMBERSHIP_CACHE_SECONDS',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -86,10 +88,11 @@ export type ExecutorConfig = ExecutorOptions;
 
 /** How callers are identified. */
 export type AuthConfig =
-  | { mode: 'off' | 'easyauth'; orgsClaim: string }
+  | { mode: 'off' | 'easyauth'; orgsClaim: string; membershipCacheInSeconds: number }
   | {
       mode: 'token';
       orgsClaim: string;
+      membershipCacheInSeconds: number;
       issuers: string[];
       audiences: string[];
       jwksUri: string;
@@ -245,7 +248,12 @@ function loadAuth(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$/, 'a claim name'),
     'triage_orgs',
   );
-  if (mode !== 'token') return { mode, orgsClaim };
+  const membershipCacheInSeconds = parse(
+    settingNames.authMembershipCacheSeconds,
+    z.coerce.number().int().min(0).max(3600),
+    10,
+  );
+  if (mode !== 'token') return { mode, orgsClaim, membershipCacheInSeconds };
   const list = (name: string, item: z.ZodType<string>): string[] => {
     const raw = get(name);
     if (raw === undefined) {
@@ -270,6 +278,7 @@ function loadAuth(
   return {
     mode,
     orgsClaim,
+    membershipCacheInSeconds,
     issuers,
     audiences,
     jwksUri,

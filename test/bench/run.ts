@@ -3,6 +3,9 @@
  * stated in the same run. These machines are noisy, so every figure is the median of BENCH_RUNS runs (3).
  */
 import { benchAzuriteTransactions } from './azurite-baseline';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { benchBrokerThroughput } from './broker-throughput';
 import { benchHttpIntake, benchPipeline } from './pipeline-throughput';
 
@@ -43,6 +46,19 @@ async function main(): Promise<void> {
   const broker = await measure('broker 10,000 × 1 KB send → receive → complete', 'messages/s', async () => {
     return (await benchBrokerThroughput({ messages: 10_000, sizeBytes: 1024 })).messagesPerSecond;
   });
+  const brokerData = await measure(
+    'broker 10,000 × 1 KB send → receive → complete, --data',
+    'messages/s',
+    async () => {
+      const folder = mkdtempSync(path.join(os.tmpdir(), 'bench-broker-data-'));
+      try {
+        return (await benchBrokerThroughput({ messages: 10_000, sizeBytes: 1024, dataFolder: folder }))
+          .messagesPerSecond;
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  );
   const pipeline = await measure(`pipeline ${mailboxes}-mailbox migration`, 'items/s', async () => {
     return (await benchPipeline({ mailboxes })).itemsPerSecond;
   });
@@ -69,6 +85,12 @@ async function main(): Promise<void> {
       `${broker.toFixed(0)} msg/s`,
       `${(broker / brokerTargetPerSecond).toFixed(2)} × target`,
       `≥ ${brokerTargetPerSecond} msg/s: ${broker >= brokerTargetPerSecond ? 'met' : 'NOT MET'}`,
+    ],
+    [
+      'Broker with --data (journal, group commit)',
+      `${brokerData.toFixed(0)} msg/s`,
+      `${(brokerData / broker).toFixed(2)} × in memory`,
+      '',
     ],
     [
       `Pipeline, ${mailboxes}-mailbox migration, zero-latency executor`,

@@ -21,22 +21,21 @@ import { recordEvent, type NewEvent } from './history';
 import { retryOnConflict } from './retry-on-conflict';
 
 const leaseInMs = 30_000;
-const maxRounds = 5;
+/**
+ * After a recompute the lease is kept this long: a flood of arrivals costs one simulation (and one round of
+ * writes) per cooldown, not one per arrival. What arrives meanwhile is picked up by the next event after it,
+ * or by the pools' timer within a second.
+ */
+const cooldownInMs = 500;
 
 export type ForecastRefresh = 'fresh' | 'leased-elsewhere' | 'refreshed';
 
 /** Recomputes the pool's forecast if a decision made it stale and no one else is at it. */
 export async function refreshForecast(ctx: AppContext, poolId: string): Promise<ForecastRefresh> {
-  let outcome: ForecastRefresh = 'fresh';
-  for (let round = 0; round < maxRounds; round++) {
-    const leased = await takeLease(ctx, poolId);
-    if (leased === 'fresh' || leased === 'leased-elsewhere') return round === 0 ? leased : outcome;
-    const computed = await recompute(ctx, leased);
-    outcome = 'refreshed';
-    const finished = await releaseLease(ctx, poolId, computed);
-    if (finished) return outcome;
-  }
-  return outcome;
+  const leased = await takeLease(ctx, poolId);
+  if (leased === 'fresh' || leased === 'leased-elsewhere') return leased;
+  await releaseLease(ctx, poolId, await recompute(ctx, leased));
+  return 'refreshed';
 }
 
 async function takeLease(
@@ -130,26 +129,25 @@ function forecastChanged(row: PoolClaimRecord, next: PoolClaimRecord): boolean {
   );
 }
 
-/** Marks the forecast current up to the version computed; false when a decision came in meanwhile. */
+/** Marks the forecast current up to the version computed, and keeps the lease for the cooldown. */
 async function releaseLease(
   ctx: AppContext,
   poolId: string,
   computed: { version: number; nextPromotionAtMs: number | null },
-): Promise<boolean> {
-  return retryOnConflict(
+): Promise<void> {
+  await retryOnConflict(
     async () => {
       const ledger = await ctx.ports.pools.getLedger(poolId);
-      if (!ledger) return true;
+      if (!ledger) return;
       await ctx.ports.pools.commit(
         {
           ...ledger,
           forecastVersion: Math.max(ledger.forecastVersion, computed.version),
-          forecastLeaseUntilMs: 0,
+          forecastLeaseUntilMs: ctx.clock().getTime() + cooldownInMs,
           nextPromotionAtMs: computed.nextPromotionAtMs,
         },
         {},
       );
-      return ledger.version <= computed.version;
     },
     { what: `pool ${poolId} forecast` },
   );

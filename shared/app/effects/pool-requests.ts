@@ -22,6 +22,9 @@ export async function applyToRequests(
 ): Promise<void> {
   const gone: string[] = [];
   for (const claim of decision.admitted) {
+    // A higher tier may have pushed it back already: then it was never admitted as far as its requester knows.
+    const current = await ctx.ports.pools.getClaim(poolId, claim.requestId);
+    if (current?.state !== 'admitted') continue;
     const saved = await mutateRequest(ctx, claim.requestId, decideAdmitted, {
       event: `admitted: capacity in pool ${poolId}`,
     });
