@@ -63,6 +63,24 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   }
 }
 
+/** An upload's body, refused as it streams once it passes the upload limit (never buffered whole). */
+export async function* limitedBody(
+  request: HttpRequest,
+  body: AsyncIterable<Uint8Array>,
+  maxBytes = Math.max(getConfig().maxBodyBytes, 64 * 1024 * 1024),
+): AsyncIterable<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new TriageError('payload-too-large', `the upload is ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new TriageError('payload-too-large', `the upload exceeds ${maxBytes} bytes`);
+    yield chunk;
+  }
+}
+
 /** The query parameters; a repeated one is joined so that validation refuses it (one value per parameter). */
 export function queryOf(request: HttpRequest): Record<string, string> {
   const query: Record<string, string> = {};

@@ -11,6 +11,8 @@ import './tier-workers';
 import './webhooks';
 import './pools-api';
 import './pools-timer';
+import './programme-api';
+import './programme-timer';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

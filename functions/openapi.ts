@@ -286,6 +286,81 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/orgs/{orgId}/readiness': {
+        put: {
+          ...secured('readiness:write'),
+          summary:
+            "Report the organisation's prerequisite checks (`{checks:[{name, status, detail?, evidence?}]}`), merged by name over earlier reports.",
+          responses: {
+            '200': { description: 'The readiness' },
+            '400': problemResponse('An unknown check'),
+            ...authResponses,
+            '404': problemResponse('No such organisation'),
+          },
+        },
+        get: {
+          ...secured('readiness:read'),
+          summary: "The organisation's readiness: its checks, the failing ones, and why.",
+          responses: { '200': { description: 'The readiness' }, ...authResponses },
+        },
+      },
+      '/orgs/import': {
+        post: {
+          ...secured('orgs:import'),
+          summary:
+            'Register organisations from a CSV (`orgId,name,sector,tier,evidence` and readiness-check columns); a bad row stores nothing.',
+          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } } } },
+          responses: {
+            '200': { description: '{ imported, rowCount, badRows, badRowCount }' },
+            '400': problemResponse('Bad rows, each with its line'),
+            ...authResponses,
+          },
+        },
+      },
+      '/calendar': {
+        put: {
+          ...secured('calendar:write'),
+          summary: "The programme's capacity calendar: 201 when created, 200 when changed.",
+          responses: {
+            '200': { description: 'Changed' },
+            '201': { description: 'Created' },
+            '400': problemResponse('Invalid'),
+            ...authResponses,
+          },
+        },
+        get: {
+          ...secured('calendar:read'),
+          summary: 'The calendar.',
+          responses: {
+            '200': { description: 'The calendar' },
+            ...authResponses,
+            '404': problemResponse('None yet'),
+          },
+        },
+      },
+      '/plan': {
+        get: {
+          ...secured('plan:read'),
+          summary: 'Plan versus actual: the burn-down.',
+          responses: {
+            '200': { description: 'The plan' },
+            ...authResponses,
+            '404': problemResponse('No calendar'),
+          },
+        },
+      },
+      '/plan/what-if': {
+        post: {
+          ...secured('plan:what-if'),
+          summary: 'The plan under other caps, holidays, readiness or a surge; changes nothing.',
+          responses: {
+            '200': { description: 'The plan and the requests whose finish moves most' },
+            '400': problemResponse('A nonsense override'),
+            ...authResponses,
+            '404': problemResponse('No calendar'),
+          },
+        },
+      },
       '/orgs/{orgId}/members': {
         get: {
           ...secured('members:read'),

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { authorized, jsonResponse, readJsonBody } from './http-common';
+import { authorized, jsonResponse, limitedBody, readJsonBody } from './http-common';
 
 /** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (Triage.Admin), audited. */
 export const upsertOrgHandler = authorized('orgs:write', async (request, _context, caller) => {
@@ -16,6 +16,22 @@ export const getOrgHandler = authorized('orgs:read', async (request, _context, c
 export const getOrgAuditHandler = authorized('orgs:audit', async (request, _context, caller) =>
   jsonResponse(200, await caller.getOrgAudit(request.params.orgId)),
 );
+
+/** PUT /api/orgs/{orgId}/readiness — what the organisation's IT admins report of its prerequisite checks. */
+export const putReadinessHandler = authorized('readiness:write', async (request, _context, caller) =>
+  jsonResponse(200, await caller.putReadiness(request.params.orgId, await readJsonBody(request))),
+);
+
+/** GET /api/orgs/{orgId}/readiness. */
+export const getReadinessHandler = authorized('readiness:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getReadiness(request.params.orgId)),
+);
+
+/** POST /api/orgs/import — the registry as a CSV, streamed and validated row by row (Triage.Admin). */
+export const importOrgsHandler = authorized('orgs:import', async (request, _context, caller) => {
+  const body = (request.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
+  return jsonResponse(200, await caller.importOrgs(limitedBody(request, body)));
+});
 
 // The role decides who may write the registry; the function key is the outer gate for every route.
 app.http('upsertOrg', {
@@ -35,4 +51,22 @@ app.http('getOrgAudit', {
   methods: ['GET'],
   authLevel: 'function',
   handler: getOrgAuditHandler,
+});
+app.http('putReadiness', {
+  route: 'orgs/{orgId}/readiness',
+  methods: ['PUT'],
+  authLevel: 'function',
+  handler: putReadinessHandler,
+});
+app.http('getReadiness', {
+  route: 'orgs/{orgId}/readiness',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getReadinessHandler,
+});
+app.http('importOrgs', {
+  route: 'orgs/import',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: importOrgsHandler,
 });

@@ -113,6 +113,7 @@ var tableNames = [
   'orgs'
   'idempotency'
   'pools'
+  'programme'
   'memberships'
   'membersbyorg'
   'audit'
@@ -157,6 +158,9 @@ var appConfiguration = {
   TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
   // Webhooks go to public https addresses only in Azure.
   TRIAGE_WEBHOOK_ALLOW_PRIVATE: 'false'
+  // Real time in Azure: the fast clock is for local demos and scenarios.
+  TRIAGE_CLOCK_SPEED: '1'
+  TRIAGE_CLOCK_ANCHOR: ''
   TRIAGE_AUTH_MODE: auth.mode
   TRIAGE_AUTH_ISSUER: auth.mode == 'token' ? '${authAuthority}/v2.0' : ''
   TRIAGE_AUTH_AUDIENCE: auth.mode == 'token' ? join(authAudiences, ',') : ''

@@ -103,13 +103,18 @@ export function createRuntime(
   };
   const ready = Promise.all([stores.ensureTables(), artifacts.ensureContainers()]).then(() => undefined);
   ready.catch(() => undefined);
+  // A fast clock (local demos and scenarios): time runs `speed` times faster from the anchor on.
+  const { speed, anchorMs = Date.now() } = config.clock;
+  const clock = speed === 1 ? undefined : (): Date => new Date(anchorMs + (Date.now() - anchorMs) * speed);
   const app = createApp({
+    ...(clock ? { clock } : {}),
     requests: stores.requests,
     items: stores.items,
     events: stores.events,
     orgs: stores.orgs,
     idempotency: stores.idempotency,
     pools: stores.pools,
+    programme: stores.programme,
     memberships: new CachedMembershipStore(stores.memberships, {
       ttlInMs: config.auth.membershipCacheInSeconds * 1000,
     }),

@@ -38,6 +38,10 @@ export const settingNames = {
   webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
   /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
   webhookAllowPrivate: 'TRIAGE_WEBHOOK_ALLOW_PRIVATE',
+  /** Optional. Local/demo: how much faster than real time the app's clock runs (1440: a day per minute). Default 1. */
+  clockSpeed: 'TRIAGE_CLOCK_SPEED',
+  /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
+  clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
   /**
    * Optional. Who is asking: `token` (default; bearer tokens validated by the app), `easyauth` (App Service
    * Authentication validates them and forwards the principal) or `off` (no identity: local experiments only).
@@ -108,6 +112,7 @@ export interface TriageConfig {
   maxBodyBytes: number;
   executor: ExecutorConfig;
   webhooks: { secret?: string; allowPrivate: boolean };
+  clock: { speed: number; anchorMs?: number };
   auth: AuthConfig;
 }
 
@@ -221,6 +226,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    clock: {
+      speed: parse(settingNames.clockSpeed, z.coerce.number().min(1).max(1_000_000), 1),
+      ...(get(settingNames.clockAnchor)
+        ? {
+            anchorMs: parse(
+              settingNames.clockAnchor,
+              z.iso.datetime({ offset: true }).transform((t) => Date.parse(t)),
+              Date.now(),
+            ),
+          }
+        : {}),
+    },
     webhooks: {
       ...(get(settingNames.webhookSecret) ? { secret: get(settingNames.webhookSecret) } : {}),
       allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',

@@ -1,5 +1,5 @@
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import type { OrgStore } from '../app/ports/stores';
+import type { OrgStore, StoredReadiness } from '../app/ports/stores';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { Org, OrgAuditEntry } from '../domain/orgs';
 import { isNotFound, mapStorageError } from './storage-errors';
@@ -78,6 +78,31 @@ export class TableOrgStore implements OrgStore {
       mapStorageError(err, `organisation ${org.orgId}`);
     }
     return { ...org, registered: true };
+  }
+
+  async getReadiness(orgId: string): Promise<StoredReadiness | null> {
+    try {
+      const e = await this.table.getEntity<Record<string, unknown>>(orgId, 'readiness');
+      return {
+        checks: JSON.parse(e.Checks as string) as StoredReadiness['checks'],
+        checkedAt: e.CheckedAt as string,
+      };
+    } catch (err: unknown) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async putReadiness(orgId: string, readiness: StoredReadiness): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: orgId,
+        rowKey: 'readiness',
+        Checks: JSON.stringify(readiness.checks),
+        CheckedAt: readiness.checkedAt,
+      },
+      'Replace',
+    );
   }
 
   async listAudit(orgId: string): Promise<OrgAuditEntry[]> {

@@ -24,6 +24,7 @@ import type {
 import { isNotFound, mapStorageError } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
+import { TableProgrammeStore } from './table-programme-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
@@ -37,6 +38,7 @@ export function tableNames(
   | 'orgs'
   | 'idempotency'
   | 'pools'
+  | 'programme'
   | 'memberships'
   | 'membersByOrg'
   | 'audit',
@@ -51,6 +53,7 @@ export function tableNames(
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
     pools: `${p}pools`,
+    programme: `${p}programme`,
     memberships: `${p}memberships`,
     membersByOrg: `${p}membersbyorg`,
     audit: `${p}audit`,
@@ -99,6 +102,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Resource: r.resource ? JSON.stringify(r.resource) : '',
     HoldUntil: r.holdUntil ?? '',
     PoolId: r.poolId ?? '',
+    Programme: r.programme ?? false,
     Inventory: r.inventory ?? '',
     BatchCount: r.batchCount ?? -1,
     BatchesCompleted: r.batchesCompleted,
@@ -135,6 +139,7 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (str(e.Inventory)) record.inventory = str(e.Inventory);
   if (str(e.HoldUntil)) record.holdUntil = str(e.HoldUntil);
   if (str(e.PoolId)) record.poolId = str(e.PoolId);
+  if (e.Programme === true) record.programme = true;
   if (batchCount >= 0) record.batchCount = batchCount;
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
@@ -490,6 +495,7 @@ export interface TableStores {
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
   pools: TablePoolStore;
+  programme: TableProgrammeStore;
   memberships: TableMembershipStore;
   audit: TableAuditStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
@@ -507,6 +513,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
     pools: clientFor(names.pools),
+    programme: clientFor(names.programme),
     memberships: clientFor(names.memberships),
     membersByOrg: clientFor(names.membersByOrg),
     audit: clientFor(names.audit),
@@ -518,6 +525,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: new TableOrgStore(clients.orgs),
     idempotency: new TableIdempotencyStore(clients.idempotency),
     pools: new TablePoolStore(clients.pools),
+    programme: new TableProgrammeStore(clients.programme),
     memberships: new TableMembershipStore(clients.memberships, clients.membersByOrg),
     audit: new TableAuditStore(clients.audit),
     clients,

@@ -7,6 +7,7 @@ import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
 import type { PoolStore } from './ports/pools';
+import type { ProgrammeStore } from './ports/programme';
 import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
 import type { HealthProbe, Publisher } from './ports/publisher';
 import type { WebhookSender } from './ports/webhooks';
@@ -38,6 +39,7 @@ export interface AppPorts {
   idempotency: IdempotencyStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
+  programme: ProgrammeStore;
   publisher: Publisher;
   executor: Executor;
   /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */

@@ -13,6 +13,14 @@ import { deleteMember } from './use-cases/orgs/delete-member';
 import { getOrg } from './use-cases/orgs/get-org';
 import { listMembers } from './use-cases/orgs/list-members';
 import { putMember } from './use-cases/orgs/put-member';
+import { getReadiness } from './use-cases/orgs/get-readiness';
+import { importOrgs } from './use-cases/orgs/import-orgs';
+import { putReadiness } from './use-cases/orgs/put-readiness';
+import { getCalendar } from './use-cases/programme/get-calendar';
+import { getPlan } from './use-cases/programme/get-plan';
+import { planWhatIf } from './use-cases/programme/plan-what-if';
+import { putCalendar } from './use-cases/programme/put-calendar';
+import { tickProgramme } from './use-cases/programme/tick-programme';
 import { getPool } from './use-cases/pools/get-pool';
 import { getPoolQueue } from './use-cases/pools/get-pool-queue';
 import { listPools } from './use-cases/pools/list-pools';
@@ -60,6 +68,7 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
     tickPools: () => tickPools(ctx),
+    tickProgramme: () => tickProgramme(ctx),
     deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };
@@ -67,8 +76,8 @@ export function bindUseCases(ctx: AppContext): TriageApp {
 
 /**
  * Binds the HTTP API's use-cases to one context and one calling principal. No logic lives here. A
- * use-case that decides per organisation takes the caller; the deployment-wide reads (pools) are
- * guarded by their route's role alone.
+ * use-case that decides per organisation, or records who changed something, takes the caller; the
+ * deployment-wide reads (pools, the calendar, the plan) are guarded by their route's role alone.
  */
 export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerApp {
   return {
@@ -89,5 +98,12 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     getPool: (poolId) => getPool(ctx, poolId),
     listPools: () => listPools(ctx),
     getPoolQueue: (poolId, query) => getPoolQueue(ctx, poolId, query),
+    putCalendar: (body) => putCalendar(ctx, caller, body),
+    getCalendar: () => getCalendar(ctx),
+    putReadiness: (orgId, body) => putReadiness(ctx, caller, orgId, body),
+    getReadiness: (orgId) => getReadiness(ctx, caller, orgId),
+    importOrgs: (csv) => importOrgs(ctx, caller, csv),
+    getPlan: () => getPlan(ctx),
+    planWhatIf: (body) => planWhatIf(ctx, body),
   };
 }

@@ -9,6 +9,13 @@ import type { DeliveryFacts } from '../domain/delivery';
 import type { DeliveryContext } from './effects/delivery';
 import type { WebhookResult } from './use-cases/notifications/deliver-webhook';
 import type { QueueItem } from './use-cases/pools/get-pool-queue';
+import type { MigrationCalendar } from '../domain/scheduling/calendar';
+import type { PlanView } from '../domain/scheduling/burn-down';
+import type { FinishMove } from '../domain/scheduling/what-if';
+import type { WaveReport } from './effects/programme-waves';
+import type { OrgImportResult } from './use-cases/orgs/import-orgs';
+import type { PlanAnswer } from './use-cases/programme/get-plan';
+import type { ReadinessView } from './views/readiness';
 import type { PoolView } from './use-cases/pools/pool-view';
 import type { TickReport } from './use-cases/pools/tick-pools';
 import type { InventoryImportResult } from './ports/artifact-store';
@@ -37,6 +44,9 @@ export type {
   ImportInventoryOptions,
   OrgAuditEntry,
   OrgView,
+  OrgImportResult,
+  PlanAnswer,
+  ReadinessView,
   PoolView,
   QueueItem,
   TickReport,
@@ -61,6 +71,8 @@ export interface TriageApp {
   handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
   /** The pools' timer: due capacity changes, promotions, repairs. */
   tickPools(): Promise<TickReport>;
+  /** The programme's timer: the day's wave, and a stale plan. */
+  tickProgramme(): Promise<{ wave: WaveReport | null; replan: string }>;
   /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
   deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
@@ -114,4 +126,18 @@ export interface CallerApp {
     poolId: unknown,
     query: Record<string, string | undefined>,
   ): Promise<{ items: QueueItem[]; continuationToken?: string }>;
+  /** PUT /api/calendar. */
+  putCalendar(body: unknown): Promise<{ calendar: MigrationCalendar; created: boolean }>;
+  /** GET /api/calendar. */
+  getCalendar(): Promise<MigrationCalendar>;
+  /** PUT /api/orgs/{orgId}/readiness. */
+  putReadiness(orgId: unknown, body: unknown): Promise<ReadinessView>;
+  /** GET /api/orgs/{orgId}/readiness. */
+  getReadiness(orgId: unknown): Promise<ReadinessView>;
+  /** POST /api/orgs/import. */
+  importOrgs(csv: AsyncIterable<Uint8Array>): Promise<OrgImportResult>;
+  /** GET /api/plan. */
+  getPlan(): Promise<PlanAnswer>;
+  /** POST /api/plan/what-if. */
+  planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
 }

@@ -21,6 +21,8 @@ export interface RequestRecord {
   holdUntil?: string;
   /** For provisioning from a declared pool: the pool that holds (or will hold) its capacity. */
   poolId?: string;
+  /** For migration: planned onto days of the programme's calendar (waves hand its mailboxes to batches). */
+  programme?: boolean;
   /** For migration: the inventory blob. */
   inventory?: string;
   /** Set when the migration has been planned. */

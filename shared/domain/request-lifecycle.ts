@@ -99,6 +99,33 @@ export function decidePermanentFailure(current: RequestRecord, reason: string): 
   return { ...current, status: 'failed', reason };
 }
 
+/**
+ * A migration under the programme's calendar: `scheduled` while it has planned days, `deferred` while none
+ * (not ready, or no capacity); once a wave has started it, it runs, and re-plans only move its days.
+ */
+export function decideProgrammeStatus(current: RequestRecord, hasDays: boolean): RequestRecord | null {
+  if (!['received', 'queued', 'deferred', 'scheduled'].includes(current.status)) return null;
+  const status = hasDays ? 'scheduled' : 'deferred';
+  return current.status === status ? null : { ...current, status };
+}
+
+/** A wave handed more of its inventory to batches: it runs, with more batches to complete. */
+export function decideWaveStarted(
+  current: RequestRecord,
+  batchCount: number,
+  functionName: string,
+): RequestRecord | null {
+  if (isTerminal(current.status)) return null;
+  const next = Math.max(current.batchCount ?? 0, batchCount);
+  if (current.status === 'running' && current.batchCount === next) return null;
+  return {
+    ...current,
+    status: 'running',
+    batchCount: next,
+    processedBy: current.processedBy ?? functionName,
+  };
+}
+
 /** A provisioning waits in its pool's line: `deferred`, keeping its place (its arrival). */
 export function decideDeferred(current: RequestRecord, poolId: string): RequestRecord | null {
   if (current.status !== 'queued' && current.status !== 'received') {

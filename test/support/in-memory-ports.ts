@@ -3,6 +3,7 @@ import type { AuditStore, Membership, MembershipStore, TokenVerifier } from '../
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../shared/app/ports/executor';
 import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publisher';
 import type {
+  StoredReadiness,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -15,6 +16,14 @@ import type {
 import type { AppSettings } from '../../shared/app/context';
 import { maxClaimChangesPerCommit, type PoolChanges, type PoolStore } from '../../shared/app/ports/pools';
 import type { PoolClaimRecord, PoolLedger } from '../../shared/domain/scheduling/pool-claims';
+import type { ProgrammeClaimRecord } from '../../shared/domain/scheduling/programme-claims';
+import type {
+  DayRecord,
+  ProgrammeState,
+  ProgrammeStore,
+  StoredPlan,
+  WaveEntry,
+} from '../../shared/app/ports/programme';
 import type { CallerApp, TriageApp } from '../../shared/app/index';
 import { auditPartition, type AuditEntry } from '../../shared/domain/identity/audit';
 import { inlineInventoryName, type InventoryOwner } from '../../shared/domain/identity/inventory-ownership';
@@ -160,6 +169,13 @@ export class MemoryOrgStore implements OrgStore {
   }
   async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
     return this.audit.filter((a) => a.orgId === orgId).map(clone);
+  }
+  readiness = new Map<string, StoredReadiness>();
+  async getReadiness(orgId: string): Promise<StoredReadiness | null> {
+    return clone(this.readiness.get(orgId) ?? null);
+  }
+  async putReadiness(orgId: string, readiness: StoredReadiness): Promise<void> {
+    this.readiness.set(orgId, clone(readiness));
   }
 }
 
@@ -417,6 +433,89 @@ export class MemoryPoolStore implements PoolStore {
   }
 }
 
+/** The programme with the Table adapter's semantics (ETag-checked state and days; claims keyed by organisation). */
+export class MemoryProgrammeStore implements ProgrammeStore {
+  state: ProgrammeState | null = null;
+  claims = new Map<string, ProgrammeClaimRecord>();
+  waves = new Map<string, Map<string, WaveEntry>>();
+  days = new Map<string, DayRecord>();
+  plan: StoredPlan | null = null;
+  private version = 0;
+  private tag(): string {
+    return `W/"g${++this.version}"`;
+  }
+  async getState(): Promise<ProgrammeState | null> {
+    return clone(this.state);
+  }
+  async putState(state: ProgrammeState): Promise<ProgrammeState> {
+    if (state.etag === undefined ? this.state !== null : this.state?.etag !== state.etag) {
+      throw new TriageError(state.etag ? 'concurrency' : 'conflict', 'the programme changed');
+    }
+    this.state = { ...clone(state), etag: this.tag() };
+    return clone(this.state);
+  }
+  async listClaims(): Promise<ProgrammeClaimRecord[]> {
+    return [...this.claims.values()]
+      .sort((a, b) => (`${a.orgId}|${a.requestId}` < `${b.orgId}|${b.requestId}` ? -1 : 1))
+      .map(clone);
+  }
+  async listOrgClaims(orgId: string): Promise<ProgrammeClaimRecord[]> {
+    return (await this.listClaims()).filter((c) => c.orgId === orgId);
+  }
+  async getClaim(orgId: string, requestId: string): Promise<ProgrammeClaimRecord | null> {
+    const c = this.claims.get(requestId);
+    return c && c.orgId === orgId ? clone(c) : null;
+  }
+  async addClaim(claim: ProgrammeClaimRecord): Promise<ProgrammeClaimRecord> {
+    const existing = this.claims.get(claim.requestId);
+    if (existing) return clone(existing);
+    const saved = { ...clone(claim), etag: this.tag() };
+    this.claims.set(claim.requestId, saved);
+    return clone(saved);
+  }
+  async updateClaims(claims: ProgrammeClaimRecord[]): Promise<string[]> {
+    const stale: string[] = [];
+    for (const c of claims) {
+      const current = this.claims.get(c.requestId);
+      if (c.etag !== undefined && current?.etag !== c.etag) {
+        stale.push(c.requestId);
+        continue;
+      }
+      this.claims.set(c.requestId, { ...clone(c), etag: this.tag() });
+    }
+    return stale;
+  }
+  async listWave(date: string): Promise<WaveEntry[]> {
+    return [...(this.waves.get(date)?.values() ?? [])].map(clone);
+  }
+  async putWaveEntry(entry: WaveEntry): Promise<void> {
+    const wave = this.waves.get(entry.date) ?? new Map<string, WaveEntry>();
+    wave.set(entry.requestId, clone(entry));
+    this.waves.set(entry.date, wave);
+  }
+  async getDay(date: string): Promise<DayRecord | null> {
+    return clone(this.days.get(date) ?? null);
+  }
+  async listDays(): Promise<DayRecord[]> {
+    return [...this.days.values()].sort((a, b) => (a.date < b.date ? -1 : 1)).map(clone);
+  }
+  async putDay(day: DayRecord): Promise<DayRecord> {
+    const current = this.days.get(day.date);
+    if (day.etag === undefined ? current !== undefined : current?.etag !== day.etag) {
+      throw new TriageError(day.etag ? 'concurrency' : 'conflict', `day ${day.date} changed`);
+    }
+    const saved = { ...clone(day), etag: this.tag() };
+    this.days.set(day.date, saved);
+    return clone(saved);
+  }
+  async savePlan(plan: StoredPlan): Promise<void> {
+    this.plan = clone(plan);
+  }
+  async loadPlan(): Promise<StoredPlan | null> {
+    return clone(this.plan);
+  }
+}
+
 /** Memberships with the adapter's two views: by principal (the grant) and by organisation (the index). */
 export class MemoryMembershipStore implements MembershipStore {
   rows = new Map<string, Membership>();
@@ -477,6 +576,7 @@ export function createMemoryStores() {
     audit: new MemoryAuditStore(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
+    programme: new MemoryProgrammeStore(),
   };
 }
 

@@ -23,6 +23,8 @@ export interface RequestView {
   poolId?: string;
   /** Where a deferred provisioning waits: its place in its pool's line, its ETA and why it waits. */
   queue?: QueueView;
+  /** A migration under the programme's calendar: its planned days (local dates), or why it has none. */
+  schedule?: ScheduleView;
   inventory?: string;
   progress: Progress;
   batchCount?: number;
@@ -42,6 +44,13 @@ export interface QueueView {
   aheadByTier: Record<string, number>;
   eta: string | null;
   etaComputedAt: string | null;
+  reason: string | null;
+}
+
+export interface ScheduleView {
+  days: Array<{ date: string; mailboxes: number; bytes: number }>;
+  start: string | null;
+  finish: string | null;
   reason: string | null;
 }
 
@@ -75,13 +84,22 @@ export async function toRequestView(
     retryCount: record.retryCount,
   };
   if (!options.detail) return base;
-  const [batches, history, claim] = await Promise.all([
+  const [batches, history, claim, planned] = await Promise.all([
     record.kind === 'migrate' ? ctx.ports.requests.listBatches(record.id) : Promise.resolve([]),
     ctx.ports.events.list(record.id),
     record.poolId && (record.status === 'deferred' || record.status === 'queued')
       ? ctx.ports.pools.getClaim(record.poolId, record.id)
       : Promise.resolve(null),
+    record.programme ? ctx.ports.programme.getClaim(record.orgId, record.id) : Promise.resolve(null),
   ]);
+  if (planned?.schedule) {
+    base.schedule = {
+      days: planned.schedule.days,
+      start: planned.schedule.start,
+      finish: planned.schedule.finish,
+      reason: planned.schedule.reasonText,
+    };
+  }
   if (claim && record.poolId) {
     base.queue = {
       poolId: record.poolId,

@@ -31,10 +31,17 @@ export const actionPolicies = {
   'orgs:read': { anyOrg: [admin, operator], ownOrgs: [requester], audited: false },
   'orgs:write': { anyOrg: [admin], ownOrgs: [], audited: true },
   'orgs:audit': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'orgs:import': { anyOrg: [admin], ownOrgs: [], audited: true },
+  'readiness:read': { anyOrg: [admin, operator], ownOrgs: [requester], audited: false },
+  'readiness:write': { anyOrg: [], ownOrgs: [requester], audited: true },
   'members:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'members:write': { anyOrg: [admin], ownOrgs: [], audited: true },
   'pools:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'pools:write': { anyOrg: [admin], ownOrgs: [], audited: true },
+  'calendar:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'calendar:write': { anyOrg: [admin], ownOrgs: [], audited: true },
+  'plan:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'plan:what-if': { anyOrg: [operator], ownOrgs: [], audited: false },
 } as const satisfies Record<string, ActionPolicy>;
 
 export type Action = keyof typeof actionPolicies;

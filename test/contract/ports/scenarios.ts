@@ -373,6 +373,129 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
     });
   });
 
+  describe(`${name}: ProgrammeStore and readiness`, () => {
+    const calendar = {
+      timeZone: 'Europe/London',
+      start: '2026-12-07',
+      deadline: '2027-06-30',
+      caps: { weekday: { mailboxes: 22000, bytes: 25e12 }, weekend: { mailboxes: 83000, bytes: 95e12 } },
+      holidays: [{ date: '2026-12-25', mailboxes: 0 }],
+      reserved: { health: 0.2 },
+      requiredChecks: ['licences'],
+    };
+    const claim = (orgId: string, requestId: string) => ({
+      requestId,
+      orgId,
+      tier: 'health',
+      arrivedAtMs: 1000,
+      mailboxes: 500,
+      bytes: 5e11,
+      materializedMailboxes: 100,
+      materializedBytes: 1e11,
+      ready: false,
+      readinessReason: 'not ready: licences pending',
+      schedule: {
+        days: [{ date: '2026-12-08', mailboxes: 400, bytes: 4e11 }],
+        start: '2026-12-08',
+        finish: '2026-12-08',
+        reason: null,
+        reasonText: null,
+      },
+      notifiedScheduled: true,
+      notifiedStart: '2026-12-08',
+      notifiedFinish: '2026-12-08',
+    });
+
+    test('the state is created once and replaced only under its ETag', async () => {
+      const { programme } = ports();
+      if (await programme.getState()) return; // one programme per store: the first scenario run sets it
+      const created = await programme.putState({
+        calendar,
+        planVersion: 1,
+        plannedVersion: 0,
+        planLeaseUntilMs: 0,
+        lastWaveDate: null,
+      });
+      expect(
+        await codeOf(
+          programme.putState({
+            calendar,
+            planVersion: 9,
+            plannedVersion: 0,
+            planLeaseUntilMs: 0,
+            lastWaveDate: null,
+          }),
+        ),
+      ).toBe('conflict');
+      const read = (await programme.getState())!;
+      expect(withoutEtag(read)).toEqual(withoutEtag(created));
+      const next = await programme.putState({ ...read, planVersion: 2, lastWaveDate: '2026-12-07' });
+      expect(await codeOf(programme.putState({ ...read, planVersion: 3 }))).toBe('concurrency');
+      expect(await programme.getState()).toMatchObject({
+        planVersion: 2,
+        lastWaveDate: '2026-12-07',
+        etag: next.etag,
+      });
+    });
+
+    test('claims are read whole, by organisation, or one by one; updates honour ETags; a second add keeps the first', async () => {
+      const { programme } = ports();
+      const org = unique('org');
+      const added = await programme.addClaim(claim(org, 'r1'));
+      await programme.addClaim(claim(org, 'r2'));
+      await programme.addClaim({ ...claim(org, 'r1'), mailboxes: 1 });
+      expect(withoutEtag((await programme.getClaim(org, 'r1'))!)).toEqual(claim(org, 'r1'));
+      expect((await programme.listOrgClaims(org)).map((c) => c.requestId)).toEqual(['r1', 'r2']);
+      expect((await programme.listClaims()).filter((c) => c.orgId === org)).toHaveLength(2);
+      expect(await programme.updateClaims([{ ...added, ready: true }])).toEqual([]);
+      expect(await programme.updateClaims([{ ...added, ready: false }])).toEqual(['r1']);
+      expect((await programme.getClaim(org, 'r1'))?.ready).toBe(true);
+      expect(await programme.getClaim(unique('other'), 'r1')).toBeNull();
+    });
+
+    test('waves, days and the last plan', async () => {
+      const { programme } = ports();
+      const date = `2027-0${1 + (seq % 9)}-1${seq % 10}`;
+      const entry = {
+        date,
+        requestId: unique('req'),
+        orgId: 'o',
+        tier: 'health',
+        firstIndex: 0,
+        mailboxes: 100,
+        bytes: 1e9,
+        batchNumbers: [1, 2],
+      };
+      await programme.putWaveEntry(entry);
+      expect(await programme.listWave(date)).toEqual([entry]);
+      const day = await programme.putDay({ date, materialized: { health: 100 }, done: {}, failed: {} });
+      expect(await codeOf(programme.putDay({ date, materialized: {}, done: {}, failed: {} }))).toBe(
+        'conflict',
+      );
+      await programme.putDay({ ...day, done: { health: 90 }, failed: { health: 10 } });
+      expect(await codeOf(programme.putDay({ ...day, done: {} }))).toBe('concurrency');
+      expect(await programme.getDay(date)).toMatchObject({ done: { health: 90 }, failed: { health: 10 } });
+      expect((await programme.listDays()).map((d) => d.date)).toContain(date);
+      const summary = {
+        days: Array.from({ length: 400 }, (_, i) => ({ date: `d${i}`, note: 'x'.repeat(200) })),
+      };
+      await programme.savePlan({ computedAtMs: 5, version: 3, summary });
+      expect(await programme.loadPlan()).toEqual({ computedAtMs: 5, version: 3, summary });
+    });
+
+    test('readiness is stored per organisation', async () => {
+      const { orgs } = ports();
+      const orgId = unique('org');
+      expect(await orgs.getReadiness(orgId)).toBeNull();
+      const report = {
+        checks: [{ name: 'licences', status: 'fail' as const, detail: '40 unlicensed' }],
+        checkedAt: '2026-12-01T10:00:00.000Z',
+      };
+      await orgs.putReadiness(orgId, report);
+      expect(await orgs.getReadiness(orgId)).toEqual(report);
+    });
+  });
+
   describe(`${name}: ArtifactStore`, () => {
     test('a valid CSV is stored under the organisation and reads back normalised', async () => {
       const { artifacts } = ports();

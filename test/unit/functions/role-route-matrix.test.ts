@@ -20,6 +20,12 @@ type Caller = 'admin' | 'operator' | 'requester' | 'other requester' | 'no role'
 type Expected = Record<Caller, number>;
 
 const ORG = 'org-a';
+const calendar = {
+  timeZone: 'Europe/London',
+  start: '2027-01-04',
+  deadline: '2027-03-31',
+  caps: { weekday: { mailboxes: 1000, bytes: 1e12 }, weekend: { mailboxes: 0, bytes: 0 } },
+};
 const OTHER = 'org-b';
 
 /** The requests of org-a in each world: failed (retryable), still queued (cancellable), holding capacity (releasable). */
@@ -60,6 +66,16 @@ const calls: Record<string, RouteCall> = {
   getPool: { params: () => ({ poolId: 'vm-uk' }) },
   listPools: {},
   getPoolQueue: { params: () => ({ poolId: 'vm-uk' }) },
+  putReadiness: {
+    params: () => ({ orgId: ORG }),
+    body: { json: { checks: [{ name: 'licences', status: 'pass' }] } },
+  },
+  getReadiness: { params: () => ({ orgId: ORG }) },
+  importOrgs: { body: { csv: 'orgId,name,sector,tier,evidence\nnew-org,New,retail,standard,\n' } },
+  putCalendar: { body: { json: calendar } },
+  getCalendar: {},
+  getPlan: {},
+  planWhatIf: { body: { json: {} } },
   health: {},
   openapi: {},
 };
@@ -84,11 +100,20 @@ const expected: Record<string, Expected> = {
   getPool:         { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   listPools:       { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   getPoolQueue:    { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  putReadiness:    { admin: 403, operator: 403, requester: 200, 'other requester': 403, 'no role': 403 },
+  getReadiness:    { admin: 200, operator: 200, requester: 200, 'other requester': 403, 'no role': 403 },
+  importOrgs:      { admin: 200, operator: 403, requester: 403, 'other requester': 403, 'no role': 403 },
+  putCalendar:     { admin: 200, operator: 403, requester: 403, 'other requester': 403, 'no role': 403 },
+  getCalendar:     { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  getPlan:         { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  planWhatIf:      { admin: 403, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   // Anonymous (liveness and the API description): no principal is asked for.
   health:          { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   openapi:         { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
 };
 const anonymous = new Set(['health', 'openapi']);
+/** Actions on the deployment itself: audited under no organisation. */
+const deploymentWide = new Set(['pools:write', 'orgs:import', 'calendar:write']);
 
 const callerClaims: Record<Caller, { roles: Role[]; orgs: string[]; subject: string }> = {
   admin: { roles: [roles.admin], orgs: [], subject: 'adam' },
@@ -148,6 +173,7 @@ async function world(mode: 'token' | 'easyauth') {
   });
   await t.app.upsertOrg(ORG, { name: 'A', sector: 'retail', tier: 'standard' });
   await t.app.putPool('vm-uk', { resourceType: 'vm', region: 'uksouth', capacity: 10 });
+  await t.app.putCalendar(calendar);
   const seat = { kind: 'provision', orgId: ORG, resource: { type: 'seat', quantity: 1, region: 'uksouth' } };
   const { request: failed } = await t.app.submitRequest(seat);
   const { request: holding } = await t.app.submitRequest({
@@ -234,7 +260,7 @@ describe('the role × route matrix', () => {
         expect.objectContaining({
           action,
           principalId: callerClaims[caller].subject,
-          ...(action.startsWith('pools:') ? {} : { orgId: ORG }),
+          ...(deploymentWide.has(action) ? {} : { orgId: ORG }),
         }),
       ]);
     } else {

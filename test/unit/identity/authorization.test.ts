@@ -133,10 +133,17 @@ describe('authorization: the role × action × organisation decision', () => {
       'orgs:read': { admin: 'any', operator: 'any', requester: 'own' },
       'orgs:write': { admin: 'any', operator: '-', requester: '-' },
       'orgs:audit': { admin: 'any', operator: 'any', requester: '-' },
+      'orgs:import': { admin: 'any', operator: '-', requester: '-' },
+      'readiness:read': { admin: 'any', operator: 'any', requester: 'own' },
+      'readiness:write': { admin: '-', operator: '-', requester: 'own' },
       'members:read': { admin: 'any', operator: 'any', requester: '-' },
       'members:write': { admin: 'any', operator: '-', requester: '-' },
       'pools:read': { admin: 'any', operator: 'any', requester: '-' },
       'pools:write': { admin: 'any', operator: '-', requester: '-' },
+      'calendar:read': { admin: 'any', operator: 'any', requester: '-' },
+      'calendar:write': { admin: 'any', operator: '-', requester: '-' },
+      'plan:read': { admin: 'any', operator: 'any', requester: '-' },
+      'plan:what-if': { admin: '-', operator: 'any', requester: '-' },
     });
   });
 });
@@ -210,9 +217,12 @@ describe('what the use-cases ask', () => {
     const audited = allActions.filter((a: Action) => actionPolicies[a].audited);
     expect(audited.sort()).toEqual(
       [
+        'calendar:write',
         'inventories:import',
         'members:write',
+        'orgs:import',
         'orgs:write',
+        'readiness:write',
         'pools:write',
         'requests:cancel',
         'requests:release',

@@ -1,6 +1,5 @@
 import { messageIds, splitIntoBatches } from '../../../domain/batches';
-import { isTriageError, TriageError } from '../../../domain/errors';
-import { inventoryUseProblem } from '../../../domain/identity/inventory-ownership';
+import { isTriageError } from '../../../domain/errors';
 import type { MailboxEntry } from '../../../domain/inventory';
 import { batchMessage, type MigrateMessage } from '../../../domain/messages';
 import { decidePlanned } from '../../../domain/request-lifecycle';
@@ -9,8 +8,10 @@ import type { AppContext } from '../../context';
 import { transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
 import { mapLimit } from '../../effects/map-limit';
+import { assertOwnInventory } from '../../effects/own-inventory';
 import { mutateRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
+import { registerProgrammeClaim } from './register-programme-claim';
 import type { WorkResult } from './work-result';
 
 /**
@@ -28,8 +29,13 @@ export async function planMigration(
 ): Promise<WorkResult> {
   let request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
+  // Under a programme calendar the waves create the batches: planning only registers the claim.
+  if (request.programme) return 'scheduled';
   if (request.batchCount === undefined) {
     const mailboxes = await readOwnInventory(ctx, request, request.inventory ?? message.inventory);
+    const programme = await ctx.ports.programme.getState();
+    if (programme && (await registerProgrammeClaim(ctx, request, mailboxes, programme, delivery)))
+      return 'scheduled';
     const batches = splitIntoBatches(mailboxes, ctx.settings.batchSize);
     const manifests = await mapLimit(batches, 8, async (b) => ({
       batchNumber: b.batchNumber,
@@ -71,16 +77,9 @@ async function readOwnInventory(
   request: { id: string; orgId: string },
   blobName: string,
 ): Promise<MailboxEntry[]> {
-  const owner = await ctx.ports.artifacts.inventoryOwner(blobName);
-  if (owner === null) throw transientFailure(`inventory ${blobName} is missing`);
-  const problem = inventoryUseProblem(blobName, owner, { orgId: request.orgId, requestId: request.id });
-  if (problem !== undefined) {
-    throw new TriageError('validation', `inventory ${blobName}: ${problem}`, {
-      fields: [{ field: 'inventory', message: problem }],
-    });
-  }
   const mailboxes: MailboxEntry[] = [];
   try {
+    await assertOwnInventory(ctx, request, blobName);
     for await (const entry of ctx.ports.artifacts.readInventory(blobName)) mailboxes.push(entry);
   } catch (err: unknown) {
     if (isTriageError(err, 'not-found')) throw transientFailure(`inventory ${blobName} is missing`);

@@ -8,4 +8,5 @@ export type WorkResult =
   | 'cancelled'
   | 'planned'
   | 'batch-completed'
-  | 'deferred';
+  | 'deferred'
+  | 'scheduled';
