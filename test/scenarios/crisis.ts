@@ -261,7 +261,7 @@ async function crisis(
     }
   }
   // Pushed back: admitted (deferred → queued), then waiting again before it ran.
-  const preempted = [...final.values()].filter((v) => {
+  const pushedBack = [...final.entries()].filter(([, v]) => {
     const statuses = (v.history as Array<{ status?: string; type: string }>)
       .filter((h) => h.type === 'status')
       .map((h) => h.status);
@@ -271,10 +271,19 @@ async function crisis(
       statuses.indexOf('deferred', admittedAt) > admittedAt &&
       !statuses.slice(admittedAt, statuses.indexOf('deferred', admittedAt)).includes('running')
     );
-  }).length;
-  const etaMoves = hooks.filter((h) => h.event.type === 'request.eta-changed').length;
-  if (preempted > 0 && etaMoves === 0)
-    violations.push('claims were pushed back but nobody was told their ETA moved');
+  });
+  const preempted = pushedBack.length;
+  // Each one pushed back is told again: its new wait (with position and ETA), after it was admitted.
+  for (const [id] of pushedBack) {
+    const told = byRequest.get(id) ?? [];
+    const admittedAt = told.find((n) => n.type === 'request.admitted')?.at ?? '';
+    const retold = told.some(
+      (n) =>
+        ['request.preempted', 'request.deferred', 'request.eta-changed'].includes(n.type) &&
+        n.at >= admittedAt,
+    );
+    if (!retold) violations.push(`${id} was pushed back but not told again`);
+  }
   return { rows, preempted, healthAdmittedWithinMs, violations, webhooks: hooks.length };
 }
 
