@@ -237,6 +237,9 @@ async function recordMaterialized(
   );
 }
 
+/** Every batch of a day completes into one of these counter rows (`<date>~<k>`), so completions rarely collide. */
+export const actualShards = 8;
+
 /** A batch of a programme request completed: its counts join the day's actuals (the day it completed on). */
 export async function recordActual(
   ctx: AppContext,
@@ -245,7 +248,7 @@ export async function recordActual(
 ): Promise<void> {
   const state = await ctx.ports.programme.getState();
   if (!state) return;
-  const date = localDateOf(ctx.clock().getTime(), state.calendar.timeZone);
+  const date = `${localDateOf(ctx.clock().getTime(), state.calendar.timeZone)}~${Math.floor(Math.random() * actualShards)}`;
   await retryOnConflict(
     async () => {
       const day = (await ctx.ports.programme.getDay(date)) ?? {
@@ -260,6 +263,6 @@ export async function recordActual(
         failed: { ...day.failed, [tier]: (day.failed[tier] ?? 0) + counts.failed },
       });
     },
-    { what: `day ${date}` },
+    { what: `day ${date}`, maxAttempts: 100 },
   );
 }

@@ -1,15 +1,17 @@
 import { TriageError } from '../../../domain/errors';
 import { burnDown, type DayActual, type PlanView } from '../../../domain/scheduling/burn-down';
-import type { PlanResult } from '../../../domain/scheduling/plan-types';
+import { capOf } from '../../../domain/scheduling/calendar';
+import type { PlanDay, PlanResult } from '../../../domain/scheduling/plan-types';
 import type { AppContext } from '../../context';
 import type { DayRecord } from '../../ports/programme';
 
-/** Per-day actuals as the burn-down takes them. */
+/** Per-day actuals as the burn-down takes them (a day's counters are spread over `<date>~<k>` rows). */
 export function actualsOf(days: readonly DayRecord[]): DayActual[] {
   const out: DayActual[] = [];
   for (const day of days) {
+    const date = day.date.split('~')[0]!;
     for (const tier of new Set([...Object.keys(day.done), ...Object.keys(day.failed)])) {
-      out.push({ date: day.date, tier, done: day.done[tier] ?? 0, failed: day.failed[tier] ?? 0 });
+      out.push({ date, tier, done: day.done[tier] ?? 0, failed: day.failed[tier] ?? 0 });
     }
   }
   return out;
@@ -46,8 +48,31 @@ export async function getPlan(ctx: AppContext): Promise<PlanAnswer> {
         stoppedBecause: 'done',
         lastDayConsidered: state.calendar.start,
       };
+  // Days already materialised are frozen: what their waves handed to batches is what was planned for them.
+  const planned = new Set(plan.days.map((d) => d.date));
+  const past: PlanDay[] = days
+    .filter((d) => !d.date.includes('~') && !planned.has(d.date) && d.date < plan.firstDay)
+    .map((d) => {
+      const cap = capOf(state.calendar, d.date);
+      const byTier = Object.fromEntries(
+        Object.entries(d.materialized).map(([tier, n]) => [tier, { mailboxes: n, bytes: 0 }]),
+      );
+      const total = Object.values(d.materialized).reduce((a, b) => a + b, 0);
+      return {
+        date: d.date,
+        dayType: cap.dayType,
+        cap: { mailboxes: cap.mailboxes, bytes: cap.bytes },
+        planned: byTier,
+        total: { mailboxes: total, bytes: 0 },
+        frozen: true,
+      };
+    });
+  const withPast: PlanResult = {
+    ...plan,
+    days: [...past, ...plan.days].sort((a, b) => (a.date < b.date ? -1 : 1)),
+  };
   const view = burnDown(
-    plan,
+    withPast,
     state.calendar,
     actualsOf(days),
     summary ? { mailboxesByTier: summary.mailboxesByTier } : {},
