@@ -161,6 +161,8 @@ var appConfiguration = {
   // Real time in Azure: the fast clock is for local demos and scenarios.
   TRIAGE_CLOCK_SPEED: '1'
   TRIAGE_CLOCK_ANCHOR: ''
+  // Local measurement only (the cost model's counts).
+  TRIAGE_OPERATION_COUNTS_FILE: ''
   TRIAGE_AUTH_MODE: auth.mode
   TRIAGE_AUTH_ISSUER: auth.mode == 'token' ? '${authAuthority}/v2.0' : ''
   TRIAGE_AUTH_AUDIENCE: auth.mode == 'token' ? join(authAudiences, ',') : ''

@@ -2,6 +2,7 @@ import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createApp, type TokenVerifier, type TriageApp } from './app/index';
+import type { ArtifactStore } from './app/ports/artifact-store';
 import type { HealthProbe } from './app/ports/publisher';
 import type { AuthConfig, IdentityOptions, TriageConfig } from './config';
 import { TriageError } from './domain/errors';
@@ -11,7 +12,9 @@ import { CachedMembershipStore } from './adapters/cached-memberships';
 import { createExecutor } from './adapters/executors/index';
 import { HttpWebhookSender } from './adapters/http-webhook-sender';
 import { JwtVerifier } from './adapters/jwt-verifier';
+import { OperationCounts } from './adapters/operation-counts';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
+import { writeFileSync } from 'node:fs';
 import { createTableStores, type TableStores } from './adapters/table-stores';
 
 /** Identity-based connections: `managedidentity` with an optional client id, or the default chain. */
@@ -43,7 +46,7 @@ export function tokenVerifierFor(auth: AuthConfig): TokenVerifier {
 export interface Runtime {
   app: TriageApp;
   stores: TableStores;
-  artifacts: BlobArtifactStore;
+  artifacts: ArtifactStore;
   publisher: ServiceBusPublisher;
   /** Creates tables and containers once; every use-case awaits it. */
   ready: Promise<void>;
@@ -51,11 +54,17 @@ export interface Runtime {
 }
 
 /** Builds the storage clients for either connection kind. */
-export function storageClients(config: TriageConfig): {
+export function storageClients(
+  config: TriageConfig,
+  counts?: OperationCounts,
+): {
   tableClient: (name: string) => TableClient;
   blobServiceClient: BlobServiceClient;
 } {
   const { storage } = config;
+  const counted = counts
+    ? { additionalPolicies: [{ policy: counts.tablePolicy() as never, position: 'perCall' as const }] }
+    : {};
   if (storage.kind === 'connectionString') {
     const insecure = /^UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;/i.test(
       storage.connectionString,
@@ -65,13 +74,16 @@ export function storageClients(config: TriageConfig): {
       : storage.connectionString;
     return {
       tableClient: (name) =>
-        TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: insecure }),
+        TableClient.fromConnectionString(connectionString, name, {
+          allowInsecureConnection: insecure,
+          ...counted,
+        }),
       blobServiceClient: BlobServiceClient.fromConnectionString(connectionString),
     };
   }
   const credential = credentialFor(storage);
   return {
-    tableClient: (name) => new TableClient(storage.tableServiceUri, name, credential),
+    tableClient: (name) => new TableClient(storage.tableServiceUri, name, credential, counted),
     blobServiceClient: new BlobServiceClient(storage.blobServiceUri, credential),
   };
 }
@@ -81,12 +93,21 @@ export function createRuntime(
   config: TriageConfig,
   log?: (level: 'info' | 'warn' | 'error', message: string) => void,
 ): Runtime {
-  const { tableClient, blobServiceClient } = storageClients(config);
+  // Local measurement (the README's cost model): storage operations counted and written to a file every second.
+  const counts = config.operationCountsFile ? new OperationCounts() : undefined;
+  const countsFile = config.operationCountsFile;
+  const countsTimer =
+    counts && countsFile
+      ? setInterval(() => writeFileSync(countsFile, JSON.stringify(counts.snapshot)), 1000)
+      : undefined;
+  countsTimer?.unref();
+  const { tableClient, blobServiceClient } = storageClients(config, counts);
   const stores = createTableStores(tableClient, config.storagePrefix);
-  const artifacts = new BlobArtifactStore(
+  const blobStore = new BlobArtifactStore(
     blobServiceClient,
     config.storagePrefix ? { containerPrefix: config.storagePrefix } : {},
   );
+  const artifacts = counts ? counts.countArtifacts(blobStore) : blobStore;
   const publisher = new ServiceBusPublisher(
     config.serviceBus.kind === 'connectionString'
       ? { connectionString: config.serviceBus.connectionString }

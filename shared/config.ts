@@ -42,6 +42,8 @@ export const settingNames = {
   clockSpeed: 'TRIAGE_CLOCK_SPEED',
   /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
   clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
+  /** Optional. Local measurement: a file the app writes its storage operation counts to, every second (the cost model). */
+  operationCountsFile: 'TRIAGE_OPERATION_COUNTS_FILE',
   /**
    * Optional. Who is asking: `token` (default; bearer tokens validated by the app), `easyauth` (App Service
    * Authentication validates them and forwards the principal) or `off` (no identity: local experiments only).
@@ -113,6 +115,7 @@ export interface TriageConfig {
   executor: ExecutorConfig;
   webhooks: { secret?: string; allowPrivate: boolean };
   clock: { speed: number; anchorMs?: number };
+  operationCountsFile?: string;
   auth: AuthConfig;
 }
 
@@ -226,6 +229,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    ...(get(settingNames.operationCountsFile)
+      ? { operationCountsFile: get(settingNames.operationCountsFile) }
+      : {}),
     clock: {
       speed: parse(settingNames.clockSpeed, z.coerce.number().min(1).max(1_000_000), 1),
       ...(get(settingNames.clockAnchor)

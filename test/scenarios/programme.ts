@@ -7,6 +7,9 @@
  * mailbox migrates exactly once; prints the burn-down; exits non-zero when an invariant fails.
  * `test/e2e/programme.test.ts` runs a smaller version.
  */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
 import { allRoles } from '../../shared/domain/identity/principal';
 import type { MigrationCalendar } from '../../shared/domain/scheduling/calendar';
@@ -38,7 +41,24 @@ export interface ProgrammeOptions {
   log?: (line: string) => void;
 }
 
+/** Operations per migrated mailbox, measured: what the README's cost model prices. */
+export interface CostCounts {
+  mailboxes: number;
+  table: { requests: number; batchEntities: number };
+  blob: { writes: number; reads: number };
+  serviceBus: { sent: number; delivered: number; settled: number; management: number };
+  perMailbox: {
+    tableRequests: number;
+    tableEntityOps: number;
+    blobWrites: number;
+    blobReads: number;
+    serviceBusOperations: number;
+    executions: number;
+  };
+}
+
 export interface ProgrammeResult {
+  costs: CostCounts | null;
   days: Array<{ date: string; dayType: string; cap: number; planned: number; done: number }>;
   totals: { requests: number; mailboxes: number; migrated: number; doubled: number; lost: number };
   surgeStart: LocalDate | null;
@@ -53,6 +73,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runProgramme(options: ProgrammeOptions): Promise<ProgrammeResult> {
   const log = options.log ?? (() => undefined);
   const executor = await startCountingExecutor();
+  const countsFile = path.join(mkdtempSync(path.join(tmpdir(), 'triage-counts-')), 'counts.json');
   const anchorMs = Date.now();
   const speed = 86_400_000 / options.dayInMs;
   const stack = await startLocalStack({
@@ -66,16 +87,18 @@ export async function runProgramme(options: ProgrammeOptions): Promise<Programme
       TRIAGE_EXECUTOR_MAX_ATTEMPTS: '3',
       TRIAGE_BATCH_SIZE: '50',
       TRIAGE_ITEM_CONCURRENCY: '16',
+      TRIAGE_OPERATION_COUNTS_FILE: countsFile,
     },
   });
   try {
-    return await programme(
+    const result = await programme(
       stack,
       options,
       log,
       executor.successes,
       () => anchorMs + (Date.now() - anchorMs) * speed,
     );
+    return { ...result, costs: await costsOf(stack, countsFile, result.totals.migrated) };
   } finally {
     await stack.stop();
     await executor.close();
@@ -276,6 +299,7 @@ async function programme(
   }
   if (etaChangesAfterSurge === 0) violations.push('nobody was told their dates moved when the surge arrived');
   return {
+    costs: null,
     days,
     totals: { requests: submitted.length, mailboxes: total, migrated, doubled, lost },
     surgeStart: firstWave,
@@ -283,6 +307,38 @@ async function programme(
     etaChangesAfterSurge,
     projectedFinish: (plan.projectedFinish as string | null) ?? null,
     violations,
+  };
+}
+
+/** Storage operations as the app counted them, Service Bus operations as the broker counted them, per mailbox. */
+async function costsOf(stack: LocalStack, countsFile: string, mailboxes: number): Promise<CostCounts | null> {
+  await sleep(1200); // the app writes its counts every second
+  if (!existsSync(countsFile) || mailboxes === 0) return null;
+  const app = JSON.parse(readFileSync(countsFile, 'utf8')) as {
+    table: CostCounts['table'] & { batches: number };
+    blob: CostCounts['blob'];
+  };
+  const serviceBus = (await (
+    await fetch(stack.serviceBusMetricsUrl.replace(/\/entities$/, '/operations'))
+  ).json()) as CostCounts['serviceBus'];
+  const per = (n: number) => Math.round((n / mailboxes) * 1000) / 1000;
+  const entityOps = app.table.requests - app.table.batches + app.table.batchEntities;
+  return {
+    mailboxes,
+    table: { requests: app.table.requests, batchEntities: app.table.batchEntities },
+    blob: app.blob,
+    serviceBus,
+    perMailbox: {
+      tableRequests: per(app.table.requests),
+      tableEntityOps: per(entityOps),
+      blobWrites: per(app.blob.writes),
+      blobReads: per(app.blob.reads),
+      serviceBusOperations: per(
+        serviceBus.sent + serviceBus.delivered + serviceBus.settled + serviceBus.management,
+      ),
+      // Every Service Bus-triggered invocation is one delivery.
+      executions: per(serviceBus.delivered),
+    },
   };
 }
 
@@ -318,6 +374,10 @@ if (require.main === module) {
       console.log(
         `tier-1 surge arrived ${result.surgeArrival}, started ${result.surgeStart}; ${result.etaChangesAfterSurge} requesters told their dates moved`,
       );
+      if (result.costs)
+        console.log(
+          `operations per migrated mailbox (the README's cost model): ${JSON.stringify(result.costs.perMailbox)}`,
+        );
       if (result.violations.length > 0) {
         console.error(
           `\n${result.violations.length} invariant(s) failed:\n  ${result.violations.slice(0, 20).join('\n  ')}`,
