@@ -25,12 +25,23 @@ import { isNotFound, mapStorageError } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
 import { TableProgrammeStore } from './table-programme-store';
+import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
 ): Record<
-  'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools' | 'programme',
+  | 'requests'
+  | 'requestsByOrg'
+  | 'items'
+  | 'events'
+  | 'orgs'
+  | 'idempotency'
+  | 'pools'
+  | 'programme'
+  | 'memberships'
+  | 'membersByOrg'
+  | 'audit',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -43,6 +54,9 @@ export function tableNames(
     idempotency: `${p}idempotency`,
     pools: `${p}pools`,
     programme: `${p}programme`,
+    memberships: `${p}memberships`,
+    membersByOrg: `${p}membersbyorg`,
+    audit: `${p}audit`,
   };
 }
 
@@ -482,6 +496,8 @@ export interface TableStores {
   idempotency: TableIdempotencyStore;
   pools: TablePoolStore;
   programme: TableProgrammeStore;
+  memberships: TableMembershipStore;
+  audit: TableAuditStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -498,6 +514,9 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     idempotency: clientFor(names.idempotency),
     pools: clientFor(names.pools),
     programme: clientFor(names.programme),
+    memberships: clientFor(names.memberships),
+    membersByOrg: clientFor(names.membersByOrg),
+    audit: clientFor(names.audit),
   };
   return {
     requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
@@ -507,6 +526,8 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     idempotency: new TableIdempotencyStore(clients.idempotency),
     pools: new TablePoolStore(clients.pools),
     programme: new TableProgrammeStore(clients.programme),
+    memberships: new TableMembershipStore(clients.memberships, clients.membersByOrg),
+    audit: new TableAuditStore(clients.audit),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));
