@@ -2,6 +2,11 @@ import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { actionPolicies, rolesFor, type Action } from '../shared/domain/identity/authorization';
 import { orgSchema } from '../shared/domain/orgs';
+import { calendarSchema } from '../shared/domain/scheduling/calendar-schema';
+import { poolBodySchema } from '../shared/domain/scheduling/pool-schema';
+import { builtInChecks } from '../shared/domain/scheduling/readiness';
+import { readinessReportSchema } from '../shared/domain/scheduling/readiness-schema';
+import { whatIfSchema } from '../shared/domain/scheduling/what-if-schema';
 import { provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared/domain/requests';
 import { requestStatuses } from '../shared/domain/status';
 import { topology } from '../shared/topology';
@@ -217,6 +222,10 @@ export function openApiDocument(): Record<string, unknown> {
         put: {
           ...secured('pools:write'),
           summary: 'Declare or change a capacity pool: 201 when created, 200 when changed.',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: json(poolBodySchema(tiers)) } },
+          },
           responses: {
             '200': { description: 'Changed' },
             '201': { description: 'Created' },
@@ -291,6 +300,10 @@ export function openApiDocument(): Record<string, unknown> {
           ...secured('readiness:write'),
           summary:
             "Report the organisation's prerequisite checks (`{checks:[{name, status, detail?, evidence?}]}`), merged by name over earlier reports.",
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: json(readinessReportSchema(builtInChecks)) } },
+          },
           responses: {
             '200': { description: 'The readiness' },
             '400': problemResponse('An unknown check'),
@@ -309,7 +322,14 @@ export function openApiDocument(): Record<string, unknown> {
           ...secured('orgs:import'),
           summary:
             'Register organisations from a CSV (`orgId,name,sector,tier,evidence` and readiness-check columns); a bad row stores nothing.',
-          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'text/csv': {
+                schema: { type: 'string', description: 'orgId,name,sector,tier,evidence[,<check>…]' },
+              },
+            },
+          },
           responses: {
             '200': { description: '{ imported, rowCount, badRows, badRowCount }' },
             '400': problemResponse('Bad rows, each with its line'),
@@ -321,6 +341,10 @@ export function openApiDocument(): Record<string, unknown> {
         put: {
           ...secured('calendar:write'),
           summary: "The programme's capacity calendar: 201 when created, 200 when changed.",
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: json(calendarSchema(tiers)) } },
+          },
           responses: {
             '200': { description: 'Changed' },
             '201': { description: 'Created' },
@@ -353,6 +377,10 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           ...secured('plan:what-if'),
           summary: 'The plan under other caps, holidays, readiness or a surge; changes nothing.',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: json(whatIfSchema(tiers)) } },
+          },
           responses: {
             '200': { description: 'The plan and the requests whose finish moves most' },
             '400': problemResponse('A nonsense override'),
