@@ -1,12 +1,19 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ensureError, TriageError } from '../shared/domain/errors';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { CallerApp } from '../shared/app/index';
+import { ensureError, isTriageError, TriageError } from '../shared/domain/errors';
+import { requireAttempt, type Action } from '../shared/domain/identity/authorization';
+import { hasCredentials, type Credentials } from '../shared/domain/identity/credentials';
+import { easyAuthPrincipalHeader } from '../shared/domain/identity/easy-auth';
 import { problem, problemFromError, type ProblemDetails } from './problem-details';
-import { getConfig } from './runtime';
+import { getApp, getConfig } from './runtime';
 
-export function problemResponse(details: ProblemDetails): HttpResponseInit {
+export function problemResponse(
+  details: ProblemDetails,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   return {
     status: details.status,
-    headers: { 'Content-Type': 'application/problem+json' },
+    headers: { 'Content-Type': 'application/problem+json', ...headers },
     body: JSON.stringify(details),
   };
 }
@@ -97,6 +104,63 @@ export async function withProblems(
       context.error(`${request.method} ${request.url} failed: ${ensureError(err).stack ?? ''}`);
     return problemResponse(details);
   }
+}
+
+/** A handler that runs for an authenticated principal holding a role for its action. */
+export type AuthorizedHandler = (
+  request: HttpRequest,
+  context: InvocationContext,
+  caller: CallerApp,
+) => Promise<HttpResponseInit>;
+
+const declaredActions = new WeakMap<HttpHandler, Action>();
+
+/** The action a handler built by {@link authorized} declared (the role matrix and OpenAPI read it). */
+export function declaredAction(handler: HttpHandler): Action | undefined {
+  return declaredActions.get(handler);
+}
+
+/**
+ * Authentication for every HTTP Function, in one place: finds who is asking (401 with `WWW-Authenticate`
+ * when no one, or no valid one), refuses a principal with no role for `action` (403), then hands the
+ * handler the use-cases bound to that principal — which decide, per organisation, what it may see and do.
+ * Function keys stay the outer gate (the registration's `authLevel`).
+ */
+export function authorized(action: Action, handler: AuthorizedHandler): HttpHandler {
+  const wrapped: HttpHandler = (request, context) =>
+    withProblems(request, context, async () => {
+      const app = await getApp();
+      const credentials: Credentials = {
+        authorization: request.headers.get('authorization'),
+        clientPrincipal: request.headers.get(easyAuthPrincipalHeader),
+      };
+      let principal;
+      try {
+        principal = await app.authenticate(credentials);
+      } catch (err: unknown) {
+        if (!isTriageError(err, 'unauthenticated')) throw err;
+        return problemResponse(problemFromError(err, new URL(request.url).pathname), {
+          'WWW-Authenticate': challenge(hasCredentials(credentials) ? err.message : undefined),
+        });
+      }
+      try {
+        requireAttempt(principal, action);
+      } catch (err: unknown) {
+        context.warn(`${action} refused to ${principal.id} (roles: ${principal.roles.join(', ') || 'none'})`);
+        throw err;
+      }
+      return handler(request, context, app.as(principal));
+    });
+  declaredActions.set(wrapped, action);
+  return wrapped;
+}
+
+/** RFC 6750 §3: no `error` when the call carried no credentials at all. */
+function challenge(invalidReason?: string): string {
+  const realm = 'Bearer realm="triage"';
+  if (invalidReason === undefined) return realm;
+  const description = invalidReason.replace(/[^\x20-\x7e]|["\\]/g, '');
+  return `${realm}, error="invalid_token", error_description="${description}"`;
 }
 
 export { problem };

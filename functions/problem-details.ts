@@ -13,6 +13,8 @@ export interface ProblemDetails {
 
 const statusByCode: Record<TriageErrorCode, number> = {
   validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'idempotency-mismatch': 409,
@@ -27,6 +29,8 @@ const statusByCode: Record<TriageErrorCode, number> = {
 
 const titleByStatus: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',

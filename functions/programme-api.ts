@@ -1,48 +1,31 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, readJsonBody, withProblems } from './http-common';
-import { getApp } from './runtime';
+import { app } from '@azure/functions';
+import { authorized, jsonResponse, readJsonBody } from './http-common';
 
-/** PUT /api/calendar — the programme's capacity calendar (admin): 201 when created, 200 when changed. */
-export async function putCalendarHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => {
-    const { calendar, created } = await (await getApp()).putCalendar(await readJsonBody(request));
-    return jsonResponse(created ? 201 : 200, calendar);
-  });
-}
+/** PUT /api/calendar — the programme's capacity calendar (Triage.Admin): 201 when created, 200 when changed. */
+export const putCalendarHandler = authorized('calendar:write', async (request, _context, caller) => {
+  const { calendar, created } = await caller.putCalendar(await readJsonBody(request));
+  return jsonResponse(created ? 201 : 200, calendar);
+});
 
 /** GET /api/calendar. */
-export async function getCalendarHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => jsonResponse(200, await (await getApp()).getCalendar()));
-}
+export const getCalendarHandler = authorized('calendar:read', async (_request, _context, caller) =>
+  jsonResponse(200, await caller.getCalendar()),
+);
 
 /** GET /api/plan — plan versus actual, the burn-down a page draws. */
-export async function getPlanHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => jsonResponse(200, await (await getApp()).getPlan()));
-}
+export const getPlanHandler = authorized('plan:read', async (_request, _context, caller) =>
+  jsonResponse(200, await caller.getPlan()),
+);
 
 /** POST /api/plan/what-if — the plan under other caps, holidays, readiness or a surge; changes nothing. */
-export async function planWhatIfHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).planWhatIf(await readJsonBody(request))),
-  );
-}
+export const planWhatIfHandler = authorized('plan:what-if', async (request, _context, caller) =>
+  jsonResponse(200, await caller.planWhatIf(await readJsonBody(request))),
+);
 
 app.http('putCalendar', {
   route: 'calendar',
   methods: ['PUT'],
-  authLevel: 'admin',
+  authLevel: 'function',
   handler: putCalendarHandler,
 });
 app.http('getCalendar', {

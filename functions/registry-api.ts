@@ -1,15 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, queryOf, withProblems } from './http-common';
-import { getApp } from './runtime';
+import { app } from '@azure/functions';
+import { authorized, jsonResponse, queryOf } from './http-common';
 
-/** GET /api/orgs?tier=&ready=&limit=&continuationToken= — the registry, paged. */
-export async function listOrgsHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).listOrgs(queryOf(request))),
-  );
-}
+/** GET /api/orgs?tier=&ready=&limit=&continuationToken= — the registry, paged (admins and operators). */
+export const listOrgsHandler = authorized('orgs:list', async (request, _context, caller) =>
+  jsonResponse(200, await caller.listOrgs(queryOf(request))),
+);
 
 app.http('listOrgs', { route: 'orgs', methods: ['GET'], authLevel: 'function', handler: listOrgsHandler });

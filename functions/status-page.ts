@@ -1,8 +1,14 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import {
+  app,
+  type HttpHandler,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from '@azure/functions';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { settingNames } from '../shared/config';
-import { jsonResponse, problem, problemResponse, withProblems } from './http-common';
+import { authorized, jsonResponse, problem, problemResponse, withProblems } from './http-common';
 import { getApp } from './runtime';
 
 /** Built by `npm run build` (esbuild bundles the script with Chart.js): dist/status-page/. */
@@ -18,7 +24,11 @@ const assetTypes: Record<string, string> = {
 const pageAuthLevel = process.env[settingNames.statusPageAnonymous] === 'true' ? 'anonymous' : 'function';
 const noStore = { 'Cache-Control': 'no-store' };
 
-/** GET /api/status — the operator's live page (HTML; it polls /api/status/data and /api/plan). */
+/**
+ * GET /api/status — the operator's live page: static HTML with no data in it (a browser cannot send a
+ * bearer token when it navigates), behind the function key unless the deployment allows anyone; the
+ * page's own calls carry the token (`#token=`) and the key (`?code=`) it was opened with.
+ */
 export async function statusPageHandler(
   request: HttpRequest,
   context: InvocationContext,
@@ -30,15 +40,19 @@ export async function statusPageHandler(
   }));
 }
 
-/** GET /api/status/data — per tier and per pool, as the page draws it. */
-export async function statusDataHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getSchedulerStatus(), noStore),
-  );
-}
+/**
+ * GET /api/status/data — per tier and per pool, as the page draws it: for admins and operators (the page
+ * sends the bearer token it was opened with), or for anyone when the deployment allows it.
+ */
+export const statusDataHandler: HttpHandler =
+  pageAuthLevel === 'anonymous'
+    ? (request, context) =>
+        withProblems(request, context, async () =>
+          jsonResponse(200, await (await getApp()).getSchedulerStatus(), noStore),
+        )
+    : authorized('status:read', async (_request, _context, caller) =>
+        jsonResponse(200, await caller.getSchedulerStatus(), noStore),
+      );
 
 /** GET /api/status/assets/{name} — the page's script and style sheet (static, no data: anonymous). */
 export async function statusAssetHandler(

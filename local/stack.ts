@@ -5,6 +5,7 @@ import { startAzurite, type RunningAzurite } from './azurite';
 import { spawnUntilReady, stopChild } from './child-process';
 import { defaultPorts, localServiceBusConnectionString } from './endpoints';
 import { assertPortFree, findFreePort } from './ports';
+import { defaultIssuerPort, startTokenIssuer, type TokenIssuer } from './token-issuer';
 
 /** The compiled output's root (this file runs from dist/local/stack.js). */
 const distRoot = path.resolve(__dirname, '..');
@@ -28,6 +29,10 @@ export interface LocalStackOptions {
   enforceKeys?: boolean;
   /** Start the host even when a function uses a binding it does not serve (that function then always fails). */
   allowUnsupportedBindings?: boolean;
+  /** `on` (default): a local token issuer, and the app validates bearer tokens from it; `off`: open mode. */
+  auth?: 'on' | 'off';
+  /** The token issuer's HTTP port. 0 = a free port. Default 7072. */
+  issuerPort?: number;
   /** Broker fault injection for tests: redeliver every message once more after its first completion. */
   redeliverCompletedOnce?: boolean;
   /** Where the children's output goes, one line at a time, prefixed with its source. Default: discarded. */
@@ -36,7 +41,13 @@ export interface LocalStackOptions {
 }
 
 /** Every port chosen by the OS: for tests and benchmarks that run several stacks side by side. */
-export const freePorts = { azuritePort: 0, serviceBusPort: 0, metricsPort: 0, hostPort: 0 } as const;
+export const freePorts = {
+  azuritePort: 0,
+  serviceBusPort: 0,
+  metricsPort: 0,
+  hostPort: 0,
+  issuerPort: 0,
+} as const;
 
 export interface ManagedProcess {
   process: ChildProcess;
@@ -53,6 +64,8 @@ export interface LocalStack {
   hostUrl: string;
   /** The settings the host runs with (connections included), for tests that build their own clients. */
   settings: Record<string, string>;
+  /** The local token issuer the app trusts; absent with `auth: 'off'`. */
+  tokenIssuer?: TokenIssuer;
   azurite: RunningAzurite;
   broker: ManagedProcess;
   host: ManagedProcess;
@@ -85,11 +98,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await assertPortFree(serviceBusPort, 'Service Bus broker', '--servicebus-port');
   await assertPortFree(metricsPort, 'Service Bus metrics', '--metrics-port');
   await assertPortFree(hostPort, 'Functions host', '--port');
+  const issuerPort = options.issuerPort ?? defaultIssuerPort;
+  if (options.auth !== 'off') await assertPortFree(issuerPort, 'token issuer', '--issuer-port');
 
   const started: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
+  // Its signing key takes a few hundred ms to make: made while Azurite and the broker start.
+  const issuing = options.auth === 'off' ? undefined : startTokenIssuer({ port: issuerPort });
+  issuing?.catch(() => undefined);
 
   try {
     const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
@@ -122,8 +140,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const azurite = azuriteStart.value;
     const broker = brokerStart.value;
 
+    const tokenIssuer = await issuing;
+    if (tokenIssuer) started.push(() => tokenIssuer.close());
+
     const serviceBusConnectionString = localServiceBusConnectionString(brokerPort);
     const settings: Record<string, string> = {
+      ...(tokenIssuer?.settings ?? { [settingNames.authMode]: 'off' }),
       ...options.settings,
       AzureWebJobsStorage: azurite.connectionString,
       [settingNames.storageConnection]: azurite.connectionString,
@@ -158,6 +180,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       serviceBusMetricsUrl: `http://127.0.0.1:${brokerMetricsPort}/entities`,
       hostUrl: `http://127.0.0.1:${resolvedHostPort}`,
       settings,
+      ...(tokenIssuer ? { tokenIssuer } : {}),
       azurite,
       broker,
       get host() {
@@ -175,6 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
   } catch (err) {
     await stopAll();
+    await issuing?.then((issuer) => issuer.close()).catch(() => undefined);
     throw err;
   }
 }

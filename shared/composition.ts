@@ -1,14 +1,17 @@
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { createApp, type TriageApp } from './app/index';
+import { createApp, type TokenVerifier, type TriageApp } from './app/index';
 import type { ArtifactStore } from './app/ports/artifact-store';
 import type { HealthProbe } from './app/ports/publisher';
-import type { IdentityOptions, TriageConfig } from './config';
+import type { AuthConfig, IdentityOptions, TriageConfig } from './config';
+import { TriageError } from './domain/errors';
 import { topology } from './topology';
 import { BlobArtifactStore } from './adapters/blob-artifact-store';
+import { CachedMembershipStore } from './adapters/cached-memberships';
 import { createExecutor } from './adapters/executors/index';
 import { HttpWebhookSender } from './adapters/http-webhook-sender';
+import { JwtVerifier } from './adapters/jwt-verifier';
 import { OperationCounts } from './adapters/operation-counts';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { writeFileSync } from 'node:fs';
@@ -23,6 +26,22 @@ export function credentialFor(options: IdentityOptions): TokenCredential {
       : new ManagedIdentityCredential();
   }
   return new DefaultAzureCredential(options.clientId ? { managedIdentityClientId: options.clientId } : {});
+}
+
+/** The token verifier the auth mode calls for; outside `token` mode no bearer token is ever accepted. */
+export function tokenVerifierFor(auth: AuthConfig): TokenVerifier {
+  if (auth.mode === 'token') {
+    return new JwtVerifier({
+      issuers: auth.issuers,
+      audiences: auth.audiences,
+      jwksUri: auth.jwksUri,
+      clockToleranceInSeconds: auth.clockToleranceInSeconds,
+    });
+  }
+  return {
+    verify: () =>
+      Promise.reject(new TriageError('unauthenticated', `bearer tokens are not used in ${auth.mode} mode`)),
+  };
 }
 
 export interface Runtime {
@@ -132,6 +151,11 @@ export function createRuntime(
     idempotency: stores.idempotency,
     pools: stores.pools,
     programme: stores.programme,
+    memberships: new CachedMembershipStore(stores.memberships, {
+      ttlInMs: config.auth.membershipCacheInSeconds * 1000,
+    }),
+    audit: stores.audit,
+    tokens: tokenVerifierFor(config.auth),
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
@@ -149,6 +173,7 @@ export function createRuntime(
       batchSize: config.batchSize,
       itemConcurrency: config.itemConcurrency,
       webhookAllowPrivate: config.webhooks.allowPrivate,
+      auth: { mode: config.auth.mode, orgsClaim: config.auth.orgsClaim },
     },
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),

@@ -53,6 +53,23 @@ export const settingNames = {
   clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
   /** Optional. Local measurement: a file the app writes its storage operation counts to, every second (the cost model). */
   operationCountsFile: 'TRIAGE_OPERATION_COUNTS_FILE',
+  /**
+   * Optional. Who is asking: `token` (default; bearer tokens validated by the app), `easyauth` (App Service
+   * Authentication validates them and forwards the principal) or `off` (no identity: local experiments only).
+   */
+  authMode: 'TRIAGE_AUTH_MODE',
+  /** Required with `token`: accepted `iss` values, comma-separated (Entra ID: `https://login.microsoftonline.com/<tenant>/v2.0`). */
+  authIssuer: 'TRIAGE_AUTH_ISSUER',
+  /** Required with `token`: accepted `aud` values, comma-separated (the API app registration's client id). */
+  authAudience: 'TRIAGE_AUTH_AUDIENCE',
+  /** Required with `token`: the issuer's signing keys (Entra ID: `https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys`). */
+  authJwksUri: 'TRIAGE_AUTH_JWKS_URI',
+  /** Optional. The claim carrying a Requester's orgIds, besides the membership table. Default `triage_orgs`. */
+  authOrgsClaim: 'TRIAGE_AUTH_ORGS_CLAIM',
+  /** Optional. Clock skew tolerated on `exp`/`nbf`, in seconds. Default 60. */
+  authClockToleranceSeconds: 'TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS',
+  /** Optional. Seconds a principal's memberships are served from memory (0 = read on every call). Default 10. */
+  authMembershipCacheSeconds: 'TRIAGE_AUTH_MEMBERSHIP_CACHE_SECONDS',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -84,6 +101,19 @@ export type StorageConnectionConfig =
 /** The executor the settings select: the executors' own options, so the two cannot drift apart. */
 export type ExecutorConfig = ExecutorOptions;
 
+/** How callers are identified. */
+export type AuthConfig =
+  | { mode: 'off' | 'easyauth'; orgsClaim: string; membershipCacheInSeconds: number }
+  | {
+      mode: 'token';
+      orgsClaim: string;
+      membershipCacheInSeconds: number;
+      issuers: string[];
+      audiences: string[];
+      jwksUri: string;
+      clockToleranceInSeconds: number;
+    };
+
 export interface TriageConfig {
   serviceBus: ServiceBusConnectionConfig;
   storage: StorageConnectionConfig;
@@ -97,6 +127,7 @@ export interface TriageConfig {
   telemetry?: { connectionString: string; clientId?: string; entraAuth: boolean };
   clock: { speed: number; anchorMs?: number };
   operationCountsFile?: string;
+  auth: AuthConfig;
 }
 
 const rate = z.coerce.number().min(0).max(1);
@@ -187,6 +218,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     };
   }
 
+  const auth = loadAuth(get, parse, problems);
+
   const config: TriageConfig = {
     serviceBus,
     storage,
@@ -226,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(get(settingNames.webhookSecret) ? { secret: get(settingNames.webhookSecret) } : {}),
       allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',
     },
+    auth,
   };
   const telemetryConnection = get(settingNames.applicationInsightsConnection);
   if (telemetryConnection) {
@@ -244,4 +278,58 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Triage configuration is invalid:\n  - ${problems.join('\n  - ')}`);
   }
   return config;
+}
+
+/** The TRIAGE_AUTH_* settings; problems are collected with the others. */
+function loadAuth(
+  get: (name: string) => string | undefined,
+  parse: <T>(name: string, schema: z.ZodType<T>, fallback: T) => T,
+  problems: string[],
+): AuthConfig {
+  const mode = parse(settingNames.authMode, z.enum(['token', 'easyauth', 'off']), 'token' as const);
+  const orgsClaim = parse(
+    settingNames.authOrgsClaim,
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$/, 'a claim name'),
+    'triage_orgs',
+  );
+  const membershipCacheInSeconds = parse(
+    settingNames.authMembershipCacheSeconds,
+    z.coerce.number().int().min(0).max(3600),
+    10,
+  );
+  if (mode !== 'token') return { mode, orgsClaim, membershipCacheInSeconds };
+  const list = (name: string, item: z.ZodType<string>): string[] => {
+    const raw = get(name);
+    if (raw === undefined) {
+      problems.push(`${name} is missing (required when ${settingNames.authMode}=token)`);
+      return [];
+    }
+    const items = raw
+      .split(',')
+      .map((value) => value.trim())
+      .filter(Boolean);
+    const bad = items.filter((value) => !item.safeParse(value).success);
+    if (items.length === 0 || bad.length > 0)
+      problems.push(`${name}="${raw}": expected a comma-separated list`);
+    return items;
+  };
+  const issuers = list(settingNames.authIssuer, z.url());
+  const audiences = list(settingNames.authAudience, z.string().min(1).max(400));
+  const jwksUri = parse(settingNames.authJwksUri, z.url(), '');
+  if (!jwksUri && !problems.some((p) => p.startsWith(settingNames.authJwksUri))) {
+    problems.push(`${settingNames.authJwksUri} is missing (required when ${settingNames.authMode}=token)`);
+  }
+  return {
+    mode,
+    orgsClaim,
+    membershipCacheInSeconds,
+    issuers,
+    audiences,
+    jwksUri,
+    clockToleranceInSeconds: parse(
+      settingNames.authClockToleranceSeconds,
+      z.coerce.number().int().min(0).max(600),
+      60,
+    ),
+  };
 }

@@ -71,6 +71,13 @@ const refreshMs = Math.max(250, Number(params.get('refresh') ?? 2000) || 2000);
 const staleAfterMs = refreshMs * 3;
 const api = location.pathname.replace(/\/status\/?$/, '');
 const key = params.get('code');
+// A bearer token given in the fragment (never sent to a server, never in a log) is kept for the session.
+const fromFragment = new URLSearchParams(location.hash.slice(1)).get('token');
+if (fromFragment) {
+  sessionStorage.setItem('triage-token', fromFragment);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+const token = fromFragment ?? sessionStorage.getItem('triage-token');
 // Okabe–Ito colours: told apart with every common colour-vision deficiency, dark enough on white.
 const palette = {
   waiting: '#E69F00',
@@ -90,10 +97,10 @@ const charts: Record<string, Chart> = {};
 async function get<T>(
   path: string,
 ): Promise<{ ok: true; data: T } | { ok: false; status: number; detail: string }> {
-  const response = await fetch(`${api}${path}`, {
-    headers: key ? { 'x-functions-key': key } : {},
-    cache: 'no-store',
-  });
+  const headers: Record<string, string> = {};
+  if (key) headers['x-functions-key'] = key;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${api}${path}`, { headers, cache: 'no-store' });
   if (!response.ok) {
     let detail = `HTTP ${response.status}`;
     try {

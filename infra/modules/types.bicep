@@ -108,19 +108,23 @@ type topologyType = {
 }
 
 @export()
-@description('EasyAuth (App Service Authentication) with Microsoft Entra ID.')
-type easyAuthType = {
-  @description('Required. Whether requests must carry a valid Entra ID token.')
-  enabled: bool
+@description('Who the API trusts (TRIAGE_AUTH_*): Microsoft Entra ID access tokens for the API app registration, checked by the app itself or by EasyAuth in front of it. There is no open mode in Azure.')
+type authSettingsType = {
+  @description('Required. `token`: the app validates bearer tokens (issuer, audience, signature through the tenant keys, expiry); `easyauth`: App Service Authentication validates them and forwards the principal.')
+  mode: 'token' | 'easyauth'
 
-  @description('Optional. Client (application) id of the Entra app registration that represents the API. Required when enabled.')
-  clientId: string?
+  @description('Required. Client (application) id of the Entra app registration that represents the API and declares its app roles (scripts/entra-app-registration.sh creates it).')
+  @minLength(1)
+  clientId: string
 
-  @description('Optional. Tenant that issues tokens; defaults to the deployment tenant.')
+  @description('Optional. Tenant that issues the tokens; defaults to the deployment tenant.')
   tenantId: string?
 
-  @description('Optional. Audiences accepted besides `api://<clientId>`.')
+  @description('Optional. Audiences accepted besides the client id and `api://<clientId>`.')
   allowedAudiences: string[]?
+
+  @description('Optional. Claim carrying a Requester\'s orgIds besides the membership table (TRIAGE_AUTH_ORGS_CLAIM; code default `triage_orgs`).')
+  orgsClaim: string?
 }
 
 @export()

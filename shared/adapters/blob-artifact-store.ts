@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore, InventoryImportResult } from '../app/ports/artifact-store';
 import { isTriageError, TriageError } from '../domain/errors';
+import { inlineInventoryName, type InventoryOwner } from '../domain/identity/inventory-ownership';
 import { reportBlobName } from '../domain/report';
 import { translateStorageError } from './storage-errors';
 import {
@@ -70,7 +71,7 @@ export interface BlobArtifactStoreOptions {
 
 /**
  * The artifact store on Blob Storage. Containers: `inventories` (imports under `{orgId}/`, inline lists
- * under `requests/`), `manifests` (`{requestId}/batch-0001.ndjson` + `.csv`) and `reports`.
+ * under `_requests/`, each with its owner in the metadata), `manifests` (`{requestId}/batch-0001.ndjson` + `.csv`) and `reports`.
  */
 export class BlobArtifactStore implements ArtifactStore {
   /** The containers' full names (with the prefix). */
@@ -110,7 +111,7 @@ export class BlobArtifactStore implements ArtifactStore {
   async importInventoryCsv(
     orgId: string,
     csv: AsyncIterable<Uint8Array>,
-    options: { maxBytes?: number } = {},
+    options: { maxBytes?: number; uploadedBy?: string } = {},
   ): Promise<InventoryImportResult> {
     requireSegment('orgId', orgId);
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_INVENTORY_BYTES;
@@ -159,31 +160,51 @@ export class BlobArtifactStore implements ArtifactStore {
     }
     const rowCount = validator.rowCount;
     if (problems.count > 0) return { blobName: null, rowCount, ...problems.report() };
-    await staging.commit({ orgid: orgId, rowcount: String(rowCount), source: 'csv-import' });
+    await staging.commit({
+      orgid: orgId,
+      rowcount: String(rowCount),
+      source: 'csv-import',
+      // Metadata values are ASCII: an id with other characters is kept, escaped.
+      ...(options.uploadedBy ? { uploadedby: encodeURIComponent(options.uploadedBy) } : {}),
+    });
     return { blobName, rowCount, badRows: [] };
   }
 
-  /** @throws RangeError when `requestId` is not a safe blob path segment. */
-  async writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
+  /** @throws RangeError when `orgId` or `requestId` is not a safe blob path segment. */
+  async writeInventory(orgId: string, requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
+    requireSegment('orgId', orgId);
     requireSegment('requestId', requestId);
-    const blobName = `requests/${requestId}.ndjson`;
+    const blobName = inlineInventoryName(requestId);
     const body = Buffer.from(toNdjson(mailboxes), 'utf8');
     await this.inventories
       .getBlockBlobClient(blobName)
       .uploadData(body, {
         blobHTTPHeaders: NDJSON_HEADERS,
-        metadata: { rowcount: String(mailboxes.length), source: 'request' },
+        metadata: {
+          orgid: orgId,
+          requestid: requestId,
+          rowcount: String(mailboxes.length),
+          source: 'request',
+        },
       })
       .catch((err: unknown) => translateStorageError(err, `inventory ${blobName}`));
     return blobName;
   }
 
-  async inventoryExists(blobName: string): Promise<boolean> {
-    if (!isInventoryName(blobName)) return false;
-    return this.inventories
-      .getBlockBlobClient(blobName)
-      .exists()
-      .catch((err: unknown) => translateStorageError(err, `inventory ${blobName}`));
+  async inventoryOwner(blobName: string): Promise<InventoryOwner | null> {
+    if (!isInventoryName(blobName)) return null;
+    let metadata: Record<string, string>;
+    try {
+      metadata = (await this.inventories.getBlockBlobClient(blobName).getProperties()).metadata ?? {};
+    } catch (err: unknown) {
+      if (statusCode(err) === 404) return null;
+      return translateStorageError(err, `inventory ${blobName}`);
+    }
+    return {
+      ...(metadata.orgid ? { orgId: metadata.orgid } : {}),
+      ...(metadata.requestid ? { requestId: metadata.requestid } : {}),
+      ...(metadata.source ? { source: metadata.source } : {}),
+    };
   }
 
   /**

@@ -63,13 +63,13 @@ export class OperationCounts {
         blob.writes++;
         return store.importInventoryCsv(orgId, csv, options);
       },
-      writeInventory: (requestId, mailboxes) => {
+      writeInventory: (orgId, requestId, mailboxes) => {
         blob.writes++;
-        return store.writeInventory(requestId, mailboxes);
+        return store.writeInventory(orgId, requestId, mailboxes);
       },
-      inventoryExists: (name) => {
+      inventoryOwner: (name) => {
         blob.reads++;
-        return store.inventoryExists(name);
+        return store.inventoryOwner(name);
       },
       readInventory: (name) => {
         blob.reads++;

@@ -51,3 +51,13 @@ export function translateStorageError(err: unknown, what: string): never {
 function isTriageErrorLike(err: unknown): boolean {
   return (err as { name?: unknown } | null)?.name === 'TriageError';
 }
+
+/** A read whose "not found" answer means "there is none": null instead of a thrown 404. */
+export async function orNull<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (err: unknown) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}

@@ -2,7 +2,7 @@ import type { TableClient, TableEntityResult, TransactionAction } from '@azure/d
 import type { ListOrgsFilter, OrgStore, Page, StoredReadiness } from '../app/ports/stores';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { Org, OrgAuditEntry } from '../domain/orgs';
-import { isNotFound, mapStorageError } from './storage-errors';
+import { isNotFound, mapStorageError, orNull } from './storage-errors';
 
 const ORG_ROW = 'org';
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -81,16 +81,12 @@ export class TableOrgStore implements OrgStore {
   }
 
   async getReadiness(orgId: string): Promise<StoredReadiness | null> {
-    try {
-      const e = await this.table.getEntity<Record<string, unknown>>(orgId, 'readiness');
-      return {
-        checks: JSON.parse(e.Checks as string) as StoredReadiness['checks'],
-        checkedAt: e.CheckedAt as string,
-      };
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await orNull(this.table.getEntity<Record<string, unknown>>(orgId, 'readiness'));
+    if (!e) return null;
+    return {
+      checks: JSON.parse(e.Checks as string) as StoredReadiness['checks'],
+      checkedAt: e.CheckedAt as string,
+    };
   }
 
   async putReadiness(orgId: string, readiness: StoredReadiness): Promise<void> {

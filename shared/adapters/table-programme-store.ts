@@ -9,7 +9,7 @@ import type {
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { LocalDate } from '../domain/scheduling/local-date';
 import type { ProgrammeClaimRecord } from '../domain/scheduling/programme-claims';
-import { isNotFound, mapStorageError } from './storage-errors';
+import { mapStorageError, orNull } from './storage-errors';
 
 const STATE = 'state';
 const CLAIMS = 'claims';
@@ -92,16 +92,8 @@ function decodeClaim(e: TableEntityResult<Record<string, unknown>>): ProgrammeCl
 export class TableProgrammeStore implements ProgrammeStore {
   constructor(private readonly table: TableClient) {}
 
-  private async getEntity(
-    pk: string,
-    rk: string,
-  ): Promise<TableEntityResult<Record<string, unknown>> | null> {
-    try {
-      return await this.table.getEntity<Record<string, unknown>>(pk, rk);
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+  private getEntity(pk: string, rk: string): Promise<TableEntityResult<Record<string, unknown>> | null> {
+    return orNull(this.table.getEntity<Record<string, unknown>>(pk, rk));
   }
 
   private async list(filter: string): Promise<Array<TableEntityResult<Record<string, unknown>>>> {

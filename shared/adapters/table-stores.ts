@@ -27,6 +27,7 @@ import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
 import { TableRequestIndex } from './table-request-index';
 import { TableProgrammeStore } from './table-programme-store';
+import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
@@ -40,7 +41,10 @@ export function tableNames(
   | 'orgs'
   | 'idempotency'
   | 'pools'
-  | 'programme',
+  | 'programme'
+  | 'memberships'
+  | 'membersByOrg'
+  | 'audit',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -54,6 +58,9 @@ export function tableNames(
     idempotency: `${p}idempotency`,
     pools: `${p}pools`,
     programme: `${p}programme`,
+    memberships: `${p}memberships`,
+    membersByOrg: `${p}membersbyorg`,
+    audit: `${p}audit`,
   };
 }
 
@@ -553,6 +560,8 @@ export interface TableStores {
   idempotency: TableIdempotencyStore;
   pools: TablePoolStore;
   programme: TableProgrammeStore;
+  memberships: TableMembershipStore;
+  audit: TableAuditStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -570,6 +579,9 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     idempotency: clientFor(names.idempotency),
     pools: clientFor(names.pools),
     programme: clientFor(names.programme),
+    memberships: clientFor(names.memberships),
+    membersByOrg: clientFor(names.membersByOrg),
+    audit: clientFor(names.audit),
   };
   return {
     requests: new TableRequestStore(
@@ -583,6 +595,8 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     idempotency: new TableIdempotencyStore(clients.idempotency),
     pools: new TablePoolStore(clients.pools),
     programme: new TableProgrammeStore(clients.programme),
+    memberships: new TableMembershipStore(clients.memberships, clients.membersByOrg),
+    audit: new TableAuditStore(clients.audit),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

@@ -9,6 +9,7 @@ import type { Executor } from './ports/executor';
 import type { PoolStore } from './ports/pools';
 import type { MetricsSink } from './ports/metrics';
 import type { ProgrammeStore } from './ports/programme';
+import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
 import type { HealthProbe, Publisher } from './ports/publisher';
 import type { WebhookSender } from './ports/webhooks';
 import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
@@ -20,6 +21,15 @@ export interface AppSettings {
   itemConcurrency: number;
   /** Webhooks may target http and private addresses (local stacks and tests only). */
   webhookAllowPrivate?: boolean;
+  /** How callers are identified (TRIAGE_AUTH_*). */
+  auth: AuthSettings;
+}
+
+export interface AuthSettings {
+  /** `token`: bearer tokens checked by `tokens`; `easyauth`: App Service's forwarded principal; `off`: open. */
+  mode: 'token' | 'easyauth' | 'off';
+  /** The claim that carries organisation ids, besides the membership table. */
+  orgsClaim: string;
 }
 
 export interface AppPorts {
@@ -37,6 +47,9 @@ export interface AppPorts {
   webhooks?: WebhookSender;
   /** Absent without Application Insights (locally): the metrics timer only logs. */
   metrics?: MetricsSink;
+  tokens: TokenVerifier;
+  memberships: MembershipStore;
+  audit: AuditStore;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';

@@ -4,6 +4,8 @@
  */
 export type TriageErrorCode =
   | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
   | 'not-found'
   | 'conflict'
   | 'idempotency-mismatch'

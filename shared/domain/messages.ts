@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { blobNameSchema, orgIdSchema, requestIdSchema, resourceSchema } from './requests';
+import { inlineInventoryNameSchema } from './identity/inventory-ownership';
 
 /** Version of the message bodies below; bump on an incompatible change. */
 export const schemaVersion = 1;
@@ -20,7 +21,8 @@ export const provisionMessageSchema = z.object({
 export const migrateMessageSchema = z.object({
   ...common,
   kind: z.literal('migrate'),
-  inventory: blobNameSchema,
+  // An upload (`{orgId}/…`) or the request's inline list (`_requests/…`); whose it is, is checked on use.
+  inventory: z.union([blobNameSchema, inlineInventoryNameSchema]),
 });
 
 export const migrateBatchMessageSchema = z.object({

@@ -130,10 +130,7 @@ test('a message dead-lettered for a reason other than the executor is visible on
   const ndjson = mailboxes(30)
     .map((m) => JSON.stringify(m))
     .join('\n');
-  await e2e.blobs
-    .getContainerClient('inventories')
-    .getBlockBlobClient(inventory)
-    .upload(ndjson, Buffer.byteLength(ndjson));
+  await e2e.putInventoryBlob(inventory, ndjson, 'late-dept');
   const retry = await e2e.http('POST', '/api/requests/direct-late-0001/retry');
   expect(retry.status).toBe(202);
   expect(retry.json).toMatchObject({ deadLettered: false, retryCount: 1 });

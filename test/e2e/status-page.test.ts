@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { roles } from '../../shared/domain/identity/principal';
 import { mailboxes, startE2eStack, type E2eStack } from './support/e2e-stack';
 
 const executablePath = '/usr/bin/chromium';
@@ -133,7 +134,9 @@ describeInBrowser('status page', () => {
     }
     expect(waiting).toBeDefined();
 
-    await page.goto(`${e2e.url}/api/status?refresh=500`);
+    // As an operator opens it: the token in the fragment, which the page keeps and never sends in a URL.
+    const token = await e2e.token({ roles: [roles.operator], orgs: [], subject: 'status-viewer' });
+    await page.goto(`${e2e.url}/api/status?refresh=500#token=${token}`);
     const status = await until(
       'the page shows what the API says',
       async () => {
@@ -223,10 +226,14 @@ describeInBrowser('status page', () => {
     };
     expect((await e2e.http('PUT', '/api/calendar', calendar)).status).toBeLessThan(300);
     await e2e.registerOrg('sp-late', 'standard');
-    const report = (orgId: string, status: string) =>
-      e2e.http('PUT', `/api/orgs/${orgId}/readiness`, {
-        checks: [{ name: 'licences', status, detail: 'E5 licences' }],
-      });
+    // A local IT admin reports for its own organisation: a requester bound to it.
+    const report = async (orgId: string, status: string) =>
+      e2e.http(
+        'PUT',
+        `/api/orgs/${orgId}/readiness`,
+        { checks: [{ name: 'licences', status, detail: 'E5 licences' }] },
+        { authorization: `Bearer ${await e2e.token({ roles: [roles.requester], orgs: [orgId] })}` },
+      );
     expect((await report('sp-health', 'pass')).status).toBe(200);
     expect((await report('sp-late', 'fail')).status).toBe(200);
     for (const [orgId, n] of [

@@ -7,6 +7,7 @@
  * per tier and exits non-zero when an invariant fails. `test/e2e/crisis.test.ts` runs a smaller version.
  */
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
+import { allRoles } from '../../shared/domain/identity/principal';
 import type { RequestNotification } from '../../shared/domain/notifications';
 import { startWebhookReceiver, type ReceivedWebhook } from './webhook-receiver';
 
@@ -74,10 +75,16 @@ async function crisis(
   options: CrisisOptions,
   log: (line: string) => void,
 ): Promise<CrisisResult> {
+  const orgOf = (tier: string, i: number) => `${tier}-org-${i}`;
+  // The scenario acts as one principal: every role, a requester of every organisation it creates.
+  const orgIds = tiers.flatMap((tier) =>
+    Array.from({ length: tier === 'standard' ? options.flood : options.perTier }, (_, i) => orgOf(tier, i)),
+  );
+  const token = await stack.tokenIssuer?.mint({ roles: allRoles, orgs: orgIds, subject: 'crisis-scenario' });
   const api = async (method: string, route: string, body?: unknown) => {
     const response = await fetch(`${stack.hostUrl}/api${route}`, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -94,7 +101,6 @@ async function crisis(
     });
     submitted.set(String(created.id), { tier, atMs: Date.now() });
   };
-  const orgOf = (tier: string, i: number) => `${tier}-org-${i}`;
   log('registering organisations with webhooks');
   for (const tier of tiers) {
     const count = tier === 'standard' ? options.flood : options.perTier;

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
+import { allRoles } from '../../shared/domain/identity/principal';
 import type { MigrationCalendar } from '../../shared/domain/scheduling/calendar';
 import {
   addDays,
@@ -111,10 +112,12 @@ async function programme(
   successes: Map<string, number>,
   simNow: () => number,
 ): Promise<ProgrammeResult> {
+  // The scenario acts as one principal: every role, a requester of every organisation it uses.
+  let authorization: Record<string, string> = {};
   const api = async (method: string, route: string, body?: unknown, contentType = 'application/json') => {
     const response = await fetch(`${stack.hostUrl}/api${route}`, {
       method,
-      headers: { 'content-type': contentType },
+      headers: { 'content-type': contentType, ...authorization },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -140,6 +143,13 @@ async function programme(
     organisations: all.organisations.filter((o) => orgsKept.has(o.orgId)),
     totals: { ...all.totals, mailboxes: claimsKept.reduce((n, c) => n + c.mailboxes, 0) },
   };
+  const token = await stack.tokenIssuer?.mint({
+    roles: allRoles,
+    orgs: [...generated.organisations.map((o) => o.orgId), 'surge-trust'],
+    subject: 'programme-scenario',
+    ttlInSeconds: 24 * 3600,
+  });
+  if (token) authorization = { authorization: `Bearer ${token}` };
   const calendar = { ...nhsCalendar(options.scale, start), ...(options.caps ? { caps: options.caps } : {}) };
   const checks = calendar.requiredChecks;
   log(
@@ -184,14 +194,17 @@ async function programme(
   log(`${submitted.length} migrations submitted by ${today()} (simulated)`);
 
   const notReady = generated.organisations.filter((o) => !o.ready);
-  const ready = (orgs: NhsOrganisation[]) =>
-    Promise.all(
-      orgs.map((o) =>
-        api('PUT', `/orgs/${o.orgId}/readiness`, {
-          checks: checks.map((name) => ({ name, status: 'pass' })),
-        }),
-      ),
-    );
+  const ready = async (orgs: NhsOrganisation[]) => {
+    for (let i = 0; i < orgs.length; i += 8) {
+      await Promise.all(
+        orgs.slice(i, i + 8).map((o) =>
+          api('PUT', `/orgs/${o.orgId}/readiness`, {
+            checks: checks.map((name) => ({ name, status: 'pass' })),
+          }),
+        ),
+      );
+    }
+  };
   await untilDay(addDays(start, options.readyAfterDays[0]));
   await ready(notReady.slice(0, Math.ceil(notReady.length / 2)));
   log(`${today()}: half of the ${notReady.length} not-ready organisations report ready`);

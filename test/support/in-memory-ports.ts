@@ -1,4 +1,5 @@
 import type { ArtifactStore, InventoryImportResult } from '../../shared/app/ports/artifact-store';
+import type { AuditStore, Membership, MembershipStore, TokenVerifier } from '../../shared/app/ports/identity';
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../shared/app/ports/executor';
 import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publisher';
 import type {
@@ -24,6 +25,10 @@ import type {
   StoredPlan,
   WaveEntry,
 } from '../../shared/app/ports/programme';
+import type { CallerApp, TriageApp } from '../../shared/app/index';
+import { auditPartition, type AuditEntry } from '../../shared/domain/identity/audit';
+import { inlineInventoryName, type InventoryOwner } from '../../shared/domain/identity/inventory-ownership';
+import { authOffPrincipal } from '../../shared/domain/identity/principal';
 import { bindUseCases, createContext } from '../../shared/app/create-app';
 import type { DeliveryContext } from '../../shared/app/effects/delivery';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../shared/domain/records';
@@ -203,17 +208,19 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
 /**
  * Blob artifacts in memory, with the adapter's names and errors (the port contract suite runs the same
- * scenarios over both): inventories `{orgId}/….ndjson` and `requests/{id}.ndjson`, manifests
+ * scenarios over both): inventories `{orgId}/….ndjson` and `_requests/{id}.ndjson`, each with its owner, manifests
  * `{requestId}/batch-0001.ndjson`; `not-found`, `validation` and `payload-too-large` TriageErrors.
  */
 export class MemoryArtifactStore implements ArtifactStore {
   inventories = new Map<string, MailboxEntry[]>();
+  /** The blobs' owner metadata, as the adapter writes it. */
+  owners = new Map<string, InventoryOwner & { uploadedBy?: string }>();
   manifests = new Map<string, MailboxEntry[]>();
   private uploads = 0;
   async importInventoryCsv(
     orgId: string,
     csv: AsyncIterable<Uint8Array>,
-    options: { maxBytes?: number } = {},
+    options: { maxBytes?: number; uploadedBy?: string } = {},
   ): Promise<InventoryImportResult> {
     const maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
     const chunks: Buffer[] = [];
@@ -255,15 +262,23 @@ export class MemoryArtifactStore implements ArtifactStore {
     if (badRows.length > 0) return { blobName: null, rowCount: validator.rowCount, badRows };
     const name = `${orgId}/upload-${String(++this.uploads).padStart(6, '0')}.ndjson`;
     this.inventories.set(name, entries);
+    this.owners.set(name, {
+      orgId,
+      source: 'csv-import',
+      ...(options.uploadedBy ? { uploadedBy: options.uploadedBy } : {}),
+    });
     return { blobName: name, rowCount: validator.rowCount, badRows: [] };
   }
-  async writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
-    const name = `requests/${requestId}.ndjson`;
+  async writeInventory(orgId: string, requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
+    const name = inlineInventoryName(requestId);
     this.inventories.set(name, clone(mailboxes));
+    this.owners.set(name, { orgId, requestId, source: 'request' });
     return name;
   }
-  async inventoryExists(name: string): Promise<boolean> {
-    return this.inventories.has(name);
+  async inventoryOwner(name: string): Promise<InventoryOwner | null> {
+    if (!this.inventories.has(name)) return null;
+    const { uploadedBy: _uploadedBy, ...owner } = this.owners.get(name) ?? {};
+    return owner;
   }
   async *readInventory(name: string): AsyncIterable<MailboxEntry> {
     if (!/\.(ndjson|csv)$/.test(name) || name.split('/').some((s) => s === '' || s === '.' || s === '..')) {
@@ -532,6 +547,54 @@ export class MemoryProgrammeStore implements ProgrammeStore {
   }
 }
 
+/** Memberships with the adapter's two views: by principal (the grant) and by organisation (the index). */
+export class MemoryMembershipStore implements MembershipStore {
+  rows = new Map<string, Membership>();
+  private key(orgId: string, principalId: string): string {
+    return `${orgId}\u0000${principalId}`;
+  }
+  async orgsOf(principalId: string): Promise<string[]> {
+    return [...this.rows.values()]
+      .filter((m) => m.principalId === principalId)
+      .map((m) => m.orgId)
+      .sort();
+  }
+  async put(membership: Membership): Promise<Membership> {
+    this.rows.set(this.key(membership.orgId, membership.principalId), clone(membership));
+    return clone(membership);
+  }
+  async delete(orgId: string, principalId: string): Promise<boolean> {
+    return this.rows.delete(this.key(orgId, principalId));
+  }
+  async listMembers(orgId: string): Promise<Membership[]> {
+    return [...this.rows.values()]
+      .filter((m) => m.orgId === orgId)
+      .sort((a, b) => (a.principalId < b.principalId ? -1 : 1))
+      .map(clone);
+  }
+}
+
+/** The audit log in memory, partitioned and ordered like the Table adapter. */
+export class MemoryAuditStore implements AuditStore {
+  entries: AuditEntry[] = [];
+  async append(entry: Omit<AuditEntry, 'auditId'>): Promise<AuditEntry> {
+    const saved = { ...clone(entry), auditId: String(this.entries.length).padStart(12, '0') };
+    this.entries.push(saved);
+    return clone(saved);
+  }
+  async list(partition: string, limit: number, token?: string): Promise<Page<AuditEntry>> {
+    const all = this.entries.filter((e) => auditPartition(e.orgId) === partition);
+    const start = token ? Number(token) : 0;
+    const items = all.slice(start, start + limit).map(clone);
+    return { items, ...(start + limit < all.length ? { continuationToken: String(start + limit) } : {}) };
+  }
+}
+
+/** A verifier for apps under test that take no bearer tokens (the real one is tested with the local issuer). */
+export const refusingTokenVerifier: TokenVerifier = {
+  verify: () => Promise.reject(new TriageError('unauthenticated', 'no token verifier in this test')),
+};
+
 /** Fresh in-memory stores and artifacts (the ports the contract suite checks against the adapters). */
 export function createMemoryStores() {
   return {
@@ -540,26 +603,42 @@ export function createMemoryStores() {
     events: new MemoryEventStore(),
     orgs: new MemoryOrgStore(),
     idempotency: new MemoryIdempotencyStore(),
+    memberships: new MemoryMembershipStore(),
+    audit: new MemoryAuditStore(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
     programme: new MemoryProgrammeStore(),
   };
 }
 
-export function createTestApp(options: { executor?: Executor; settings?: Partial<AppSettings> } = {}) {
+/**
+ * The app over in-memory ports. `app` is the whole surface plus, for tests that are not about identity,
+ * the HTTP use-cases bound to the open-mode principal (every role, every organisation: what
+ * `TRIAGE_AUTH_MODE=off` gives). Tests about identity call `app.as(principal)` or `app.authenticate`.
+ */
+export function createTestApp(
+  options: { executor?: Executor; settings?: Partial<AppSettings>; tokens?: TokenVerifier } = {},
+) {
   const ports = {
     ...createMemoryStores(),
     publisher: new MemoryPublisher(),
     executor: options.executor ?? new ScriptedExecutor(),
+    tokens: options.tokens ?? refusingTokenVerifier,
   };
   let id = 0;
   const ctx = createContext({
     ...ports,
     topology,
-    settings: { batchSize: 10, itemConcurrency: 4, ...options.settings },
+    settings: {
+      batchSize: 10,
+      itemConcurrency: 4,
+      auth: { mode: 'token', orgsClaim: 'triage_orgs' },
+      ...options.settings,
+    },
     newId: () => `req${String(++id).padStart(4, '0')}`,
   });
-  const app = bindUseCases(ctx);
+  const triage = bindUseCases(ctx);
+  const app: TriageApp & CallerApp = { ...triage, ...triage.as(authOffPrincipal) };
   const processed: Array<{ functionName: string; tier: string; messageTier: string; kind: string }> = [];
 
   /** The delivery facts of the tier "Function" a message is routed to, as its subscription sets them. */

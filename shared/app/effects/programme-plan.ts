@@ -35,7 +35,8 @@ export async function markPlanStale(ctx: AppContext): Promise<void> {
       const state = await ctx.ports.programme.getState();
       if (state) await ctx.ports.programme.putState({ ...state, planVersion: state.planVersion + 1 });
     },
-    { what: 'the programme' },
+    // Every change of the programme bumps this one row: many at once (an import, readiness reports) collide.
+    { what: 'the programme', maxAttempts: 100 },
   );
 }
 

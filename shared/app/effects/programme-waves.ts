@@ -18,6 +18,7 @@ import { toMigrationClaim, type ProgrammeClaimRecord } from '../../domain/schedu
 import type { AppContext } from '../context';
 import type { WaveEntry } from '../ports/programme';
 import { mapLimit } from './map-limit';
+import { assertOwnInventory } from './own-inventory';
 import { mutateRequest } from './mutate-request';
 import { markPlanStale } from './programme-plan';
 import { publishWork } from './publish';
@@ -143,6 +144,7 @@ const toFrozen = (e: WaveEntry): FrozenAllocation => ({
 async function materializeEntry(ctx: AppContext, entry: WaveEntry): Promise<void> {
   const request = await ctx.ports.requests.get(entry.requestId);
   if (!request?.inventory) return;
+  await assertOwnInventory(ctx, request, request.inventory); // checked on every use, as at planning
   const mailboxes = await inventoryRange(ctx, request.inventory, entry.firstIndex, entry.mailboxes);
   const batches = splitIntoBatches(mailboxes, ctx.settings.batchSize);
   await mapLimit(batches, 8, async (b) => {

@@ -1,3 +1,4 @@
+import type { InventoryOwner } from '../../domain/identity/inventory-ownership';
 import type { InventoryRowProblem, MailboxEntry } from '../../domain/inventory';
 
 /** Result of an inventory import. `blobName` is null when the import was rejected: nothing was written. */
@@ -14,7 +15,7 @@ export interface InventoryImportResult {
 
 /**
  * Durable artifacts of the pipeline: mailbox inventories and per-batch manifests. Names returned are blob
- * names inside their container (inventories: `{orgId}/…ndjson`, `requests/{requestId}.ndjson`;
+ * names inside their container (inventories: `{orgId}/…ndjson`, `_requests/{requestId}.ndjson`;
  * manifests: `{requestId}/batch-0001.ndjson` and `.csv`).
  */
 export interface ArtifactStore {
@@ -22,17 +23,24 @@ export interface ArtifactStore {
    * Streams a CSV inventory (Exchange Online migration format), validating every row; writes the
    * normalised inventory only when every row is valid, there is at least one, and the size is within
    * `maxBytes`. Throws (error `name` `InventoryTooLargeError`, `code` `InventoryTooLarge`) when the
-   * input exceeds `maxBytes`; nothing is written then either.
+   * input exceeds `maxBytes`; nothing is written then either. The blob's metadata records `orgId` (its
+   * owner) and `uploadedBy`.
    */
   importInventoryCsv(
     orgId: string,
     csv: AsyncIterable<Uint8Array>,
-    options?: { maxBytes?: number },
+    options?: { maxBytes?: number; uploadedBy?: string },
   ): Promise<InventoryImportResult>;
-  /** Writes a request's inline mailbox list; returns the blob name (`requests/{requestId}.ndjson`). */
-  writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string>;
-  /** False for a missing blob and for any name that is not a valid inventory name (safe on caller input). */
-  inventoryExists(blobName: string): Promise<boolean>;
+  /**
+   * Writes a request's inline mailbox list, owned by the organisation and that request (metadata);
+   * returns the blob name (`_requests/{requestId}.ndjson`).
+   */
+  writeInventory(orgId: string, requestId: string, mailboxes: MailboxEntry[]): Promise<string>;
+  /**
+   * What the inventory's metadata says about its owner; null for a missing blob and for any name that is
+   * not a valid inventory name (safe on caller input).
+   */
+  inventoryOwner(blobName: string): Promise<InventoryOwner | null>;
   /**
    * Streams an inventory (NDJSON, or a `.csv` an operator uploaded). Throws `ArtifactNotFoundError` when
    * missing and `InventoryInvalidError` (with `badRows`) at the first invalid entry.

@@ -88,7 +88,17 @@ export function scheduleNotice(
   return moved ? 'request.eta-changed' : null;
 }
 
-/** Whether two stored schedules differ (so only changed rows are written on a re-plan). */
+/**
+ * Whether a re-plan must rewrite a claim: its start, finish or reason moved. Days shifting underneath an
+ * unchanged start and finish are left as they were — every re-plan would otherwise rewrite every claim
+ * (25,000 at national scale); `GET /api/plan` always has the day-by-day plan.
+ */
 export function scheduleChanged(a: StoredSchedule | undefined, b: StoredSchedule): boolean {
-  return JSON.stringify(a ?? null) !== JSON.stringify(b);
+  return (
+    !a ||
+    a.start !== b.start ||
+    a.finish !== b.finish ||
+    a.reason !== b.reason ||
+    a.reasonText !== b.reasonText
+  );
 }

@@ -12,7 +12,7 @@ import {
 } from '../../../shared/domain/scheduling/pool-claims';
 
 /** The storage ports (Service Bus and the executors have their own contract suites). */
-export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor'>;
+export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor' | 'tokens'>;
 
 let seq = 0;
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++seq}`;
@@ -27,7 +27,7 @@ function request(overrides: Partial<RequestRecord> = {}): RequestRecord {
     status: 'queued',
     createdAt: at,
     updatedAt: at,
-    inventory: 'requests/x.ndjson',
+    inventory: '_requests/x.ndjson',
     batchesCompleted: 0,
     total: 0,
     succeeded: 0,
@@ -557,10 +557,11 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       const result = await artifacts.importInventoryCsv(
         orgId,
         bytes('EmailAddress,SizeBytes\na@x.example,10\nb@x.example,\n'),
+        { uploadedBy: 'uploader-1' },
       );
       expect(result).toMatchObject({ rowCount: 2, badRows: [] });
       expect(result.blobName?.startsWith(`${orgId}/`)).toBe(true);
-      expect(await artifacts.inventoryExists(result.blobName!)).toBe(true);
+      expect(await artifacts.inventoryOwner(result.blobName!)).toEqual({ orgId, source: 'csv-import' });
       expect(await collect(artifacts.readInventory(result.blobName!))).toEqual([
         { address: 'a@x.example', sizeBytes: 10 },
         { address: 'b@x.example' },
@@ -595,13 +596,18 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
     test('inline inventories and manifests round-trip; missing ones are not-found; bad names are validation', async () => {
       const { artifacts } = ports();
       const requestId = unique('req');
-      const name = await artifacts.writeInventory(requestId, [{ address: 'a@x.example', sizeBytes: 1 }]);
-      expect(name).toBe(`requests/${requestId}.ndjson`);
+      const name = await artifacts.writeInventory('org-1', requestId, [
+        { address: 'a@x.example', sizeBytes: 1 },
+      ]);
+      // Under a prefix no orgId can take (orgIds start with a letter or digit), owned by the request.
+      expect(name).toBe(`_requests/${requestId}.ndjson`);
+      expect(await artifacts.inventoryOwner(name)).toEqual({ orgId: 'org-1', requestId, source: 'request' });
       expect(await collect(artifacts.readInventory(name))).toEqual([
         { address: 'a@x.example', sizeBytes: 1 },
       ]);
-      expect(await artifacts.inventoryExists(`requests/${unique('none')}.ndjson`)).toBe(false);
-      expect(await codeOf(collect(artifacts.readInventory(`requests/${unique('none')}.ndjson`)))).toBe(
+      expect(await artifacts.inventoryOwner(`_requests/${unique('none')}.ndjson`)).toBeNull();
+      expect(await artifacts.inventoryOwner('../escape.ndjson')).toBeNull();
+      expect(await codeOf(collect(artifacts.readInventory(`_requests/${unique('none')}.ndjson`)))).toBe(
         'not-found',
       );
       expect(await codeOf(collect(artifacts.readInventory('../escape.ndjson')))).toBe('validation');
@@ -628,6 +634,61 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(Buffer.concat(chunks.map((c) => Buffer.from(c))).toString('utf8')).toBe(
         'EmailAddress,Status\r\nu0@x.example,succeeded\r\nu1@x.example,succeeded\r\nu2@x.example,succeeded\r\n',
       );
+    });
+  });
+
+  describe(`${name}: MembershipStore, AuditStore`, () => {
+    test("memberships: a principal's organisations and an organisation's members; put is idempotent; delete says whether there was one", async () => {
+      const { memberships } = ports();
+      const [alice, bob] = [unique('alice'), unique('bob')];
+      const [orgA, orgB] = [unique('org-a'), unique('org-b')];
+      expect(await memberships.orgsOf(alice)).toEqual([]);
+      await memberships.put({ orgId: orgB, principalId: alice, addedAt: 't1', addedBy: 'adam' });
+      await memberships.put({ orgId: orgA, principalId: alice, addedAt: 't1', addedBy: 'adam' });
+      await memberships.put({ orgId: orgA, principalId: alice, addedAt: 't2', addedBy: 'ada' });
+      await memberships.put({ orgId: orgA, principalId: bob, addedAt: 't3', addedBy: 'adam' });
+      expect((await memberships.orgsOf(alice)).sort()).toEqual([orgA, orgB].sort());
+      expect(await memberships.listMembers(orgA)).toEqual(
+        [
+          { orgId: orgA, principalId: alice, addedAt: 't2', addedBy: 'ada' },
+          { orgId: orgA, principalId: bob, addedAt: 't3', addedBy: 'adam' },
+        ].sort((x, y) => (x.principalId < y.principalId ? -1 : 1)),
+      );
+      expect(await memberships.delete(orgA, alice)).toBe(true);
+      expect(await memberships.delete(orgA, alice)).toBe(false);
+      expect(await memberships.orgsOf(alice)).toEqual([orgB]);
+      expect((await memberships.listMembers(orgA)).map((m) => m.principalId)).toEqual([bob]);
+      // Quotes cannot widen the single-partition query.
+      expect(await memberships.orgsOf(`${alice}' or PartitionKey ne '`)).toEqual([]);
+    });
+
+    test('audit: appended per organisation (or the deployment), read back in order, paged', async () => {
+      const { audit } = ports();
+      const orgId = unique('org');
+      const entry = (n: number) => ({
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+        action: 'requests:cancel' as const,
+        orgId,
+        target: `req-${n}`,
+        principalId: 'olga',
+        principalName: 'Olga',
+        role: 'Triage.Operator' as const,
+        scope: 'any-org' as const,
+        source: 'token' as const,
+        detail: `n${n}`,
+      });
+      const written = [];
+      for (let n = 0; n < 3; n++) written.push(await audit.append(entry(n)));
+      expect(new Set(written.map((e) => e.auditId)).size).toBe(3);
+      const first = await audit.list(orgId, 2);
+      expect(first.items).toEqual([written[0], written[1]]);
+      const second = await audit.list(orgId, 2, first.continuationToken);
+      expect(second.items).toEqual([written[2]]);
+      expect(second.continuationToken).toBeUndefined();
+      const { orgId: _orgId, ...deploymentWide } = entry(9);
+      const global = await audit.append({ ...deploymentWide, action: 'orgs:write' });
+      expect((await audit.list('_deployment', 100)).items).toContainEqual(global);
+      expect((await audit.list(orgId, 100)).items).toHaveLength(3);
     });
   });
 }

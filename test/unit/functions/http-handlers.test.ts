@@ -4,12 +4,13 @@ import type * as HealthModule from '../../../functions/health';
 import type * as InventoriesApi from '../../../functions/inventories-api';
 import type * as OrgsApi from '../../../functions/orgs-api';
 import type * as RequestsApi from '../../../functions/requests-api';
-import { loadConfig } from '../../../shared/config';
+import { startAuthFixture, configTrusting, type AuthFixture } from '../../support/auth-fixture';
 import { createTestApp, type MemoryPublisher } from '../../support/in-memory-ports';
 import { mailboxes, provision } from '../app/helpers';
 
 // The handlers as the Functions library intends them to be tested: an HttpRequest and an
-// InvocationContext built by hand, the app behind getApp() on in-memory ports.
+// InvocationContext built by hand, the app behind getApp() on in-memory ports, with authentication on
+// (tokens from the local issuer, validated by the app's verifier).
 const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 const requestsApi = jest.requireActual<typeof RequestsApi>('../../../functions/requests-api');
 const orgsApi = jest.requireActual<typeof OrgsApi>('../../../functions/orgs-api');
@@ -17,16 +18,19 @@ const inventoriesApi = jest.requireActual<typeof InventoriesApi>('../../../funct
 const healthModule = jest.requireActual<typeof HealthModule>('../../../functions/health');
 quiet.mockRestore();
 
+let auth: AuthFixture;
+let authorization: string;
+beforeAll(async () => {
+  auth = await startAuthFixture();
+  authorization = await auth.harness(['o', 'nhs']);
+});
+afterAll(async () => auth?.close());
+
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = createTestApp();
+  t = createTestApp({ tokens: auth.verifier });
   jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
-  jest.spyOn(runtime, 'getConfig').mockReturnValue(
-    loadConfig({
-      ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v',
-      TriageStorage: 'UseDevelopmentStorage=true',
-    }),
-  );
+  jest.spyOn(runtime, 'getConfig').mockReturnValue(configTrusting(auth.issuer));
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -39,10 +43,14 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
   return new HttpRequest({
     method: 'POST',
     url: `http://localhost/api/${url}`,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization, ...headers },
     body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
   });
 }
+
+/** A request as the library builds it, carrying the harness principal's token. */
+const signed = (init: ConstructorParameters<typeof HttpRequest>[0]) =>
+  new HttpRequest({ ...init, headers: { authorization, ...(init.headers as Record<string, string>) } });
 
 describe('HTTP handlers, called as the Functions library calls them', () => {
   test('POST /api/requests: 202 with Location and the accepted request', async () => {
@@ -76,7 +84,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
     const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(3) });
     const get = (id: string) =>
       requestsApi.getRequestHandler(
-        new HttpRequest({ method: 'GET', url: `http://localhost/api/requests/${id}`, params: { id } }),
+        signed({ method: 'GET', url: `http://localhost/api/requests/${id}`, params: { id } }),
         context(),
       );
     const found = await get(request.id);
@@ -88,7 +96,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
 
   test('GET /api/requests: a repeated parameter fails validation', async () => {
     const list = await requestsApi.listRequestsHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/requests?orgId=a&orgId=b' }),
+      signed({ method: 'GET', url: 'http://localhost/api/requests?orgId=a&orgId=b' }),
       context(),
     );
     expect(list.status).toBe(400);
@@ -99,7 +107,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
     const { request } = await t.app.submitRequest(provision('o'));
     const call = (handler: typeof requestsApi.cancelRequestHandler, what: string) =>
       handler(
-        new HttpRequest({
+        signed({
           method: 'POST',
           url: `http://localhost/api/requests/${request.id}/${what}`,
           params: { id: request.id },
@@ -116,7 +124,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
   test('PUT /api/orgs/{orgId} and GET: an unknown tier is a 400 naming it', async () => {
     const put = (body: unknown) =>
       orgsApi.upsertOrgHandler(
-        new HttpRequest({
+        signed({
           method: 'PUT',
           url: 'http://localhost/api/orgs/nhs',
           params: { orgId: 'nhs' },
@@ -135,12 +143,12 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
       registered: true,
     });
     const got = await orgsApi.getOrgHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/orgs/nhs', params: { orgId: 'nhs' } }),
+      signed({ method: 'GET', url: 'http://localhost/api/orgs/nhs', params: { orgId: 'nhs' } }),
       context(),
     );
     expect(json(got)).toMatchObject({ orgId: 'nhs', tier: 'health', servedTier: 'health' });
     const audit = await orgsApi.getOrgAuditHandler(
-      new HttpRequest({
+      signed({
         method: 'GET',
         url: 'http://localhost/api/orgs/nhs/audit',
         params: { orgId: 'nhs' },
@@ -160,7 +168,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
   test('POST /api/inventories: 201 with the blob name, or 400 listing each bad line', async () => {
     const upload = (csv: string) =>
       inventoriesApi.importInventoryHandler(
-        new HttpRequest({
+        signed({
           method: 'POST',
           url: 'http://localhost/api/inventories?orgId=o',
           headers: { 'content-type': 'text/csv' },
@@ -178,13 +186,13 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
 
   test('GET /api/health: 200 when every probe passes, 503 naming the one that fails', async () => {
     const healthy = await healthModule.healthHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      signed({ method: 'GET', url: 'http://localhost/api/health' }),
       context(),
     );
     expect(healthy.status).toBe(200);
     t.ctx.probes = [{ name: 'storage', check: async () => Promise.reject(new Error('down')) }];
     const degraded = await healthModule.healthHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      signed({ method: 'GET', url: 'http://localhost/api/health' }),
       context(),
     );
     expect(degraded.status).toBe(503);

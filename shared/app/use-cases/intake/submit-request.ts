@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { isTriageError, TriageError } from '../../../domain/errors';
 import { requestMessage } from '../../../domain/messages';
 import { messageIds } from '../../../domain/batches';
+import { assertAuthorized } from '../../../domain/identity/authorization';
+import type { Principal } from '../../../domain/identity/principal';
 import { idempotencyKeySchema } from '../../../domain/queries';
 import type { RequestEvent, RequestRecord } from '../../../domain/records';
 import { mayNeedPublishing } from '../../../domain/request-lifecycle';
 import { parseOrThrow, submitRequestSchema, type SubmitRequestInput } from '../../../domain/requests';
 import type { AppContext } from '../../context';
+import { recordAudit } from '../../effects/audit';
 import { eventToStore, notify } from '../../effects/history';
 import { publishWork } from '../../effects/publish';
 import { resolveTier } from '../../views/resolve-tier';
@@ -29,21 +32,25 @@ function hashBody(input: SubmitRequestInput): string {
 }
 
 /**
- * POST /api/requests — validates, records and publishes a request at the organisation's verified tier.
+ * POST /api/requests — validates, records and publishes a request at the organisation's verified tier,
+ * for one of the caller's organisations; a new request is audited with the caller.
  *
  * Order and crash safety: (1) the record and its history are written, (2) then the message is published,
  * (3) then the caller gets 202. A crash before (2) leaves at most a queued record whose caller saw no 202;
  * a replay with the same Idempotency-Key finds it unpublished (`mayNeedPublishing`) and publishes it. A
  * crash after (2) loses nothing: the message is durable and the worker finds the record.
- * @throws TriageError `validation` naming each bad field; `idempotency-mismatch` when the key was used
- *   with another body; `dependency-unavailable` when Service Bus does not accept the message.
+ * @throws TriageError `validation` naming each bad field; `forbidden` when `orgId` is not one of the
+ *   caller's; `idempotency-mismatch` when the key was used with another body; `dependency-unavailable`
+ *   when Service Bus does not accept the message.
  */
 export async function submitRequest(
   ctx: AppContext,
+  caller: Principal,
   body: unknown,
   options: SubmitOptions = {},
 ): Promise<SubmitResult> {
   const input = parseOrThrow(submitRequestSchema, body, 'request');
+  assertAuthorized(caller, 'requests:submit', input.orgId);
   const key =
     options.idempotencyKey === undefined
       ? undefined
@@ -89,7 +96,8 @@ export async function submitRequest(
 
   const inventory =
     input.kind === 'migrate'
-      ? (input.inventory ?? (await ctx.ports.artifacts.writeInventory(requestId, input.mailboxes ?? [])))
+      ? (input.inventory ??
+        (await ctx.ports.artifacts.writeInventory(input.orgId, requestId, input.mailboxes ?? [])))
       : undefined;
   const at = ctx.now();
   // Recorded as queued at once (the history still reads received → queued): the message goes out only
@@ -137,11 +145,19 @@ export async function submitRequest(
   } else {
     created = await createResumed(ctx, record, appendHistory);
   }
+  // Beside the publish, not before it: the audit costs the intake no round-trip of its own.
+  const audited = recordAudit(ctx, caller, 'requests:submit', {
+    orgId: created.orgId,
+    target: created.id,
+    detail: `${created.kind} at tier ${created.tier}`,
+  });
+  audited.catch(() => undefined); // awaited below; a failed publish must not leave it unhandled
   if (created.status === 'received') {
     created = await queueRequest(ctx, created); // recorded by an earlier version, or by a worker
   } else if (mayNeedPublishing(created)) {
     await publishWork(ctx, [{ message: requestMessage(created), messageId: messageIds.request(created.id) }]);
   }
+  await audited;
   return { request: await toRequestView(ctx, created, { detail: false }), created: true };
 }
 

@@ -9,7 +9,9 @@ import {
 } from '../../../domain/org-import';
 import { auditEntryFor, effectiveTier } from '../../../domain/orgs';
 import { evaluateReadiness, knownCheckNames, readinessReason } from '../../../domain/scheduling/readiness';
+import { principalLabel, type Principal } from '../../../domain/identity/principal';
 import type { AppContext } from '../../context';
+import { recordAudit } from '../../effects/audit';
 import { mapLimit } from '../../effects/map-limit';
 import { retierClaims } from '../../effects/pool-retier';
 import { markPlanStale, replanProgramme } from '../../effects/programme-plan';
@@ -34,8 +36,8 @@ export interface OrgImportResult {
  */
 export async function importOrgs(
   ctx: AppContext,
+  caller: Principal,
   csv: AsyncIterable<Uint8Array>,
-  options: { actor?: string } = {},
 ): Promise<OrgImportResult> {
   const required = await requiredChecks(ctx);
   const rows: OrgImportRow[] = [];
@@ -102,10 +104,7 @@ export async function importOrgs(
       ...(previous?.notify ? { notify: previous.notify } : {}),
       updatedAt: at,
     };
-    const saved = await ctx.ports.orgs.upsert(
-      org,
-      auditEntryFor(previous, org, options.actor ?? 'anonymous', at),
-    );
+    const saved = await ctx.ports.orgs.upsert(org, auditEntryFor(previous, org, principalLabel(caller), at));
     const nowMs = ctx.clock().getTime();
     const served = effectiveTier(saved, nowMs, ctx.tiers);
     if (effectiveTier(previous, nowMs, ctx.tiers) !== served) await retierClaims(ctx, row.orgId, served);
@@ -131,5 +130,6 @@ export async function importOrgs(
   });
   await markPlanStale(ctx);
   await replanProgramme(ctx).catch(() => undefined);
+  await recordAudit(ctx, caller, 'orgs:import', { detail: `${rows.length} organisation(s) imported` });
   return { imported: rows.length, rowCount, badRows: [], badRowCount: 0 };
 }

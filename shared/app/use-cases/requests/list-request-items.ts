@@ -8,8 +8,10 @@ import {
   type ItemView,
 } from '../../../domain/item-listing';
 import { defaultPageLimit, presentParameters } from '../../../domain/queries';
-import { parseOrThrow, requestIdSchema } from '../../../domain/requests';
+import type { Principal } from '../../../domain/identity/principal';
+import { parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
+import { visibleRequest } from '../../views/visible-request';
 
 /** Item partitions one page reads at most: a page of a 2-million-item request stays bounded. */
 const maxBatchesPerPage = 20;
@@ -38,19 +40,20 @@ function decodeCursor(token: string): ItemCursor {
  * partition read of its items (plus its manifest blob for `pending` or no status); completed batches
  * whose counters say they hold none are skipped, and a page reads at most 20 batches (it may then be
  * short, with a token to follow).
- * @throws TriageError `validation` naming the bad parameter; `not-found` for an unknown request.
+ * @throws TriageError `validation` naming the bad parameter; `not-found` for an unknown request or one the
+ *   caller may not see.
  */
 export async function listRequestItems(
   ctx: AppContext,
+  caller: Principal,
   id: unknown,
   query: Record<string, string | undefined>,
 ): Promise<ItemPage> {
-  const requestId = parseOrThrow(requestIdSchema, id, 'request id', 'id');
   const parsed = parseOrThrow(itemListingQuerySchema, presentParameters(query), 'query');
   const limit = parsed.limit ?? defaultPageLimit;
   const cursor = parsed.continuationToken ? decodeCursor(parsed.continuationToken) : { batch: 1, index: 0 };
-  const request = await ctx.ports.requests.get(requestId);
-  if (!request) throw new TriageError('not-found', `no request "${requestId}"`);
+  const request = await visibleRequest(ctx, caller, 'requests:read', id);
+  const requestId = request.id;
   if (request.kind !== 'migrate') return { items: [] };
 
   const batches = (await ctx.ports.requests.listBatches(requestId)).filter(

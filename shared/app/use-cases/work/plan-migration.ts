@@ -8,6 +8,7 @@ import type { AppContext } from '../../context';
 import { transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
 import { mapLimit } from '../../effects/map-limit';
+import { assertOwnInventory } from '../../effects/own-inventory';
 import { mutateRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
 import { registerProgrammeClaim } from './register-programme-claim';
@@ -18,7 +19,8 @@ import type { WorkResult } from './work-result';
  * `migrate-batch` message per batch. A redelivery re-publishes only what is not completed.
  * A corrupt or invalid inventory is a permanent error (`validation`): the delivery protocol fails the
  * request with its reason. A missing one is transient: it may be restored, and `retry` replays the
- * planning once the message is dead-lettered.
+ * planning once the message is dead-lettered. An inventory that is not the request's own (its blob
+ * metadata names another organisation, or another request's inline list) fails the request for good.
  */
 export async function planMigration(
   ctx: AppContext,
@@ -30,7 +32,7 @@ export async function planMigration(
   // Under a programme calendar the waves create the batches: planning only registers the claim.
   if (request.programme) return 'scheduled';
   if (request.batchCount === undefined) {
-    const mailboxes = await readInventory(ctx, request.inventory ?? message.inventory);
+    const mailboxes = await readOwnInventory(ctx, request, request.inventory ?? message.inventory);
     const programme = await ctx.ports.programme.getState();
     if (programme && (await registerProgrammeClaim(ctx, request, mailboxes, programme, delivery)))
       return 'scheduled';
@@ -70,9 +72,14 @@ export async function planMigration(
   return 'planned';
 }
 
-async function readInventory(ctx: AppContext, blobName: string): Promise<MailboxEntry[]> {
+async function readOwnInventory(
+  ctx: AppContext,
+  request: { id: string; orgId: string },
+  blobName: string,
+): Promise<MailboxEntry[]> {
   const mailboxes: MailboxEntry[] = [];
   try {
+    await assertOwnInventory(ctx, request, blobName);
     for await (const entry of ctx.ports.artifacts.readInventory(blobName)) mailboxes.push(entry);
   } catch (err: unknown) {
     if (isTriageError(err, 'not-found')) throw transientFailure(`inventory ${blobName} is missing`);
