@@ -1,12 +1,17 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { visit, type ParseErrorCode } from 'jsonc-parser';
 import { ensureError, TriageError } from '../shared/domain/errors';
-import { problem, problemFromError, type ProblemDetails } from './problem-details';
+import { problem, problemFromError, retryAfterSeconds, type ProblemDetails } from './problem-details';
 import { getConfig } from './runtime';
 
 export function problemResponse(details: ProblemDetails): HttpResponseInit {
   return {
     status: details.status,
-    headers: { 'Content-Type': 'application/problem+json' },
+    headers: {
+      'Content-Type': 'application/problem+json',
+      // A dependency outage is temporary: say when to come back (RFC 9110 §10.2.3).
+      ...(details.status === 503 ? { 'Retry-After': String(retryAfterSeconds) } : {}),
+    },
     body: JSON.stringify(details),
   };
 }
@@ -47,13 +52,59 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
     throw new TriageError('unsupported-media-type', `expected application/json, got ${contentType}`);
   }
   const bytes = await readBodyBytes(request, getConfig().maxBodyBytes);
+  return parseStrictJson(bytes.toString('utf8'));
+}
+
+/**
+ * JSON.parse, refusing what it would silently accept: a key repeated in one object (JSON.parse keeps the
+ * last one, so two parsers could read the same body differently).
+ * @throws TriageError `validation` naming the first repeated key, or `(body)` for malformed JSON.
+ */
+export function parseStrictJson(text: string): unknown {
+  const keys: Array<Set<string>> = [];
+  let duplicate: string | undefined;
+  let syntaxError: ParseErrorCode | undefined;
+  visit(
+    text,
+    {
+      onObjectBegin: () => {
+        keys.push(new Set());
+      },
+      onObjectEnd: () => {
+        keys.pop();
+      },
+      onObjectProperty: (property, _offset, _length, _line, _column, pathSupplier) => {
+        const seen = keys.at(-1);
+        if (duplicate === undefined && seen?.has(property)) {
+          duplicate = [...pathSupplier(), property].map(String).join('.');
+        }
+        seen?.add(property);
+      },
+      onError: (error) => {
+        syntaxError ??= error;
+      },
+    },
+    { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+  );
+  if (duplicate !== undefined && syntaxError === undefined) {
+    throw new TriageError('validation', `duplicate JSON key "${duplicate}"`, {
+      fields: [{ field: duplicate, message: 'this key appears more than once in its object' }],
+    });
+  }
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (err: unknown) {
-    throw new TriageError('validation', `malformed JSON: ${ensureError(err).message}`, {
+    throw new TriageError('validation', `malformed JSON: ${ensureError(err).message.slice(0, 200)}`, {
       fields: [{ field: '(body)', message: 'not valid JSON' }],
     });
   }
+}
+
+/** The request's URL for a log line: the function key a caller put in `?code=` is never written to a log. */
+export function loggableUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.searchParams.has('code')) parsed.searchParams.set('code', 'REDACTED');
+  return `${parsed.pathname}${parsed.search}`;
 }
 
 /** Runs a handler body, turning thrown errors into problem responses (unexpected ones are logged, not shown). */
@@ -67,7 +118,7 @@ export async function withProblems(
   } catch (err: unknown) {
     const details = problemFromError(err, new URL(request.url).pathname);
     if (details.status >= 500)
-      context.error(`${request.method} ${request.url} failed: ${ensureError(err).stack ?? ''}`);
+      context.error(`${request.method} ${loggableUrl(request.url)} failed: ${ensureError(err).stack ?? ''}`);
     return problemResponse(details);
   }
 }

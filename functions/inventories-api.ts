@@ -29,14 +29,17 @@ export async function importInventoryHandler(
       await getApp()
     ).importInventory(request.query.get('orgId') ?? undefined, limited(body, maxBytes), { maxBytes });
     if (result.blobName === null) {
+      const badRowCount = result.badRowCount ?? new Set(result.badRows.map((row) => row.line)).size;
+      const errorCount = result.problemCount ?? result.badRows.length;
       return problemResponse(
-        problem(400, `${result.badRows.length} bad row(s); nothing was stored`, {
+        problem(400, `${badRowCount} bad row(s); nothing was stored`, {
           code: 'validation',
           errors: result.badRows.map((row) => ({
             field: `line ${row.line}${row.field ? `: ${row.field}` : ''}`,
             message: row.message,
           })),
-          ...({ badRows: result.badRows, rowCount: result.rowCount } as object),
+          ...(errorCount > result.badRows.length ? { errorCount } : {}),
+          ...({ badRows: result.badRows, badRowCount, rowCount: result.rowCount } as object),
         }),
       );
     }

@@ -10,7 +10,7 @@ export async function submitRequestHandler(
   return withProblems(request, context, async () => {
     const body = await readJsonBody(request);
     const key = request.headers.get('idempotency-key') ?? undefined;
-    const { request: created } = await (
+    const { request: created, warnings } = await (
       await getApp()
     ).submitRequest(body, key === undefined ? {} : { idempotencyKey: key });
     return jsonResponse(
@@ -21,6 +21,7 @@ export async function submitRequestHandler(
         orgId: created.orgId,
         tier: created.tier,
         status: created.status,
+        ...(warnings.length > 0 ? { warnings } : {}),
       },
       { Location: `/api/requests/${created.id}` },
     );
@@ -45,6 +46,8 @@ export async function listRequestsHandler(
   return withProblems(request, context, async () => {
     const query: Record<string, string> = {};
     for (const [name, value] of request.query.entries()) {
+      // `code` is the function key, read by the host (Azure's `?code=` convention), not a filter.
+      if (name === 'code') continue;
       if (name in query)
         query[name] = `${query[name]}\u0000${value}`; // a repeated parameter fails validation
       else query[name] = value;

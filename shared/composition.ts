@@ -9,6 +9,7 @@ import { BlobArtifactStore } from './adapters/blob-artifact-store';
 import { createExecutor } from './adapters/executors/index';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { createTableStores, type TableStores } from './adapters/table-stores';
+import { mapStorageError } from './adapters/storage-errors';
 
 /** Identity-based connections: `managedidentity` with an optional client id, or the default chain. */
 export function credentialFor(options: IdentityOptions): TokenCredential {
@@ -81,7 +82,11 @@ export function createRuntime(
       await stores.orgs.get('health-probe');
     },
   };
-  const ready = Promise.all([stores.ensureTables(), artifacts.ensureContainers()]).then(() => undefined);
+  // Storage down at cold start is an outage (503 with Retry-After), not an unexpected error.
+  const ready = Promise.all([stores.ensureTables(), artifacts.ensureContainers()]).then(
+    () => undefined,
+    (err: unknown) => mapStorageError(err, 'creating tables and containers'),
+  );
   ready.catch(() => undefined);
   const app = createApp({
     requests: stores.requests,

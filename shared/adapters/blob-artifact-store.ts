@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore, InventoryImportResult } from '../app/ports/artifact-store';
+import { maxReportedProblems } from '../domain/bounded-validation';
 import { TriageError } from '../domain/errors';
 import { translateStorageError } from './storage-errors';
 import {
@@ -16,8 +17,8 @@ import {
 
 /** Default ceiling of a CSV import; the HTTP layer usually enforces a smaller one first. */
 export const DEFAULT_MAX_INVENTORY_BYTES = 100 * 1024 * 1024;
-/** How many bad rows an import reports in full; `badRowCount` gives the total beyond it. */
-export const MAX_REPORTED_BAD_ROWS = 1_000;
+/** How many problems an import lists (the same bound as every answer); `badRowCount` is the true count of rows. */
+export const MAX_REPORTED_BAD_ROWS = maxReportedProblems;
 /** Staged block size: large enough to keep a 2M-mailbox inventory to a few dozen blocks. */
 const BLOCK_BYTES = 4 * 1024 * 1024;
 /** A CSV record longer than this is a broken row (an unclosed quote would otherwise swallow the file). */
@@ -136,7 +137,7 @@ export class BlobArtifactStore implements ArtifactStore {
       if (headerProblem) return; // Without a usable header, rows cannot be judged.
       const result = validator.acceptRow(record, line);
       if (!result.ok) {
-        for (const problem of result.problems) problems.add(problem);
+        problems.addRow(result.problems);
         return;
       }
       // Once a row is bad the import is rejected: keep validating for the report, stop writing.
@@ -280,21 +281,34 @@ class BlockStager {
   }
 }
 
-/** Collects problems, keeping the first MAX_REPORTED_BAD_ROWS met, reported in line order. */
+/** Collects problems, keeping the first MAX_REPORTED_BAD_ROWS met (in line order) and counting bad rows. */
 class ProblemList {
   private readonly kept: InventoryRowProblem[] = [];
+  /** Problems in all. */
   count = 0;
+  /** Rows with at least one problem. */
+  rows = 0;
 
+  /** One problem of its own row (a header, a broken record). */
   add(problem: InventoryRowProblem): void {
-    this.count++;
-    if (this.kept.length < MAX_REPORTED_BAD_ROWS) this.kept.push(problem);
+    this.addRow([problem]);
   }
 
-  report(): { badRows: InventoryRowProblem[]; badRowCount?: number } {
+  /** The problems of one row. */
+  addRow(problems: readonly InventoryRowProblem[]): void {
+    if (problems.length === 0) return;
+    this.rows++;
+    for (const problem of problems) {
+      this.count++;
+      if (this.kept.length < MAX_REPORTED_BAD_ROWS) this.kept.push(problem);
+    }
+  }
+
+  report(): { badRows: InventoryRowProblem[]; badRowCount?: number; problemCount?: number } {
     // The tokeniser reports broken records as it meets them, ahead of rows still queued for validation.
     this.kept.sort((a, b) => a.line - b.line);
     return this.count > this.kept.length
-      ? { badRows: this.kept, badRowCount: this.count }
+      ? { badRows: this.kept, badRowCount: this.rows, problemCount: this.count }
       : { badRows: this.kept };
   }
 }

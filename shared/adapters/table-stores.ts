@@ -21,7 +21,7 @@ import type {
   Page,
   RequestStore,
 } from '../app/ports/stores';
-import { isNotFound, mapStorageError } from './storage-errors';
+import { isNotFound, mapStorageError, storageCall } from './storage-errors';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
@@ -509,14 +509,33 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     idempotency: clientFor(names.idempotency),
   };
   return {
-    requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
-    items: new TableItemStore(clients.items),
-    events: new TableEventStore(clients.events),
-    orgs: new TableOrgStore(clients.orgs),
-    idempotency: new TableIdempotencyStore(clients.idempotency),
+    requests: translated(new TableRequestStore(clients.requests, clients.requestsByOrg), names.requests),
+    items: translated(new TableItemStore(clients.items), names.items),
+    events: translated(new TableEventStore(clients.events), names.events),
+    orgs: translated(new TableOrgStore(clients.orgs), names.orgs),
+    idempotency: translated(new TableIdempotencyStore(clients.idempotency), names.idempotency),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));
     },
   };
+}
+
+/**
+ * The store with every method's failure translated once (`mapStorageError`): an outage anywhere becomes
+ * `dependency-unavailable` (HTTP 503, retried by the delivery protocol), never a raw SDK error (a 500).
+ */
+function translated<T extends object>(store: T, table: string): T {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') {
+        return value;
+      }
+      return (...args: unknown[]) =>
+        storageCall(`table ${table}`, () =>
+          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+        );
+    },
+  });
 }

@@ -24,6 +24,8 @@ export interface FieldProblem {
 export interface TriageErrorOptions {
   retryable?: boolean;
   fields?: FieldProblem[];
+  /** How many problems there were in all, when `fields` lists only the first 100. */
+  errorCount?: number;
   cause?: unknown;
   /**
    * Set on an error thrown at a message's last delivery after its dead-letter was already recorded on the
@@ -40,6 +42,8 @@ export class TriageError extends Error {
   readonly code: TriageErrorCode;
   readonly retryable: boolean;
   readonly fields: FieldProblem[];
+  /** Problems in all (`fields.length` unless more were found than listed). */
+  readonly errorCount: number;
   readonly deadLetterRecorded: boolean;
 
   constructor(code: TriageErrorCode, message: string, options: TriageErrorOptions = {}) {
@@ -47,6 +51,7 @@ export class TriageError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.fields = options.fields ?? [];
+    this.errorCount = options.errorCount ?? this.fields.length;
     this.deadLetterRecorded = options.deadLetterRecorded ?? false;
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TriageError, type FieldProblem } from './errors';
+import { displayText, listedIssues, problemCount } from './bounded-validation';
 import { mailboxEntrySchema, mailboxListSchema, type MailboxEntry } from './inventory';
 
 /** What a caller can ask for. */
@@ -65,7 +66,7 @@ export const migrateRequestSchema = z
     kind: z.literal('migrate'),
     orgId: orgIdSchema,
     // Each mailbox once (case-insensitive), so every manifest lists each mailbox exactly once.
-    mailboxes: mailboxListSchema.min(1).max(maxInlineMailboxes).optional(),
+    mailboxes: mailboxListSchema({ min: 1, max: maxInlineMailboxes }).optional(),
     inventory: blobNameSchema.optional(),
   })
   .superRefine((value, ctx) => {
@@ -92,8 +93,8 @@ export type Resource = z.infer<typeof resourceSchema>;
 
 /** Organisation registry entries: the only source of a request's tier. */
 export const orgSchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  sector: z.string().min(1).max(100),
+  name: displayText(200),
+  sector: displayText(100),
   tier: z.string().min(1).max(50),
 });
 export type OrgInput = z.infer<typeof orgSchema>;
@@ -103,9 +104,9 @@ export interface Org extends OrgInput {
   registered: boolean;
 }
 
-/** Converts zod issues into field problems (`mailboxes.3.address`). */
+/** Converts zod issues into field problems (`mailboxes.3.address`): at most 100, see {@link problemCount}. */
 export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[] {
-  return error.issues.map((issue) => {
+  return listedIssues(error.issues).map((issue) => {
     const field = issue.path.map(String).join('.') || root;
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys;
@@ -122,20 +123,21 @@ export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[
 }
 
 /**
- * Parses with a schema or throws a TriageError listing each bad field (`root` names a scalar input).
+ * Parses with a schema or throws a TriageError listing each bad field (`root` names a scalar input): at most
+ * 100 of them, with `errorCount` the number in all; the message names the first few only.
  * @throws TriageError `validation` (not retryable).
  */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string, root?: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const fields = fieldProblems(result.error, root);
-    throw new TriageError(
-      'validation',
-      `invalid ${what}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`,
-      {
-        fields,
-      },
-    );
+    const errorCount = problemCount(result.error.issues);
+    const shown = fields.slice(0, 3).map((f) => `${f.field}: ${f.message}`);
+    const more = errorCount > shown.length ? ` (and ${errorCount - shown.length} more)` : '';
+    throw new TriageError('validation', `invalid ${what}: ${shown.join('; ')}${more}`, {
+      fields,
+      errorCount,
+    });
   }
   return result.data;
 }

@@ -212,7 +212,18 @@ export class MemoryArtifactStore implements ArtifactStore {
     } else if (validator.rowCount === 0 && badRows.length === 0) {
       badRows.push({ line: 2, message: 'the inventory has a header but no mailbox rows' });
     }
-    if (badRows.length > 0) return { blobName: null, rowCount: validator.rowCount, badRows };
+    if (badRows.length > 0) {
+      const rows = new Set(badRows.map((row) => row.line)).size;
+      return badRows.length > 100
+        ? {
+            blobName: null,
+            rowCount: validator.rowCount,
+            badRows: badRows.slice(0, 100),
+            badRowCount: rows,
+            problemCount: badRows.length,
+          }
+        : { blobName: null, rowCount: validator.rowCount, badRows };
+    }
     const name = `${orgId}/upload-${String(++this.uploads).padStart(6, '0')}.ndjson`;
     this.inventories.set(name, entries);
     return { blobName: name, rowCount: validator.rowCount, badRows: [] };

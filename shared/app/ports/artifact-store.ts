@@ -8,8 +8,10 @@ export interface InventoryImportResult {
   rowCount: number;
   /** Bad rows with their 1-based line numbers, in file order; capped (see `badRowCount`). */
   badRows: InventoryRowProblem[];
-  /** Total number of problems found, when `badRows` was capped; absent otherwise. */
+  /** Rows with a problem, when `badRows` was capped (at 100 problems); absent otherwise. */
   badRowCount?: number;
+  /** Problems in all (a row can have two), when `badRows` was capped; absent otherwise. */
+  problemCount?: number;
 }
 
 /**

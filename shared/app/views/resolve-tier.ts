@@ -1,7 +1,20 @@
 import type { AppContext } from '../context';
 
+/** A tier and where it came from: the registry, or the default for an organisation it does not know. */
+export interface TierDecision {
+  tier: string;
+  registered: boolean;
+}
+
 /** The organisation's verified tier; an unregistered organisation is served at the default tier. */
 export async function resolveTier(ctx: AppContext, orgId: string): Promise<string> {
+  return (await decideTier(ctx, orgId)).tier;
+}
+
+/** As `resolveTier`, saying whether the registry knew the organisation (a typo'd orgId is not silent). */
+export async function decideTier(ctx: AppContext, orgId: string): Promise<TierDecision> {
   const org = await ctx.ports.orgs.get(orgId);
-  return org && ctx.tiers.isTier(org.tier) ? org.tier : ctx.tiers.defaultTier;
+  return org && ctx.tiers.isTier(org.tier)
+    ? { tier: org.tier, registered: true }
+    : { tier: ctx.tiers.defaultTier, registered: false };
 }

@@ -49,7 +49,14 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
     const response = await requestsApi.submitRequestHandler(post('requests', provision('o')), context());
     expect(response.status).toBe(202);
     const body = json(response);
-    expect(body).toEqual({ id: body.id, kind: 'provision', orgId: 'o', tier: 'standard', status: 'queued' });
+    expect(body).toEqual({
+      id: body.id,
+      kind: 'provision',
+      orgId: 'o',
+      tier: 'standard',
+      status: 'queued',
+      warnings: ['organisation "o" is not in the registry: served at the default tier standard'],
+    });
     expect(header(response, 'Location')).toBe(`/api/requests/${body.id}`);
     expect((t.ports.publisher as MemoryPublisher).queue).toHaveLength(1);
   });

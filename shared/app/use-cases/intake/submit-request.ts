@@ -9,7 +9,7 @@ import { parseOrThrow, submitRequestSchema, type SubmitRequestInput } from '../.
 import type { AppContext } from '../../context';
 import { notify } from '../../effects/history';
 import { publishWork } from '../../effects/publish';
-import { resolveTier } from '../../views/resolve-tier';
+import { decideTier } from '../../views/resolve-tier';
 import { toRequestView, type RequestView } from '../../views/request-view';
 import { checkInventoryOwnership } from './check-inventory';
 import { queueRequest } from './queue-request';
@@ -22,6 +22,8 @@ export interface SubmitResult {
   request: RequestView;
   /** False when an Idempotency-Key replay returned an existing request. */
   created: boolean;
+  /** What the caller should know but that did not stop the request (an organisation not in the registry). */
+  warnings: string[];
 }
 
 function hashBody(input: SubmitRequestInput): string {
@@ -54,12 +56,15 @@ export async function submitRequest(
           'Idempotency-Key',
         );
   // Reads only, side by side: nothing is written until the input has passed every check.
-  const [tier] = await Promise.all([
-    resolveTier(ctx, input.orgId),
+  const [{ tier, registered }] = await Promise.all([
+    decideTier(ctx, input.orgId),
     input.kind === 'migrate' && input.inventory !== undefined
       ? checkInventoryOwnership(ctx, input.orgId, input.inventory)
       : undefined,
   ]);
+  const warnings = registered
+    ? []
+    : [`organisation "${input.orgId}" is not in the registry: served at the default tier ${tier}`];
   const bodyHash = hashBody(input);
   let requestId = ctx.newId();
   // True when an earlier attempt with this Idempotency-Key claimed the id but stopped before recording it.
@@ -80,7 +85,11 @@ export async function submitRequest(
       const existing = await ctx.ports.requests.get(claim.requestId);
       if (existing) {
         const current = mayNeedPublishing(existing) ? await queueRequest(ctx, existing) : existing;
-        return { request: await toRequestView(ctx, current, { detail: false }), created: false };
+        return {
+          request: await toRequestView(ctx, current, { detail: false }),
+          created: false,
+          warnings,
+        };
       }
       requestId = claim.requestId;
       resumed = true;
@@ -118,7 +127,9 @@ export async function submitRequest(
         ...common,
         type: 'status',
         status: 'received',
-        message: `tier ${tier} from the organisation registry`,
+        message: registered
+          ? `tier ${tier} from the organisation registry`
+          : `organisation ${input.orgId} is not in the registry: served at the default tier ${tier}`,
       }),
       ctx.ports.events.append({ ...common, type: 'status', status: 'queued' }),
     ]);
@@ -138,7 +149,7 @@ export async function submitRequest(
   } else if (mayNeedPublishing(created)) {
     await publishWork(ctx, [{ message: requestMessage(created), messageId: messageIds.request(created.id) }]);
   }
-  return { request: await toRequestView(ctx, created, { detail: false }), created: true };
+  return { request: await toRequestView(ctx, created, { detail: false }), created: true, warnings };
 }
 
 /** A resumed submission may race a concurrent replay with the same key: whichever records it first wins. */
