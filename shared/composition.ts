@@ -98,7 +98,12 @@ export function createRuntime(
     publisher,
     executor: createExecutor(config.executor),
     topology,
-    settings: { batchSize: config.batchSize, itemConcurrency: config.itemConcurrency },
+    settings: {
+      batchSize: config.batchSize,
+      itemConcurrency: config.itemConcurrency,
+      retry: config.retry,
+      staleAfterMs: config.reconcileStaleAfterMs,
+    },
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),
   });

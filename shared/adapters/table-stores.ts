@@ -89,6 +89,8 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Reason: (r.reason ?? '').slice(0, 2000),
     DeadLettered: r.deadLettered ?? false,
     RetryCount: r.retryCount,
+    Attempts: r.attempts ?? 0,
+    ChainAttempt: r.chainAttempt ?? 0,
   };
 }
 
@@ -116,6 +118,8 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
   if (str(e.Reason)) record.reason = str(e.Reason);
+  if (num(e.Attempts) > 0) record.attempts = num(e.Attempts);
+  if (num(e.ChainAttempt) > 0) record.chainAttempt = num(e.ChainAttempt);
   if (e.etag) record.etag = e.etag;
   return record;
 }
@@ -133,6 +137,7 @@ function encodeBatch(b: BatchRecord): TableEntity {
     ProcessedBy: b.processedBy ?? '',
     DeadLettered: b.deadLettered ?? false,
     LastError: (b.lastError ?? '').slice(0, 2000),
+    ChainAttempt: b.chainAttempt ?? 0,
   };
 }
 
@@ -150,6 +155,7 @@ function decodeBatch(e: TableEntityResult<Record<string, unknown>>): BatchRecord
   };
   if (str(e.ProcessedBy)) batch.processedBy = str(e.ProcessedBy);
   if (str(e.LastError)) batch.lastError = str(e.LastError);
+  if (num(e.ChainAttempt) > 0) batch.chainAttempt = num(e.ChainAttempt);
   if (e.etag) batch.etag = e.etag;
   return batch;
 }

@@ -2,6 +2,7 @@
  * What every use-case gets: the ports, the clock, the id source, the logger and a view of the topology.
  * Built once per process by `createApp`; use-cases take it as their first argument.
  */
+import type { BackOffPolicy } from '../domain/back-off';
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
@@ -13,6 +14,10 @@ export interface AppSettings {
   batchSize: number;
   /** Items of one batch executed at once. */
   itemConcurrency: number;
+  /** Back-off of transient failures (scheduled successors) and how long a chain keeps trying. */
+  retry: BackOffPolicy;
+  /** A non-terminal request with no progress for this long is repaired by the reconciler. */
+  staleAfterMs: number;
 }
 
 export interface AppPorts {
@@ -49,6 +54,8 @@ export interface AppContext {
   /** The current time as an ISO string, as records store it. */
   now(): string;
   newId(): string;
+  /** Uniform in [0, 1): the jitter of back-off delays (pure decisions receive it). */
+  random(): number;
   log: Logger;
   /** Notifications published in the background, awaited by `flushNotifications`. */
   inFlightNotifications: Set<Promise<void>>;
@@ -61,6 +68,7 @@ export interface AppDeps extends AppPorts {
   probes?: HealthProbe[];
   clock?: () => Date;
   newId?: () => string;
+  random?: () => number;
   log?: Logger;
 }
 

@@ -16,7 +16,7 @@ import { handleDelivery } from './use-cases/work/handle-delivery';
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
   const clock = deps.clock ?? (() => new Date());
-  const { topology, settings, probes, newId, log, clock: _clock, ...ports } = deps;
+  const { topology, settings, probes, newId, random, log, clock: _clock, ...ports } = deps;
   return {
     ports,
     tiers: tierView(topology),
@@ -26,6 +26,7 @@ export function createContext(deps: AppDeps): AppContext {
     clock,
     now: () => clock().toISOString(),
     newId: newId ?? (() => randomUUID()),
+    random: random ?? Math.random,
     log: log ?? (() => undefined),
     inFlightNotifications: new Set(),
   };

@@ -27,11 +27,6 @@ export interface TriageErrorOptions {
   /** How many problems there were in all, when `fields` lists only the first 100. */
   errorCount?: number;
   cause?: unknown;
-  /**
-   * Set on an error thrown at a message's last delivery after its dead-letter was already recorded on the
-   * request (the executor path), so the delivery protocol does not record it a second time.
-   */
-  deadLetterRecorded?: boolean;
 }
 
 /** Codes a retry can help with unless the thrower says otherwise. */
@@ -44,7 +39,6 @@ export class TriageError extends Error {
   readonly fields: FieldProblem[];
   /** Problems in all (`fields.length` unless more were found than listed). */
   readonly errorCount: number;
-  readonly deadLetterRecorded: boolean;
 
   constructor(code: TriageErrorCode, message: string, options: TriageErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -52,7 +46,6 @@ export class TriageError extends Error {
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.fields = options.fields ?? [];
     this.errorCount = options.errorCount ?? this.fields.length;
-    this.deadLetterRecorded = options.deadLetterRecorded ?? false;
   }
 }
 

@@ -31,6 +31,10 @@ export interface RequestRecord {
   reason?: string;
   deadLettered?: boolean;
   retryCount: number;
+  /** A provisioning's executor calls so far (an attempt is one executor call). */
+  attempts?: number;
+  /** The attempt its own message chain has reached: an older attempt delivered again is a duplicate. */
+  chainAttempt?: number;
   /** Optimistic-concurrency token of the stored entity. */
   etag?: string;
 }
@@ -65,6 +69,8 @@ export interface BatchRecord {
   processedBy?: string;
   deadLettered?: boolean;
   lastError?: string;
+  /** The attempt its message chain has reached: an older attempt delivered again is a duplicate. */
+  chainAttempt?: number;
   etag?: string;
 }
 

@@ -43,24 +43,35 @@ export function decideStartProvision(current: RequestRecord, functionName: strin
 }
 
 /** What an executor call's outcome means for a provisioning: success, a recorded failure, or nothing. */
-export type ProvisionOutcome =
+export type ProvisionOutcome = { attempts?: number } & (
   | { ok: true }
-  | { ok: false; reason: string; /** transient failures exhausted the deliveries */ deadLettered: boolean };
+  | { ok: false; reason: string; /** transient failures exhausted the retries */ deadLettered: boolean }
+);
 
+/**
+ * The record after a provisioning's executor call. A request cancelled while the call was in flight keeps
+ * its status but records what ran (an operator must not provision again what already exists).
+ */
 export function decideProvisionOutcome(
   current: RequestRecord,
   outcome: ProvisionOutcome,
   functionName: string,
 ): RequestRecord | null {
+  const counts = outcome.ok ? { succeeded: 1, failed: 0 } : { succeeded: 0, failed: 1 };
+  const attempts = outcome.attempts === undefined ? {} : { attempts: outcome.attempts };
+  if (current.status === 'cancelled') {
+    if (current.succeeded + current.failed > 0) return null;
+    return { ...current, ...counts, ...attempts, processedBy: functionName };
+  }
   if (isTerminal(current.status)) return null;
   if (outcome.ok) {
-    return { ...current, status: 'completed', succeeded: 1, failed: 0, processedBy: functionName };
+    return { ...current, status: 'completed', ...counts, ...attempts, processedBy: functionName };
   }
   return {
     ...current,
     status: 'failed',
-    succeeded: 0,
-    failed: 1,
+    ...counts,
+    ...attempts,
     reason: outcome.reason,
     deadLettered: outcome.deadLettered,
     processedBy: functionName,

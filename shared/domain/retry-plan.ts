@@ -25,6 +25,7 @@ export function decideRequeue(current: RequestRecord, retryCount: number): Reque
     deadLettered: false,
     retryCount,
     reason: undefined,
+    chainAttempt: undefined,
   };
 }
 
@@ -46,7 +47,14 @@ export function reopenBatch(
 ): { batch: BatchRecord; request: RequestRecord } | null {
   if (batch.status !== 'completed') return null;
   return {
-    batch: { ...batch, status: 'queued', succeeded: 0, failed: 0, deadLettered: false },
+    batch: {
+      ...batch,
+      status: 'queued',
+      succeeded: 0,
+      failed: 0,
+      deadLettered: false,
+      chainAttempt: undefined,
+    },
     request: {
       ...request,
       status: 'queued',
@@ -67,6 +75,7 @@ export function clearOwnDeadLetter(current: RequestRecord, retryCount: number): 
     deadLettered: false,
     reason: undefined,
     retryCount: Math.max(current.retryCount, retryCount),
+    chainAttempt: undefined,
   };
 }
 
@@ -83,7 +92,7 @@ export function clearBatchDeadLetter(
 ): { batch: BatchRecord; request: RequestRecord } | null {
   if (!needsReplay(batch) || isTerminal(request.status)) return null;
   return {
-    batch: { ...batch, deadLettered: false, lastError: undefined },
+    batch: { ...batch, deadLettered: false, lastError: undefined, chainAttempt: undefined },
     request: {
       ...request,
       deadLettered: request.reason === undefined ? false : (request.deadLettered ?? false),
@@ -116,4 +125,15 @@ export function restoreOwnDeadLetter(
     deadLettered: true,
     ...(ownReason !== undefined && current.reason === undefined ? { reason: ownReason } : {}),
   };
+}
+
+/**
+ * Whether a delivered message is an older attempt of its chain than the record has reached (a completed
+ * message delivered again after its successor was scheduled): a duplicate, nothing to do.
+ */
+export function isSupersededAttempt(
+  record: { chainAttempt?: number },
+  message: { attempt?: number },
+): boolean {
+  return (message.attempt ?? 1) < (record.chainAttempt ?? 0);
 }

@@ -276,12 +276,15 @@ export class MemoryArtifactStore implements ArtifactStore {
 
 export class MemoryPublisher implements Publisher {
   queue: OutgoingWorkMessage[] = [];
+  /** Messages scheduled for later (back-off successors), moved to `queue` when the test clock reaches them. */
+  scheduled: OutgoingWorkMessage[] = [];
   sent: OutgoingWorkMessage[] = [];
   notifications: StatusNotification[] = [];
   seenIds = new Set<string>();
   fail = false;
   /** When set, a publish containing a message it matches is rejected as a whole. */
   failWhen: ((m: OutgoingWorkMessage) => boolean) | undefined;
+  constructor(private readonly clock: () => Date = () => new Date()) {}
   async publishWork(messages: OutgoingWorkMessage[]): Promise<void> {
     if (this.fail) throw new Error('broker down');
     const failWhen = this.failWhen;
@@ -291,8 +294,22 @@ export class MemoryPublisher implements Publisher {
       // Duplicate detection, like the topics' requiresDuplicateDetection.
       if (this.seenIds.has(m.messageId)) continue;
       this.seenIds.add(m.messageId);
-      this.queue.push(clone(m));
+      if (m.scheduledFor && m.scheduledFor.getTime() > this.clock().getTime()) this.scheduled.push(clone(m));
+      else this.queue.push(clone(m));
     }
+  }
+  /** Moves the scheduled messages that are due to the queue, earliest first. */
+  release(): void {
+    const now = this.clock().getTime();
+    const due = this.scheduled.filter((m) => (m.scheduledFor?.getTime() ?? 0) <= now);
+    this.scheduled = this.scheduled.filter((m) => !due.includes(m));
+    due.sort((a, b) => (a.scheduledFor?.getTime() ?? 0) - (b.scheduledFor?.getTime() ?? 0));
+    this.queue.push(...due);
+  }
+  /** When the next scheduled message is due, if any. */
+  nextDue(): number | undefined {
+    const times = this.scheduled.map((m) => m.scheduledFor?.getTime() ?? 0);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
   async publishNotification(n: StatusNotification): Promise<void> {
     this.notifications.push(clone(n));
@@ -329,47 +346,92 @@ export function createMemoryStores() {
   };
 }
 
+/** Settings of the test app: small batches, and back-off in seconds with a 10-minute total. */
+export const testSettings: AppSettings = {
+  batchSize: 10,
+  itemConcurrency: 4,
+  retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, maxTotalMs: 10 * 60_000 },
+  staleAfterMs: 15 * 60_000,
+};
+
+/** A clock that runs with real time plus an offset the test moves forward (scheduled messages, staleness). */
+export class TestClock {
+  offsetMs = 0;
+  now = (): Date => new Date(Date.now() + this.offsetMs);
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+  /** Moves the clock to `at` if that is later. */
+  advanceTo(at: number): void {
+    this.offsetMs += Math.max(0, at - this.now().getTime());
+  }
+}
+
 export function createTestApp(options: { executor?: Executor; settings?: Partial<AppSettings> } = {}) {
+  const clock = new TestClock();
   const ports = {
     ...createMemoryStores(),
-    publisher: new MemoryPublisher(),
+    publisher: new MemoryPublisher(clock.now),
     executor: options.executor ?? new ScriptedExecutor(),
   };
   let id = 0;
   const ctx = createContext({
     ...ports,
     topology,
-    settings: { batchSize: 10, itemConcurrency: 4, ...options.settings },
+    settings: { ...testSettings, ...options.settings },
+    clock: clock.now,
+    random: () => 0.5,
     newId: () => `req${String(++id).padStart(4, '0')}`,
   });
   const app = bindUseCases(ctx);
   const processed: Array<{ functionName: string; tier: string; messageTier: string; kind: string }> = [];
 
   /** The delivery facts of the tier "Function" a message is routed to, as its subscription sets them. */
-  function deliveryOf(message: OutgoingWorkMessage['message'], deliveryCount: number): DeliveryContext {
+  function deliveryOf(
+    message: OutgoingWorkMessage['message'],
+    deliveryCount: number,
+    messageId = 'test-message',
+  ): DeliveryContext {
     const topic = message.kind === 'provision' ? 'provisioning' : 'migration';
     const prefix = topic === 'provisioning' ? 'provision' : 'migrate';
     const { maxDeliveryCount } = subscriptionSettings(
       topology,
       tierSubscription(topology, topic, message.tier),
     );
-    return { functionName: `${prefix}-${message.tier}`, tier: message.tier, deliveryCount, maxDeliveryCount };
+    return {
+      functionName: `${prefix}-${message.tier}`,
+      tier: message.tier,
+      deliveryCount,
+      maxDeliveryCount,
+      messageId,
+    };
   }
 
   /**
    * Delivers queued messages to the tier "Function" matching their tier, like the subscriptions do, through
    * the app's one delivery protocol (`handleDelivery`, as functions/tier-workers.ts does): a throw redelivers
-   * (deliveryCount + 1) until maxDeliveryCount, then dead-letters.
+   * (deliveryCount + 1) until maxDeliveryCount, then dead-letters. When only scheduled messages are left,
+   * the clock jumps to the next one (back-off costs no real time in tests).
    */
   async function drain(
-    optionsDrain: { redeliverCompletedOnce?: boolean } = {},
-  ): Promise<{ deadLettered: OutgoingWorkMessage[] }> {
+    optionsDrain: { redeliverCompletedOnce?: boolean; maxDeliveries?: number } = {},
+  ): Promise<{ deadLettered: OutgoingWorkMessage[]; deliveries: number }> {
     const deadLettered: OutgoingWorkMessage[] = [];
     const redelivered = new Set<string>();
-    while (ports.publisher.queue.length > 0) {
+    let deliveries = 0;
+    const budget = optionsDrain.maxDeliveries ?? 20_000;
+    for (;;) {
+      ports.publisher.release();
+      if (ports.publisher.queue.length === 0) {
+        const due = ports.publisher.nextDue();
+        if (due === undefined) break;
+        clock.advanceTo(due);
+        continue;
+      }
       const next = ports.publisher.queue.shift()!;
       for (let deliveryCount = 1; ; deliveryCount++) {
-        const delivery = deliveryOf(next.message, deliveryCount);
+        if (++deliveries > budget) throw new Error(`drain: more than ${budget} deliveries`);
+        const delivery = deliveryOf(next.message, deliveryCount, next.messageId);
         try {
           await app.handleDelivery(clone(next.message), delivery);
           processed.push({
@@ -391,8 +453,8 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
         }
       }
     }
-    return { deadLettered };
+    return { deadLettered, deliveries };
   }
 
-  return { app, ctx, ports, drain, deliveryOf, processed };
+  return { app, ctx, ports, drain, deliveryOf, processed, clock };
 }

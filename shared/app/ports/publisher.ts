@@ -3,6 +3,8 @@ import type { StatusNotification, WorkMessage } from '../../domain/messages';
 export interface OutgoingWorkMessage {
   message: WorkMessage;
   messageId: string;
+  /** Not delivered before this time (a scheduled successor of a failed attempt); now when absent. */
+  scheduledFor?: Date;
 }
 
 /** Publishes to Service Bus topics. Rejects when the broker does not accept (the caller decides about retry). */

@@ -27,6 +27,8 @@ export interface RequestView {
   reason?: string;
   deadLettered: boolean;
   retryCount: number;
+  /** A provisioning's executor calls so far (an attempt is one executor call). */
+  attempts?: number;
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
@@ -54,6 +56,7 @@ export async function toRequestView(
     ...(record.reason ? { reason: record.reason } : {}),
     deadLettered: record.deadLettered ?? false,
     retryCount: record.retryCount,
+    ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
   };
   if (!options.detail) return base;
   const [batches, history] = await Promise.all([

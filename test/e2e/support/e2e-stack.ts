@@ -31,6 +31,10 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
     settings: {
       TRIAGE_EXECUTOR_LATENCY_MIN_MS: '0',
       TRIAGE_EXECUTOR_LATENCY_MAX_MS: '0',
+      // Back-off scaled to test time: 100 ms doubling to 2 s, for a minute.
+      TRIAGE_RETRY_BASE_MS: '100',
+      TRIAGE_RETRY_MAX_DELAY_MS: '2000',
+      TRIAGE_RETRY_MAX_TOTAL_MS: '60000',
       ...options.settings,
     },
     log: (line) => {

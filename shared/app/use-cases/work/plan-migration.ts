@@ -3,6 +3,7 @@ import { isTriageError } from '../../../domain/errors';
 import type { MailboxEntry } from '../../../domain/inventory';
 import { batchMessage, type MigrateMessage } from '../../../domain/messages';
 import { decidePlanned } from '../../../domain/request-lifecycle';
+import { isSupersededAttempt } from '../../../domain/retry-plan';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
 import { transientFailure, type DeliveryContext } from '../../effects/delivery';
@@ -26,6 +27,7 @@ export async function planMigration(
 ): Promise<WorkResult> {
   let request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
+  if (isSupersededAttempt(request, message)) return 'duplicate';
   if (request.batchCount === undefined) {
     const mailboxes = await readInventory(ctx, request.inventory ?? message.inventory);
     const batches = splitIntoBatches(mailboxes, ctx.settings.batchSize);

@@ -7,4 +7,8 @@ export type WorkResult =
   | 'rejected'
   | 'cancelled'
   | 'planned'
-  | 'batch-completed';
+  | 'batch-completed'
+  /** A transient failure: a successor message is scheduled (back-off) and this one completes. */
+  | 'retry-scheduled'
+  /** The chain tried for its whole time: what was left is recorded as failed and dead-lettered. */
+  | 'gave-up';
