@@ -7,6 +7,7 @@ import './orgs-api';
 import './health';
 import './openapi';
 import './tier-workers';
+import './reconciler';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

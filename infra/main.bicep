@@ -110,6 +110,7 @@ var tableNames = [
   'events'
   'orgs'
   'idempotency'
+  'activity'
 ]
 var containerNames = [
   'inventories'

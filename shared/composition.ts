@@ -94,6 +94,7 @@ export function createRuntime(
     events: stores.events,
     orgs: stores.orgs,
     idempotency: stores.idempotency,
+    activity: stores.activity,
     artifacts,
     publisher,
     executor: createExecutor(config.executor),

@@ -7,11 +7,13 @@ import {
 import { createHash, randomUUID } from 'node:crypto';
 import { batchLabel, batchPartitionKey, itemRowKey } from '../domain/batches';
 import { TriageError } from '../domain/errors';
-import { odataAnd, odataEquals } from '../domain/odata';
+import { odataAnd, odataEquals, odataLiteral } from '../domain/odata';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
 import type { Org, RequestKind } from '../domain/requests';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
+  ActivityEntry,
+  ActivityIndex,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -26,7 +28,7 @@ import { isNotFound, mapStorageError, storageCall } from './storage-errors';
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
-): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency', string> {
+): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'activity', string> {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
   return {
     requests: `${p}requests`,
@@ -35,6 +37,7 @@ export function tableNames(
     events: `${p}events`,
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
+    activity: `${p}activity`,
   };
 }
 
@@ -91,6 +94,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     RetryCount: r.retryCount,
     Attempts: r.attempts ?? 0,
     ChainAttempt: r.chainAttempt ?? 0,
+    Unpublished: r.unpublished ?? false,
   };
 }
 
@@ -120,6 +124,7 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (str(e.Reason)) record.reason = str(e.Reason);
   if (num(e.Attempts) > 0) record.attempts = num(e.Attempts);
   if (num(e.ChainAttempt) > 0) record.chainAttempt = num(e.ChainAttempt);
+  if (e.Unpublished === true) record.unpublished = true;
   if (e.etag) record.etag = e.etag;
   return record;
 }
@@ -493,7 +498,63 @@ export class TableIdempotencyStore implements IdempotencyStore {
   }
 }
 
+/** Partitions of the activity index: enough to spread its writes, few enough to read all of them cheaply. */
+const ACTIVITY_SHARDS = 8;
+
+function activityShard(requestId: string): string {
+  const digest = createHash('sha256').update(requestId).digest();
+  return `shard-${(digest[0] ?? 0) % ACTIVITY_SHARDS}`;
+}
+
+/**
+ * The activity index: PartitionKey `shard-N` (a hash of the request id), RowKey = request id. Listing the
+ * idle ones reads each shard filtered on `ProgressAt`: the cost grows with the requests in flight only.
+ */
+export class TableActivityIndex implements ActivityIndex {
+  constructor(private readonly table: TableClient) {}
+
+  async touch(entry: ActivityEntry): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: activityShard(entry.requestId),
+        rowKey: entry.requestId,
+        Status: entry.status,
+        ProgressAt: entry.progressAt,
+      },
+      'Replace',
+    );
+  }
+
+  async remove(requestId: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(activityShard(requestId), requestId);
+    } catch (err: unknown) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async listIdle(before: string, limit: number): Promise<ActivityEntry[]> {
+    const found: ActivityEntry[] = [];
+    for (let shard = 0; shard < ACTIVITY_SHARDS && found.length < limit; shard++) {
+      const filter = odataAnd(
+        odataEquals('PartitionKey', `shard-${shard}`),
+        `ProgressAt lt ${odataLiteral(before)}`,
+      );
+      for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        found.push({
+          requestId: e.rowKey as string,
+          status: e.Status as RequestStatus,
+          progressAt: e.ProgressAt as string,
+        });
+        if (found.length >= limit) break;
+      }
+    }
+    return found;
+  }
+}
+
 export interface TableStores {
+  activity: TableActivityIndex;
   requests: TableRequestStore;
   items: TableItemStore;
   events: TableEventStore;
@@ -513,6 +574,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: clientFor(names.events),
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
+    activity: clientFor(names.activity),
   };
   return {
     requests: translated(new TableRequestStore(clients.requests, clients.requestsByOrg), names.requests),
@@ -520,6 +582,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: translated(new TableEventStore(clients.events), names.events),
     orgs: translated(new TableOrgStore(clients.orgs), names.orgs),
     idempotency: translated(new TableIdempotencyStore(clients.idempotency), names.idempotency),
+    activity: translated(new TableActivityIndex(clients.activity), names.activity),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

@@ -7,7 +7,14 @@ import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
 import type { HealthProbe, Publisher } from './ports/publisher';
-import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
+import type {
+  ActivityIndex,
+  EventStore,
+  IdempotencyStore,
+  ItemStore,
+  OrgStore,
+  RequestStore,
+} from './ports/stores';
 
 export interface AppSettings {
   /** Mailboxes per migration batch (one message, one manifest, one items partition each). */
@@ -26,6 +33,7 @@ export interface AppPorts {
   events: EventStore;
   orgs: OrgStore;
   idempotency: IdempotencyStore;
+  activity: ActivityIndex;
   artifacts: ArtifactStore;
   publisher: Publisher;
   executor: Executor;

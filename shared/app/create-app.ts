@@ -12,6 +12,7 @@ import { getRequest } from './use-cases/requests/get-request';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
 import { handleDelivery } from './use-cases/work/handle-delivery';
+import { reconcile } from './use-cases/reconcile/reconcile';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
@@ -50,6 +51,7 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     getOrg: (orgId) => getOrg(ctx, orgId),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
+    reconcile: (options) => reconcile(ctx, options),
     flushNotifications: () => flushNotifications(ctx),
   };
 }

@@ -12,6 +12,7 @@ import type { HealthReport } from './use-cases/health/health';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
 import type { RequestView } from './views/request-view';
+import type { ReconcileOptions, ReconcileReport } from './use-cases/reconcile/reconcile';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, Logger, LogLevel } from './context';
@@ -22,6 +23,8 @@ export type {
   ImportInventoryOptions,
   InventoryImportResult,
   Page,
+  ReconcileOptions,
+  ReconcileReport,
   RequestView,
   SubmitOptions,
   SubmitResult,
@@ -54,6 +57,8 @@ export interface TriageApp {
   health(): Promise<HealthReport>;
   /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
   handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** The reconciler timer: repairs non-terminal requests with no progress for the configured time. */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
   flushNotifications(): Promise<void>;
 }

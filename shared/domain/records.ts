@@ -35,6 +35,8 @@ export interface RequestRecord {
   attempts?: number;
   /** The attempt its own message chain has reached: an older attempt delivered again is a duplicate. */
   chainAttempt?: number;
+  /** Its message could not be published (the intake answered 503): the reconciler's outbox. */
+  unpublished?: boolean;
   /** Optimistic-concurrency token of the stored entity. */
   etag?: string;
 }

@@ -2,6 +2,8 @@ import type { ArtifactStore, InventoryImportResult } from '../../shared/app/port
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../shared/app/ports/executor';
 import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publisher';
 import type {
+  ActivityEntry,
+  ActivityIndex,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -148,6 +150,24 @@ export class MemoryOrgStore implements OrgStore {
     const saved = { ...org, registered: true };
     this.orgs.set(org.orgId, saved);
     return clone(saved);
+  }
+}
+
+export class MemoryActivityIndex implements ActivityIndex {
+  entries = new Map<string, ActivityEntry>();
+  /** When set, every call is rejected, like a Table outage. */
+  fail = false;
+  async touch(entry: ActivityEntry): Promise<void> {
+    if (this.fail) throw new Error('activity table unavailable');
+    this.entries.set(entry.requestId, { ...entry });
+  }
+  async remove(requestId: string): Promise<void> {
+    if (this.fail) throw new Error('activity table unavailable');
+    this.entries.delete(requestId);
+  }
+  async listIdle(before: string, limit: number): Promise<ActivityEntry[]> {
+    if (this.fail) throw new Error('activity table unavailable');
+    return [...this.entries.values()].filter((e) => e.progressAt < before).slice(0, limit);
   }
 }
 
@@ -342,6 +362,7 @@ export function createMemoryStores() {
     events: new MemoryEventStore(),
     orgs: new MemoryOrgStore(),
     idempotency: new MemoryIdempotencyStore(),
+    activity: new MemoryActivityIndex(),
     artifacts: new MemoryArtifactStore(),
   };
 }

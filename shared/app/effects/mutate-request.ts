@@ -2,6 +2,7 @@ import { TriageError } from '../../domain/errors';
 import type { RequestRecord } from '../../domain/records';
 import { assertTransition } from '../../domain/status';
 import type { AppContext } from '../context';
+import { trackActivity } from './activity';
 import { recordEvent } from './history';
 import { retryOnConflict } from './retry-on-conflict';
 
@@ -35,6 +36,7 @@ export async function mutateRequest(
       if (!next) return current;
       if (next.status !== current.status) assertTransition(current.status, next.status);
       const saved = await ctx.ports.requests.update({ ...next, updatedAt: ctx.now() });
+      await trackActivity(ctx, saved);
       if (saved.status !== current.status) {
         await recordEvent(ctx, saved, {
           type: 'status',

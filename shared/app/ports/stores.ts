@@ -63,3 +63,23 @@ export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: 
 export interface IdempotencyStore {
   claim(orgId: string, key: string, bodyHash: string, requestId: string): Promise<IdempotencyClaim>;
 }
+
+/** One non-terminal request in the activity index: when it last made progress. */
+export interface ActivityEntry {
+  requestId: string;
+  status: RequestStatus;
+  /** ISO time of its last recorded progress. */
+  progressAt: string;
+}
+
+/**
+ * The non-terminal requests by last progress: what the reconciler reads instead of scanning every request.
+ * Rows are upserted on progress and removed when a request finishes, so it holds only the requests in
+ * flight (thousands, not the millions of items), spread over a few partitions.
+ */
+export interface ActivityIndex {
+  touch(entry: ActivityEntry): Promise<void>;
+  remove(requestId: string): Promise<void>;
+  /** Up to `limit` entries whose progress is older than `before` (ISO). */
+  listIdle(before: string, limit: number): Promise<ActivityEntry[]>;
+}

@@ -273,4 +273,29 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(await codeOf(artifacts.readBatchManifest(requestId, 8))).toBe('not-found');
     });
   });
+
+  describe(`${name}: ActivityIndex`, () => {
+    test('touch upserts, listIdle finds only what is older than the cutoff, remove forgets (twice is fine)', async () => {
+      const { activity } = ports();
+      const [a, b] = [unique('act'), unique('act')];
+      const old = new Date(Date.now() - 3_600_000).toISOString();
+      await activity.touch({ requestId: a, status: 'queued', progressAt: old });
+      await activity.touch({ requestId: b, status: 'running', progressAt: new Date().toISOString() });
+      const cutoff = new Date(Date.now() - 60_000).toISOString();
+      const idle = (await activity.listIdle(cutoff, 10_000)).filter(
+        (e) => e.requestId === a || e.requestId === b,
+      );
+      expect(idle).toEqual([{ requestId: a, status: 'queued', progressAt: old }]);
+      await activity.touch({ requestId: a, status: 'running', progressAt: new Date().toISOString() });
+      expect((await activity.listIdle(cutoff, 10_000)).some((e) => e.requestId === a)).toBe(false);
+      await activity.remove(a);
+      await activity.remove(a);
+      await activity.remove(b);
+      expect(
+        (await activity.listIdle(new Date(Date.now() + 60_000).toISOString(), 10_000)).some(
+          (e) => e.requestId === a || e.requestId === b,
+        ),
+      ).toBe(false);
+    });
+  });
 }

@@ -35,6 +35,9 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
       TRIAGE_RETRY_BASE_MS: '100',
       TRIAGE_RETRY_MAX_DELAY_MS: '2000',
       TRIAGE_RETRY_MAX_TOTAL_MS: '60000',
+      // The reconciler every 2 s, repairing what made no progress for longer than a lock (PT1M) and a delay.
+      TRIAGE_RECONCILE_SCHEDULE: '*/2 * * * * *',
+      TRIAGE_RECONCILE_STALE_AFTER_MS: '90000',
       ...options.settings,
     },
     log: (line) => {

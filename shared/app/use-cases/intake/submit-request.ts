@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { isTriageError, TriageError } from '../../../domain/errors';
-import { requestMessage } from '../../../domain/messages';
 import { messageIds } from '../../../domain/batches';
 import { idempotencyKeySchema } from '../../../domain/queries';
 import type { RequestEvent, RequestRecord } from '../../../domain/records';
@@ -8,11 +7,11 @@ import { mayNeedPublishing } from '../../../domain/request-lifecycle';
 import { parseOrThrow, submitRequestSchema, type SubmitRequestInput } from '../../../domain/requests';
 import type { AppContext } from '../../context';
 import { notify } from '../../effects/history';
-import { publishWork } from '../../effects/publish';
+import { trackActivity } from '../../effects/activity';
 import { decideTier } from '../../views/resolve-tier';
 import { toRequestView, type RequestView } from '../../views/request-view';
 import { checkInventoryOwnership } from './check-inventory';
-import { queueRequest } from './queue-request';
+import { publishOrMark, queueRequest } from './queue-request';
 
 export interface SubmitOptions {
   idempotencyKey?: string;
@@ -67,8 +66,6 @@ export async function submitRequest(
     : [`organisation "${input.orgId}" is not in the registry: served at the default tier ${tier}`];
   const bodyHash = hashBody(input);
   let requestId = ctx.newId();
-  // True when an earlier attempt with this Idempotency-Key claimed the id but stopped before recording it.
-  let resumed = false;
 
   if (key !== undefined) {
     const claim = await ctx.ports.idempotency.claim(input.orgId, key, bodyHash, requestId);
@@ -92,7 +89,6 @@ export async function submitRequest(
         };
       }
       requestId = claim.requestId;
-      resumed = true;
     }
   }
 
@@ -135,32 +131,39 @@ export async function submitRequest(
     ]);
   };
   let created: RequestRecord;
-  if (!resumed) {
-    // A fresh id cannot conflict, so the history is written beside the record rather than after it;
-    // if the record's write fails, the history rows stay unreachable (no request points at them).
-    const [saved, events] = await Promise.all([ctx.ports.requests.create(record), appendHistory()]);
+  if (key === undefined) {
+    // A fresh id cannot conflict, so the history and the activity row are written beside the record
+    // rather than after it; if the record's write fails, they stay unreachable (no request points at them).
+    const [saved, events] = await Promise.all([
+      ctx.ports.requests.create(record),
+      appendHistory(),
+      trackActivity(ctx, record),
+    ]);
     for (const event of events) notify(ctx, saved, event);
     created = saved;
   } else {
-    created = await createResumed(ctx, record, appendHistory);
+    // With a key, concurrent submissions race for the same id: whichever creates it writes the history,
+    // once; the others answer with it (never a 409, never a second history).
+    created = await createOnce(ctx, record, appendHistory);
   }
   if (created.status === 'received') {
     created = await queueRequest(ctx, created); // recorded by an earlier version, or by a worker
   } else if (mayNeedPublishing(created)) {
-    await publishWork(ctx, [{ message: requestMessage(created), messageId: messageIds.request(created.id) }]);
+    await publishOrMark(ctx, created, messageIds.request(created.id));
   }
   return { request: await toRequestView(ctx, created, { detail: false }), created: true, warnings };
 }
 
-/** A resumed submission may race a concurrent replay with the same key: whichever records it first wins. */
-async function createResumed(
+/** Creates the record unless a concurrent submission with the same key did: whichever records it first wins. */
+async function createOnce(
   ctx: AppContext,
   record: RequestRecord,
   appendHistory: () => Promise<RequestEvent[]>,
 ): Promise<RequestRecord> {
   try {
     const created = await ctx.ports.requests.create(record);
-    for (const event of await appendHistory()) notify(ctx, created, event);
+    const [events] = await Promise.all([appendHistory(), trackActivity(ctx, created)]);
+    for (const event of events) notify(ctx, created, event);
     return created;
   } catch (err: unknown) {
     if (!isTriageError(err, 'conflict')) throw err;

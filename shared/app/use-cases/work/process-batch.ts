@@ -8,6 +8,7 @@ import type { AppContext } from '../../context';
 import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
+import { trackActivity } from '../../effects/activity';
 import { completeBatch } from './complete-batch';
 import type { WorkResult } from './work-result';
 
@@ -41,6 +42,8 @@ export async function processBatch(
   const batch = await ctx.ports.requests.getBatch(request.id, message.batchNumber);
   if (!batch) return 'rejected';
   if (batch.status === 'completed' || isSupersededAttempt(batch, message)) return 'duplicate';
+  // A heartbeat for the reconciler: this request's batches are being delivered.
+  await trackActivity(ctx, request);
 
   const mailboxes = await ctx.ports.artifacts.readBatchManifest(request.id, message.batchNumber);
   const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
