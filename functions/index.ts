@@ -8,6 +8,7 @@ import './health';
 import './openapi';
 import './tier-workers';
 import './reconciler';
+import './dead-letters';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

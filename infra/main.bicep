@@ -111,6 +111,7 @@ var tableNames = [
   'orgs'
   'idempotency'
   'activity'
+  'deadletters'
 ]
 var containerNames = [
   'inventories'

@@ -95,6 +95,7 @@ export function createRuntime(
     orgs: stores.orgs,
     idempotency: stores.idempotency,
     activity: stores.activity,
+    deadLetters: stores.deadLetters,
     artifacts,
     publisher,
     executor: createExecutor(config.executor),

@@ -14,6 +14,8 @@ import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
   ActivityEntry,
   ActivityIndex,
+  DeadLetterEntry,
+  DeadLetterLog,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -28,7 +30,10 @@ import { isNotFound, mapStorageError, storageCall } from './storage-errors';
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
-): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'activity', string> {
+): Record<
+  'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'activity' | 'deadLetters',
+  string
+> {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
   return {
     requests: `${p}requests`,
@@ -38,6 +43,7 @@ export function tableNames(
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
     activity: `${p}activity`,
+    deadLetters: `${p}deadletters`,
   };
 }
 
@@ -223,11 +229,13 @@ export class TableRequestStore implements RequestStore {
     }
   }
 
-  async update(record: RequestRecord): Promise<RequestRecord> {
+  async update(record: RequestRecord, options: { reindex?: boolean } = {}): Promise<RequestRecord> {
     try {
       const response = await this.table.updateEntity(encodeRequest(record), 'Replace', {
         etag: requireEtag(record, `request ${record.id}`),
       });
+      // After the record: a failed index write leaves the old tier listed until the next re-route.
+      if (options.reindex) await this.index(record);
       return { ...record, ...(response.etag ? { etag: response.etag } : {}) };
     } catch (err: unknown) {
       if (isNotFound(err)) throw new TriageError('not-found', `no request "${record.id}"`, { cause: err });
@@ -553,7 +561,54 @@ export class TableActivityIndex implements ActivityIndex {
   }
 }
 
+/**
+ * The dead-letter log: one partition (refused messages are rare), RowKey = inverted time + a hash of the
+ * message, so a listing reads newest first and recording the same message twice writes one row.
+ */
+export class TableDeadLetterLog implements DeadLetterLog {
+  constructor(private readonly table: TableClient) {}
+
+  async record(entry: DeadLetterEntry): Promise<void> {
+    const inverted = String(8_640_000_000_000_000 - Date.parse(entry.at)).padStart(16, '0');
+    const id = createHash('sha256')
+      .update(`${entry.source}\u0000${entry.messageId}`)
+      .digest('hex')
+      .slice(0, 24);
+    await this.table.upsertEntity(
+      {
+        partitionKey: 'deadletters',
+        rowKey: `${inverted}-${id}`,
+        MessageId: entry.messageId.slice(0, 500),
+        At: entry.at,
+        Source: entry.source,
+        Reason: entry.reason.slice(0, 2000),
+        RequestId: entry.requestId ?? '',
+        Body: entry.body.slice(0, 2000),
+      },
+      'Replace',
+    );
+  }
+
+  async list(limit: number): Promise<DeadLetterEntry[]> {
+    const out: DeadLetterEntry[] = [];
+    const filter = odataEquals('PartitionKey', 'deadletters');
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      out.push({
+        messageId: e.MessageId as string,
+        at: e.At as string,
+        source: e.Source as string,
+        reason: e.Reason as string,
+        ...(str(e.RequestId) ? { requestId: str(e.RequestId) } : {}),
+        body: (e.Body as string) ?? '',
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}
+
 export interface TableStores {
+  deadLetters: TableDeadLetterLog;
   activity: TableActivityIndex;
   requests: TableRequestStore;
   items: TableItemStore;
@@ -575,6 +630,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
     activity: clientFor(names.activity),
+    deadLetters: clientFor(names.deadLetters),
   };
   return {
     requests: translated(new TableRequestStore(clients.requests, clients.requestsByOrg), names.requests),
@@ -583,6 +639,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: translated(new TableOrgStore(clients.orgs), names.orgs),
     idempotency: translated(new TableIdempotencyStore(clients.idempotency), names.idempotency),
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
+    deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

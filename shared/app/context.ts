@@ -9,6 +9,7 @@ import type { Executor } from './ports/executor';
 import type { HealthProbe, Publisher } from './ports/publisher';
 import type {
   ActivityIndex,
+  DeadLetterLog,
   EventStore,
   IdempotencyStore,
   ItemStore,
@@ -34,6 +35,7 @@ export interface AppPorts {
   orgs: OrgStore;
   idempotency: IdempotencyStore;
   activity: ActivityIndex;
+  deadLetters: DeadLetterLog;
   artifacts: ArtifactStore;
   publisher: Publisher;
   executor: Executor;

@@ -11,8 +11,10 @@ import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
+import { listDeadLetters } from './use-cases/requests/list-dead-letters';
 import { handleDelivery } from './use-cases/work/handle-delivery';
 import { reconcile } from './use-cases/reconcile/reconcile';
+import { handleDeadLettered } from './use-cases/work/handle-dead-lettered';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
@@ -51,6 +53,8 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     getOrg: (orgId) => getOrg(ctx, orgId),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
+    handleDeadLettered: (body, delivery, facts) => handleDeadLettered(ctx, body, delivery, facts),
+    listDeadLetters: (limit) => listDeadLetters(ctx, limit),
     reconcile: (options) => reconcile(ctx, options),
     flushNotifications: () => flushNotifications(ctx),
   };

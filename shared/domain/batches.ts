@@ -43,8 +43,4 @@ export const messageIds = {
     batchNumber === undefined
       ? `${requestId}:retry:${attempt}`
       : `${requestId}:batch:${String(batchNumber).padStart(4, '0')}:retry:${attempt}`,
-  reroute: (requestId: string, tier: string, batchNumber?: number): string =>
-    batchNumber === undefined
-      ? `${requestId}:reroute:${tier}`
-      : `${requestId}:batch:${String(batchNumber).padStart(4, '0')}:reroute:${tier}`,
 };

@@ -4,6 +4,8 @@ import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publ
 import type {
   ActivityEntry,
   ActivityIndex,
+  DeadLetterEntry,
+  DeadLetterLog,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -168,6 +170,19 @@ export class MemoryActivityIndex implements ActivityIndex {
   async listIdle(before: string, limit: number): Promise<ActivityEntry[]> {
     if (this.fail) throw new Error('activity table unavailable');
     return [...this.entries.values()].filter((e) => e.progressAt < before).slice(0, limit);
+  }
+}
+
+export class MemoryDeadLetterLog implements DeadLetterLog {
+  entries = new Map<string, DeadLetterEntry>();
+  async record(entry: DeadLetterEntry): Promise<void> {
+    this.entries.set(`${entry.source}/${entry.messageId}`, clone(entry));
+  }
+  async list(limit: number): Promise<DeadLetterEntry[]> {
+    return [...this.entries.values()]
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, limit)
+      .map(clone);
   }
 }
 
@@ -363,6 +378,7 @@ export function createMemoryStores() {
     orgs: new MemoryOrgStore(),
     idempotency: new MemoryIdempotencyStore(),
     activity: new MemoryActivityIndex(),
+    deadLetters: new MemoryDeadLetterLog(),
     artifacts: new MemoryArtifactStore(),
   };
 }

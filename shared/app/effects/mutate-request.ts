@@ -35,7 +35,10 @@ export async function mutateRequest(
       const next = decide(current);
       if (!next) return current;
       if (next.status !== current.status) assertTransition(current.status, next.status);
-      const saved = await ctx.ports.requests.update({ ...next, updatedAt: ctx.now() });
+      const saved = await ctx.ports.requests.update(
+        { ...next, updatedAt: ctx.now() },
+        next.tier !== current.tier ? { reindex: true } : {},
+      );
       await trackActivity(ctx, saved);
       if (saved.status !== current.status) {
         await recordEvent(ctx, saved, {

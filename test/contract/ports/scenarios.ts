@@ -298,4 +298,35 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       ).toBe(false);
     });
   });
+
+  describe(`${name}: DeadLetterLog and re-indexing`, () => {
+    test('the log keeps each refused message once, newest first', async () => {
+      const { deadLetters } = ports();
+      const id = unique('msg');
+      const older = {
+        messageId: `${id}-a`,
+        at: new Date(Date.now() - 1000).toISOString(),
+        source: 'f',
+        reason: 'poison',
+        body: '{}',
+      };
+      const newer = { ...older, messageId: `${id}-b`, at: new Date().toISOString(), requestId: 'r-1' };
+      await deadLetters.record(older);
+      await deadLetters.record(older);
+      await deadLetters.record(newer);
+      const mine = (await deadLetters.list(500)).filter((e) => e.messageId.startsWith(id));
+      expect(mine).toEqual([newer, older]);
+    });
+
+    test('an update with reindex moves the request to its new tier in the organisation listing', async () => {
+      const { requests } = ports();
+      const orgId = unique('org');
+      const created = await requests.create(request({ orgId, tier: 'health' }));
+      await requests.update({ ...created, tier: 'standard' }, { reindex: true });
+      expect((await requests.list({ orgId, tier: 'standard' }, 10)).items.map((r) => r.id)).toEqual([
+        created.id,
+      ]);
+      expect((await requests.list({ orgId, tier: 'health' }, 10)).items).toEqual([]);
+    });
+  });
 }
