@@ -101,6 +101,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Attempts: r.attempts ?? 0,
     ChainAttempt: r.chainAttempt ?? 0,
     Unpublished: r.unpublished ?? false,
+    Skipped: r.skipped ?? 0,
   };
 }
 
@@ -131,6 +132,7 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (num(e.Attempts) > 0) record.attempts = num(e.Attempts);
   if (num(e.ChainAttempt) > 0) record.chainAttempt = num(e.ChainAttempt);
   if (e.Unpublished === true) record.unpublished = true;
+  if (num(e.Skipped) > 0) record.skipped = num(e.Skipped);
   if (e.etag) record.etag = e.etag;
   return record;
 }

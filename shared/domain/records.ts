@@ -24,6 +24,8 @@ export interface RequestRecord {
   total: number;
   succeeded: number;
   failed: number;
+  /** Items never run because the request was cancelled (counted as its batches settle). */
+  skipped?: number;
   /** Body hash of an idempotent submission. */
   bodyHash?: string;
   /** The Function that processed it (`provision-health`), proving tier routing. */
@@ -46,15 +48,21 @@ export interface Progress {
   total: number;
   succeeded: number;
   failed: number;
+  /** Items a cancel stopped before they ran (present once there are some). */
+  cancelled?: number;
   pending: number;
 }
 
-export function progressOf(record: Pick<RequestRecord, 'total' | 'succeeded' | 'failed'>): Progress {
+export function progressOf(
+  record: Pick<RequestRecord, 'total' | 'succeeded' | 'failed' | 'skipped'>,
+): Progress {
+  const cancelled = record.skipped ?? 0;
   return {
     total: record.total,
     succeeded: record.succeeded,
     failed: record.failed,
-    pending: Math.max(0, record.total - record.succeeded - record.failed),
+    ...(cancelled > 0 ? { cancelled } : {}),
+    pending: Math.max(0, record.total - record.succeeded - record.failed - cancelled),
   };
 }
 

@@ -39,7 +39,10 @@ export function itemsToRetry(items: readonly ItemRecord[], at: string): ItemReco
   return items.filter((i) => i.status === 'failed').map((i) => ({ ...i, status: 'retry', at }));
 }
 
-/** Re-opens a completed batch and undoes its roll-up in the request, in one transaction. */
+/**
+ * Re-opens a completed batch and takes its failures out of the request's counts, in one transaction; its
+ * succeeded items stay counted (they are not run again), so progress shows only what is re-queued as pending.
+ */
 export function reopenBatch(
   batch: BatchRecord,
   request: RequestRecord,
@@ -50,7 +53,6 @@ export function reopenBatch(
     batch: {
       ...batch,
       status: 'queued',
-      succeeded: 0,
       failed: 0,
       deadLettered: false,
       chainAttempt: undefined,
@@ -58,7 +60,6 @@ export function reopenBatch(
     request: {
       ...request,
       status: 'queued',
-      succeeded: request.succeeded - batch.succeeded,
       failed: request.failed - batch.failed,
       batchesCompleted: request.batchesCompleted - 1,
       retryCount,

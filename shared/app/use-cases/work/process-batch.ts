@@ -9,7 +9,7 @@ import { execute, transientFailure, type DeliveryContext } from '../../effects/d
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
 import { trackActivity } from '../../effects/activity';
-import { completeBatch } from './complete-batch';
+import { completeBatch, settleCancelled } from './complete-batch';
 import type { WorkResult } from './work-result';
 
 interface PendingTransient {
@@ -38,10 +38,11 @@ export async function processBatch(
     );
     return 'rejected';
   }
-  if (request.status === 'cancelled') return 'cancelled';
   const batch = await ctx.ports.requests.getBatch(request.id, message.batchNumber);
   if (!batch) return 'rejected';
-  if (batch.status === 'completed' || isSupersededAttempt(batch, message)) return 'duplicate';
+  if (batch.status === 'completed' || batch.status === 'cancelled') return 'duplicate';
+  if (request.status === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+  if (isSupersededAttempt(batch, message)) return 'duplicate';
   // A heartbeat for the reconciler: this request's batches are being delivered.
   await trackActivity(ctx, request);
 
@@ -52,7 +53,7 @@ export async function processBatch(
   const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
   const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf);
-  if (pending === 'cancelled') return 'cancelled';
+  if (pending === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
   if (pending.length > 0) {
     throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
   }
