@@ -58,6 +58,17 @@ export interface LocalStack {
   killHost(): Promise<void>;
   /** Starts a new host on the same port and settings (after killHost or a crash). */
   restartHost(): Promise<void>;
+  /**
+   * Stops Azurite (a storage outage). SIGTERM, not SIGKILL: Azurite persists its folder lazily, and a real
+   * account never loses a write it acknowledged. Its data survives only with `dataFolder`.
+   */
+  killAzurite(): Promise<void>;
+  /** Starts Azurite again on the same ports and folder. */
+  restartAzurite(): Promise<void>;
+  /** Kills the broker at once (SIGKILL). Its state is in memory: what it held is lost. */
+  killBroker(): Promise<void>;
+  /** Starts the broker again on the same ports. */
+  restartBroker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -90,27 +101,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    const azurite = await startAzurite({
-      blobPort: azuritePort,
-      location: options.dataFolder,
-      startTimeoutInMs: timeout,
-      log: (line) => log(`[azurite] ${line}`),
-    });
+    const launchAzurite = (ports: { blobPort: number; queuePort?: number; tablePort?: number }) =>
+      startAzurite({
+        ...ports,
+        location: options.dataFolder,
+        startTimeoutInMs: timeout,
+        log: (line) => log(`[azurite] ${line}`),
+      });
+    let azurite: RunningAzurite = await launchAzurite({ blobPort: azuritePort });
     started.push(() => azurite.close());
 
     const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
     const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
     const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
     if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
-    const broker = await startChild(
-      path.join(distRoot, 'local', 'servicebus', 'cli.js'),
-      brokerArgs,
-      process.env,
-      /listening on amqp:/,
-      'servicebus',
-      log,
-      timeout,
-    );
+    const launchBroker = (): Promise<ManagedProcess> =>
+      startChild(
+        path.join(distRoot, 'local', 'servicebus', 'cli.js'),
+        brokerArgs,
+        process.env,
+        /listening on amqp:/,
+        'servicebus',
+        log,
+        timeout,
+      );
+    let broker = await launchBroker();
     started.push(() => broker.stop());
 
     const serviceBusConnectionString = localServiceBusConnectionString(brokerPort);
@@ -148,10 +163,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       serviceBusMetricsUrl: `http://127.0.0.1:${brokerMetricsPort}/entities`,
       hostUrl: `http://127.0.0.1:${resolvedHostPort}`,
       settings,
-      azurite,
-      broker,
+      get azurite() {
+        return azurite;
+      },
+      get broker() {
+        return broker;
+      },
       get host() {
         return host;
+      },
+      async killAzurite() {
+        // Up to 30 s for Azurite to finish its in-flight requests and save its folder.
+        await stopChild(azurite.process, 30_000);
+      },
+      async restartAzurite() {
+        await azurite.close();
+        const { blobPort, queuePort, tablePort } = azurite;
+        azurite = await launchAzurite({ blobPort, queuePort, tablePort });
+      },
+      async killBroker() {
+        broker.process.kill('SIGKILL');
+        await broker.stop();
+      },
+      async restartBroker() {
+        await broker.stop();
+        broker = await launchBroker();
       },
       async killHost() {
         host.process.kill('SIGKILL');

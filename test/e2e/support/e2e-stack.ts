@@ -37,7 +37,7 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
       TRIAGE_RETRY_MAX_TOTAL_MS: '60000',
       // The reconciler every 2 s, repairing what made no progress for longer than a lock (PT1M) and a delay.
       TRIAGE_RECONCILE_SCHEDULE: '*/2 * * * * *',
-      TRIAGE_RECONCILE_STALE_AFTER_MS: '90000',
+      TRIAGE_RECONCILE_STALE_AFTER_MS: '20000',
       ...options.settings,
     },
     log: (line) => {
@@ -165,6 +165,8 @@ export async function startCountingExecutorServer(options: {
   successes: Map<string, number>;
   calls: () => number;
   failures: () => number;
+  /** While true, every call answers 503 (a back-end outage). */
+  setOutage(down: boolean): void;
   close(): Promise<void>;
 }> {
   let state = options.seed ?? 12345;
@@ -178,6 +180,7 @@ export async function startCountingExecutorServer(options: {
   const successes = new Map<string, number>();
   let calls = 0;
   let failures = 0;
+  let outage = false;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -190,7 +193,7 @@ export async function startCountingExecutorServer(options: {
         res.writeHead(400).end('no Idempotency-Key');
         return;
       }
-      if (random() < options.failureRate) {
+      if (outage || random() < options.failureRate) {
         failures++;
         res.writeHead(503).end('try again');
         return;
@@ -207,6 +210,9 @@ export async function startCountingExecutorServer(options: {
     successes,
     calls: () => calls,
     failures: () => failures,
+    setOutage: (down) => {
+      outage = down;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

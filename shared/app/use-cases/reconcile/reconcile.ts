@@ -25,11 +25,13 @@ export interface ReconcileReport {
 export async function reconcile(ctx: AppContext, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   // Never sooner than a message can be held (locked by a worker that died, then redelivered) or be waiting
   // for its back-off successor: a repair then would only duplicate work still in flight.
+  const configured = options.staleAfterMs ?? ctx.settings.staleAfterMs;
   const floor =
     parseIsoDurationInMs(ctx.topology.subscriptionDefaults.lockDuration) + ctx.settings.retry.maxDelayMs;
-  const staleAfterMs = Math.max(options.staleAfterMs ?? ctx.settings.staleAfterMs, floor);
-  // Queued requests are looked at sooner (the outbox): their re-publish is dedup-safe for a while only.
-  const outboxAfterMs = Math.min(staleAfterMs, 2 * 60_000);
+  const staleAfterMs = Math.max(configured, floor);
+  // Queued requests are looked at sooner (the outbox): their re-publish reuses the messageId they were
+  // sent with, harmless while a worker holds it, and dedup-safe only inside the detection window.
+  const outboxAfterMs = Math.min(configured, 2 * 60_000);
   const before = new Date(ctx.clock().getTime() - outboxAfterMs).toISOString();
   const idle = await ctx.ports.activity.listIdle(before, options.limit ?? 500);
   const report: ReconcileReport = { examined: idle.length, repairs: [], failures: [] };

@@ -92,7 +92,7 @@ async function runItems(
   let stopped = false;
   try {
     await mapLimit(todo, ctx.settings.itemConcurrency, async ({ m, index }) => {
-      if (writer.cancelled || stopped) return;
+      if (writer.cancelled || writer.failed || stopped) return;
       const attempt = attemptOf(index);
       const outcome = await execute(ctx, {
         kind: 'migrate-mailbox',
