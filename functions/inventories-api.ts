@@ -13,13 +13,19 @@ async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number): Asyn
   }
 }
 
+/**
+ * The largest inventory upload: a 2.1-million-row Exchange CSV (`EmailAddress,SizeBytes`, ~40 bytes a row,
+ * ~85 MB) with room to spare for longer addresses and extra columns.
+ */
+export const maxInventoryBytes = 256 * 1024 * 1024;
+
 /** POST /api/inventories?orgId= — streams a CSV (EmailAddress[,SizeBytes]) into Blob, validating each row. */
 export async function importInventoryHandler(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   return withProblems(request, context, async () => {
-    const maxBytes = Math.max(getConfig().maxBodyBytes, 64 * 1024 * 1024);
+    const maxBytes = Math.max(getConfig().maxBodyBytes, maxInventoryBytes);
     const declared = Number(request.headers.get('content-length') ?? '');
     if (Number.isFinite(declared) && declared > maxBytes) {
       throw new TriageError('payload-too-large', `the upload is ${declared} bytes; the limit is ${maxBytes}`);

@@ -166,6 +166,16 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'The organisation' } },
         },
       },
+      '/dead-letters': {
+        get: {
+          summary:
+            'Messages Triage refused (poison, mis-addressed, contradicting their stored request) or found dead-lettered, newest first.',
+          parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } }],
+          responses: {
+            '200': { description: '{ items: [{ messageId, at, source, reason, requestId?, body }] }' },
+          },
+        },
+      },
       '/health': {
         get: {
           summary: 'Liveness plus Storage and Service Bus checks.',

@@ -103,6 +103,8 @@ export function createRuntime(
     settings: {
       batchSize: config.batchSize,
       itemConcurrency: config.itemConcurrency,
+      // 200 batches of 100: 20,000 mailboxes, a few seconds of manifest writes per invocation.
+      planChunkBatches: Math.max(1, Math.floor(20_000 / config.batchSize)),
       retry: config.retry,
       staleAfterMs: config.reconcileStaleAfterMs,
     },

@@ -11,6 +11,7 @@ import {
   InventoryValidator,
   formatExchangeMigrationCsv,
   mailboxEntrySchema,
+  skipAndTake,
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../domain/inventory';
@@ -202,6 +203,23 @@ export class BlobArtifactStore implements ArtifactStore {
     else yield* readNdjson(blobName, stream);
   }
 
+  /** @throws as `readInventory`; RangeError for a cursor this store did not return. */
+  async readInventoryChunk(
+    blobName: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }> {
+    const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isSafeInteger(start) || start < 0)
+      throw new RangeError(`"${cursor}" is not an inventory cursor`);
+    if (blobName.endsWith('.csv') || !isInventoryName(blobName)) {
+      // A CSV (only a trusted producer names one) has no resumable byte position: its rows are skipped.
+      return skipAndTake(this.readInventory(blobName), start, maxEntries);
+    }
+    const stream = await this.download(this.inventories, blobName, start);
+    return readNdjsonChunk(blobName, stream, start, maxEntries);
+  }
+
   /** @throws RangeError for an unsafe `requestId` or a `batchNumber` that is not a non-negative integer. */
   async writeBatchManifest(
     requestId: string,
@@ -238,9 +256,13 @@ export class BlobArtifactStore implements ArtifactStore {
     return this.reports;
   }
 
-  private async download(container: ContainerClient, blobName: string): Promise<NodeJS.ReadableStream> {
+  private async download(
+    container: ContainerClient,
+    blobName: string,
+    offset = 0,
+  ): Promise<NodeJS.ReadableStream> {
     try {
-      const response = await container.getBlockBlobClient(blobName).download();
+      const response = await container.getBlockBlobClient(blobName).download(offset);
       if (!response.readableStreamBody) throw new Error(`download of ${blobName} returned no body`);
       return response.readableStreamBody;
     } catch (err: unknown) {
@@ -409,41 +431,77 @@ async function* readCsvInventory(
   }
 }
 
+/** One NDJSON line of an inventory: undefined for a blank line. @throws TriageError `validation` for a bad one. */
+function ndjsonEntry(blobName: string, text: string, line: number): MailboxEntry | undefined {
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw inventoryInvalid(blobName, [{ line, message: 'the line is not JSON' }]);
+  }
+  const parsed = mailboxEntrySchema.safeParse(value);
+  if (!parsed.success) {
+    throw inventoryInvalid(blobName, [
+      { line, message: parsed.error.issues.map((issue) => issue.message).join('; ') },
+    ]);
+  }
+  return parsed.data;
+}
+
 async function* readNdjson(blobName: string, stream: NodeJS.ReadableStream): AsyncIterable<MailboxEntry> {
   // A hand-rolled splitter rather than readline: iterating the stream itself surfaces download errors.
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let rest = '';
   let line = 0;
-  const parseLine = (text: string): MailboxEntry | undefined => {
-    line++;
-    if (text.trim() === '') return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw inventoryInvalid(blobName, [{ line, message: 'the line is not JSON' }]);
-    }
-    const parsed = mailboxEntrySchema.safeParse(value);
-    if (!parsed.success) {
-      throw inventoryInvalid(blobName, [
-        { line, message: parsed.error.issues.map((issue) => issue.message).join('; ') },
-      ]);
-    }
-    return parsed.data;
-  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer | string>) {
       rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
       const lines = rest.split('\n');
       rest = lines.pop() ?? '';
       for (const text of lines) {
-        const entry = parseLine(text);
+        const entry = ndjsonEntry(blobName, text, ++line);
         if (entry) yield entry;
       }
     }
     rest += decoder.decode();
-    const entry = parseLine(rest);
+    const entry = ndjsonEntry(blobName, rest, ++line);
     if (entry) yield entry;
+  } finally {
+    destroyStream(stream);
+  }
+}
+
+/**
+ * Reads NDJSON lines from byte `offset` until `maxEntries` entries and the start of one more are seen (or
+ * the blob ends); only that much is downloaded and held. Line numbers in errors count from the offset.
+ */
+async function readNdjsonChunk(
+  blobName: string,
+  stream: NodeJS.ReadableStream,
+  offset: number,
+  maxEntries: number,
+): Promise<{ entries: MailboxEntry[]; next?: string }> {
+  const entries: MailboxEntry[] = [];
+  let pending = Buffer.alloc(0);
+  let consumed = offset;
+  let line = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
+      for (let newline = pending.indexOf(10); newline >= 0; newline = pending.indexOf(10)) {
+        const text = pending.subarray(0, newline).toString('utf8');
+        const entry = ndjsonEntry(blobName, text, ++line);
+        if (entry && entries.length === maxEntries) return { entries, next: String(consumed) };
+        if (entry) entries.push(entry);
+        consumed += newline + 1;
+        pending = pending.subarray(newline + 1);
+      }
+    }
+    const last = ndjsonEntry(blobName, pending.toString('utf8'), ++line);
+    if (last && entries.length === maxEntries) return { entries, next: String(consumed) };
+    if (last) entries.push(last);
+    return { entries };
   } finally {
     destroyStream(stream);
   }

@@ -102,6 +102,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     ChainAttempt: r.chainAttempt ?? 0,
     Unpublished: r.unpublished ?? false,
     Skipped: r.skipped ?? 0,
+    Planning: r.planning ? JSON.stringify(r.planning) : '',
   };
 }
 
@@ -133,6 +134,7 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (num(e.ChainAttempt) > 0) record.chainAttempt = num(e.ChainAttempt);
   if (e.Unpublished === true) record.unpublished = true;
   if (num(e.Skipped) > 0) record.skipped = num(e.Skipped);
+  if (str(e.Planning)) record.planning = JSON.parse(str(e.Planning) as string) as RequestRecord['planning'];
   if (e.etag) record.etag = e.etag;
   return record;
 }

@@ -22,6 +22,8 @@ export interface AppSettings {
   batchSize: number;
   /** Items of one batch executed at once. */
   itemConcurrency: number;
+  /** Batches planned per planning message (one chunk of the inventory per invocation). */
+  planChunkBatches: number;
   /** Back-off of transient failures (scheduled successors) and how long a chain keeps trying. */
   retry: BackOffPolicy;
   /** A non-terminal request with no progress for this long is repaired by the reconciler. */

@@ -20,6 +20,8 @@ export interface RequestRecord {
   inventory?: string;
   /** Set when the migration has been planned. */
   batchCount?: number;
+  /** Planning in progress (chunk by chunk): batches and mailboxes planned so far, where the next chunk starts. */
+  planning?: { batches: number; mailboxes: number; cursor?: string };
   batchesCompleted: number;
   total: number;
   succeeded: number;

@@ -5,7 +5,7 @@
  */
 import { TriageError } from './errors';
 import type { RequestRecord } from './records';
-import { canTransition, isTerminal } from './status';
+import { canTransition, finalStatusFor, isTerminal } from './status';
 
 /** A recorded request moves to `queued` before its message goes out (the history reads received → queued). */
 export function decideQueue(current: RequestRecord): RequestRecord | null {
@@ -84,12 +84,52 @@ export function decidePlanned(
   plan: { batchCount: number; total: number; functionName: string },
 ): RequestRecord | null {
   if (current.batchCount !== undefined || isTerminal(current.status)) return null;
+  // Batches planned in earlier chunks may all have finished already.
+  const done = current.batchesCompleted >= plan.batchCount;
   return {
     ...current,
     batchCount: plan.batchCount,
     total: plan.total,
-    status: plan.batchCount === 0 ? 'completed' : 'running',
+    status: done ? finalStatusFor(current) : 'running',
     processedBy: plan.functionName,
+    planning: undefined,
+  };
+}
+
+/**
+ * One chunk of a migration's planning recorded: the request runs from its first chunk (its batches are
+ * already out), showing what is planned so far. Only the chunk that starts where the record says applies:
+ * a duplicate delivery of an earlier chunk changes nothing (null).
+ */
+export function decidePlanningChunk(
+  current: RequestRecord,
+  chunk: { fromBatch: number; batches: number; mailboxes: number; cursor: string; functionName: string },
+): RequestRecord | null {
+  if (current.batchCount !== undefined || isTerminal(current.status)) return null;
+  if ((current.planning?.batches ?? 0) !== chunk.fromBatch) return null;
+  const mailboxes = (current.planning?.mailboxes ?? 0) + chunk.mailboxes;
+  return {
+    ...current,
+    status: 'running',
+    // An inline list's size is known from the intake; an uploaded inventory's grows as it is read.
+    total: Math.max(current.total, mailboxes),
+    processedBy: chunk.functionName,
+    planning: { batches: chunk.fromBatch + chunk.batches, mailboxes, cursor: chunk.cursor },
+  };
+}
+
+/**
+ * A migration cancelled while it was being planned: planning stops where it was, the batches already out
+ * are its batches (they settle as cancelled with what ran), and the mailboxes never planned count as
+ * cancelled. Null when there is nothing to settle.
+ */
+export function decideCancelledPlanning(current: RequestRecord): RequestRecord | null {
+  if (current.status !== 'cancelled' || current.batchCount !== undefined || !current.planning) return null;
+  return {
+    ...current,
+    batchCount: current.planning.batches,
+    skipped: (current.skipped ?? 0) + Math.max(0, current.total - current.planning.mailboxes),
+    planning: undefined,
   };
 }
 

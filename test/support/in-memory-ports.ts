@@ -24,6 +24,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import {
   InventoryValidator,
   mailboxEntrySchema,
+  skipAndTake,
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../../shared/domain/inventory';
@@ -291,6 +292,13 @@ export class MemoryArtifactStore implements ArtifactStore {
       yield clone(parsed.data);
     }
   }
+  async readInventoryChunk(
+    name: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }> {
+    return skipAndTake(this.readInventory(name), cursor === undefined ? 0 : Number(cursor), maxEntries);
+  }
   async writeBatchManifest(
     requestId: string,
     n: number,
@@ -387,6 +395,7 @@ export function createMemoryStores() {
 export const testSettings: AppSettings = {
   batchSize: 10,
   itemConcurrency: 4,
+  planChunkBatches: 3,
   retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, maxTotalMs: 10 * 60_000 },
   staleAfterMs: 15 * 60_000,
 };

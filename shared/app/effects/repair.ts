@@ -70,22 +70,30 @@ export async function repairStuck(
   const at = ctx.now();
   const outgoing: OutgoingWorkMessage[] = [];
 
-  const planned = record.kind === 'migrate' && record.batchCount !== undefined;
-  if (!planned && (record.status === 'received' || record.status === 'queued')) {
+  const started = record.kind === 'migrate' && (record.batchCount !== undefined || !!record.planning);
+  if (!started && (record.status === 'received' || record.status === 'queued')) {
     const inWindow = now - Date.parse(record.updatedAt) < duplicateWindowMs(ctx) * 0.8;
     if (!record.unpublished && !inWindow && !options.force) return { requestId: id, action: 'waiting' };
     outgoing.push({
       message: withNextAttempt(requestMessage(record), record.chainAttempt, at),
       messageId: record.unpublished || inWindow ? dispatchId(record) : `${id}:${stamp}`,
     });
-  } else if (!planned && record.status === 'running') {
+  } else if (!started && record.status === 'running') {
     outgoing.push({
       message: withNextAttempt(requestMessage(record), record.chainAttempt, at),
       messageId: `${id}:${stamp}`,
     });
-  } else if (planned) {
+  } else if (started) {
+    // A migration in planning or planned: its open batches, and the planning where it stopped.
+    if (record.batchCount === undefined) {
+      outgoing.push({
+        message: withNextAttempt(requestMessage(record), record.chainAttempt, at),
+        messageId: `${id}:plan:${record.planning?.batches ?? 0}:${stamp}`,
+      });
+    }
     for (const batch of await ctx.ports.requests.listBatches(id)) {
-      if (batch.status === 'completed' || (batch.deadLettered && !options.force)) continue;
+      if (batch.status === 'completed' || batch.status === 'cancelled') continue;
+      if (batch.deadLettered && !options.force) continue;
       outgoing.push({
         message: withNextAttempt(batchMessage(record, batch.batchNumber), batch.chainAttempt, at),
         messageId: `${messageIds.batch(id, batch.batchNumber)}:${stamp}`,

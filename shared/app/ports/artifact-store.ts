@@ -40,6 +40,16 @@ export interface ArtifactStore {
    * missing and `InventoryInvalidError` (with `badRows`) at the first invalid entry.
    */
   readInventory(blobName: string): AsyncIterable<MailboxEntry>;
+  /**
+   * Reads at most `maxEntries` entries of an inventory from `cursor` (undefined: the start), so planning
+   * holds one chunk in memory and resumes where the previous invocation stopped. `next` is absent at the end.
+   * The cursor is opaque (a byte offset for NDJSON). Errors as for `readInventory`.
+   */
+  readInventoryChunk(
+    blobName: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }>;
   /** Writes (or idempotently overwrites) a batch's NDJSON manifest and its Exchange-format CSV. */
   writeBatchManifest(
     requestId: string,

@@ -22,6 +22,8 @@ export interface RequestView {
   inventory?: string;
   progress: Progress;
   batchCount?: number;
+  /** While a large inventory is planned chunk by chunk: what is planned so far. */
+  planning?: { batchesPlanned: number; mailboxesPlanned: number };
   batchesCompleted: number;
   processedBy?: string;
   reason?: string;
@@ -51,6 +53,14 @@ export async function toRequestView(
     ...(record.inventory ? { inventory: record.inventory } : {}),
     progress: progressOf(record),
     ...(record.batchCount !== undefined ? { batchCount: record.batchCount } : {}),
+    ...(record.planning
+      ? {
+          planning: {
+            batchesPlanned: record.planning.batches,
+            mailboxesPlanned: record.planning.mailboxes,
+          },
+        }
+      : {}),
     batchesCompleted: record.batchesCompleted,
     ...(record.processedBy ? { processedBy: record.processedBy } : {}),
     ...(record.reason ? { reason: record.reason } : {}),

@@ -329,4 +329,28 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect((await requests.list({ orgId, tier: 'health' }, 10)).items).toEqual([]);
     });
   });
+
+  describe(`${name}: ArtifactStore.readInventoryChunk`, () => {
+    test('reads an inventory chunk by chunk from the cursor it returns, to the end', async () => {
+      const { artifacts } = ports();
+      const requestId = unique('chunks');
+      const list = Array.from({ length: 25 }, (_, i) => ({ address: `u${i}@x.example`, sizeBytes: i }));
+      const blob = await artifacts.writeInventory(requestId, list);
+      const seen: Array<{ address: string }> = [];
+      let cursor: string | undefined;
+      const sizes: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const chunk = await artifacts.readInventoryChunk(blob, cursor, 10);
+        sizes.push(chunk.entries.length);
+        seen.push(...chunk.entries);
+        if (chunk.next === undefined) break;
+        cursor = chunk.next;
+      }
+      expect(sizes).toEqual([10, 10, 5]);
+      expect(seen).toEqual(list);
+      const exact = await artifacts.readInventoryChunk(blob, undefined, 25);
+      expect(exact.entries).toHaveLength(25);
+      expect(exact.next).toBeUndefined();
+    });
+  });
 }

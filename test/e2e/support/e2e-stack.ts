@@ -9,7 +9,11 @@ import type { LocalStack, LocalStackOptions } from '../../../local/stack';
 /** Parsed JSON from our own API, read loosely by tests and benchmarks. */
 type Json = ReturnType<typeof JSON.parse>;
 
-const root = path.resolve(__dirname, '..', '..', '..');
+// From test/e2e/support under jest, or from dist/test/e2e/support when compiled (npm run scenario:faults).
+const root = path.resolve(
+  __dirname,
+  ...(__dirname.split(path.sep).includes('dist') ? ['..', '..', '..', '..'] : ['..', '..', '..']),
+);
 
 /**
  * Starts Azurite, the broker and the host (child processes) from the compiled build, on free ports.

@@ -1,35 +1,24 @@
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import * as runtime from '../../../functions/runtime';
-import type * as HealthModule from '../../../functions/health';
-import type * as InventoriesApi from '../../../functions/inventories-api';
-import type * as OrgsApi from '../../../functions/orgs-api';
-import type * as RequestsApi from '../../../functions/requests-api';
-import { loadConfig } from '../../../shared/config';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { formatExchangeMigrationCsv } from '../../../shared/domain/inventory';
 import { createTestApp } from '../../support/in-memory-ports';
 import { provision } from '../app/helpers';
+import {
+  header,
+  healthModule,
+  installTestApp,
+  inventoriesApi,
+  json,
+  orgsApi,
+  requestsApi,
+} from './handler-harness';
 
 /**
  * Issue 12, items 8 and 12: hostile or sloppy input is answered fast, small and truthfully; an outage is a
  * 503 with Retry-After; no secret or internal error text leaks.
  */
-const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-const requestsApi = jest.requireActual<typeof RequestsApi>('../../../functions/requests-api');
-const orgsApi = jest.requireActual<typeof OrgsApi>('../../../functions/orgs-api');
-const inventoriesApi = jest.requireActual<typeof InventoriesApi>('../../../functions/inventories-api');
-const healthModule = jest.requireActual<typeof HealthModule>('../../../functions/health');
-quiet.mockRestore();
-
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = createTestApp();
-  jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
-  jest.spyOn(runtime, 'getConfig').mockReturnValue(
-    loadConfig({
-      ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v',
-      TriageStorage: 'UseDevelopmentStorage=true',
-    }),
-  );
+  t = installTestApp();
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -39,9 +28,6 @@ const context = () =>
     functionName: 'test',
     logHandler: (_level, ...args) => logged.push(args.join(' ')),
   });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
-const json = (r: HttpResponseInit): any => JSON.parse(String(r.body));
-const header = (r: HttpResponseInit, name: string) => (r.headers as Record<string, string>)[name];
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   new HttpRequest({
     method: 'POST',

@@ -1,39 +1,23 @@
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import * as runtime from '../../../functions/runtime';
-import type * as HealthModule from '../../../functions/health';
-import type * as InventoriesApi from '../../../functions/inventories-api';
-import type * as OrgsApi from '../../../functions/orgs-api';
-import type * as RequestsApi from '../../../functions/requests-api';
-import { loadConfig } from '../../../shared/config';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { createTestApp, type MemoryPublisher } from '../../support/in-memory-ports';
 import { mailboxes, provision } from '../app/helpers';
-
-// The handlers as the Functions library intends them to be tested: an HttpRequest and an
-// InvocationContext built by hand, the app behind getApp() on in-memory ports.
-const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-const requestsApi = jest.requireActual<typeof RequestsApi>('../../../functions/requests-api');
-const orgsApi = jest.requireActual<typeof OrgsApi>('../../../functions/orgs-api');
-const inventoriesApi = jest.requireActual<typeof InventoriesApi>('../../../functions/inventories-api');
-const healthModule = jest.requireActual<typeof HealthModule>('../../../functions/health');
-quiet.mockRestore();
+import {
+  header,
+  healthModule,
+  installTestApp,
+  inventoriesApi,
+  json,
+  orgsApi,
+  requestsApi,
+} from './handler-harness';
 
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = createTestApp();
-  jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
-  jest.spyOn(runtime, 'getConfig').mockReturnValue(
-    loadConfig({
-      ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v',
-      TriageStorage: 'UseDevelopmentStorage=true',
-    }),
-  );
+  t = installTestApp();
 });
 afterEach(() => jest.restoreAllMocks());
 
 const context = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
-const json = (r: HttpResponseInit): any => JSON.parse(String(r.body));
-const header = (r: HttpResponseInit, name: string) => (r.headers as Record<string, string>)[name];
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}): HttpRequest {
   return new HttpRequest({

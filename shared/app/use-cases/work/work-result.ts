@@ -7,6 +7,8 @@ export type WorkResult =
   | 'rejected'
   | 'cancelled'
   | 'planned'
+  /** One chunk of a large inventory planned; a continuation message plans the next. */
+  | 'planning'
   | 'batch-completed'
   /** A transient failure: a successor message is scheduled (back-off) and this one completes. */
   | 'retry-scheduled'
