@@ -36,7 +36,8 @@ export class CompactKeySet {
 
   private slotOf(a: number, b: number, hashes: Uint32Array, capacity: number): number {
     const mask = capacity - 1;
-    for (let slot = a & mask; ; slot = (slot + 1) & mask) {
+    // FNV's low bits follow its input closely (similar addresses cluster): mix before taking the slot.
+    for (let slot = mix(a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
       const x = hashes[slot * 2] ?? 0;
       const y = hashes[slot * 2 + 1] ?? 0;
       if ((x === 0 && y === 0) || (x === a && y === b)) return slot;
@@ -59,6 +60,15 @@ export class CompactKeySet {
     this.hashes = hashes;
     this.values = values;
   }
+}
+
+/** The MurmurHash3 finaliser: every input bit moves every output bit. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Two 32-bit FNV-1a hashes with different offsets and primes; never (0, 0), which marks an empty slot. */
