@@ -219,6 +219,44 @@ export async function backEnd503(
   });
 }
 
+/** The host killed while a large uploaded inventory is being planned (chunk by chunk), then restarted. */
+export async function hostKilledMidPlanning(sizes: FaultSizes): Promise<FaultResult> {
+  return withStack({}, async (e2e, downstream) => {
+    await e2e.registerOrg('planning-trust', 'health');
+    const rows = Math.max(sizes.mailboxes * 5, 50_000);
+    const csv = `EmailAddress,SizeBytes\n${mailboxes(rows, 'planning-trust.example')
+      .map((m) => `${m.address},${m.sizeBytes}`)
+      .join('\n')}\n`;
+    const upload = await e2e.http('POST', '/api/inventories?orgId=planning-trust', csv, {
+      'content-type': 'text/csv',
+    });
+    if (upload.status !== 201) throw new Error(`upload: ${upload.status} ${upload.text.slice(0, 300)}`);
+    const r = await e2e.http('POST', '/api/requests', {
+      kind: 'migrate',
+      orgId: 'planning-trust',
+      inventory: upload.json.blobName,
+    });
+    const id = r.json.id as string;
+    await until(
+      'planning to be under way',
+      async () => (await e2e.http('GET', `/api/requests/${id}`)).json?.planning?.batchesPlanned > 0,
+      120_000,
+    );
+    await e2e.stack.killHost();
+    await e2e.stack.restartHost();
+    const ended = Date.now();
+    return account(
+      e2e,
+      downstream,
+      `host killed mid-planning of ${rows} rows`,
+      id,
+      rows,
+      ended,
+      sizes.recoverDeadlineMs,
+    );
+  });
+}
+
 /** The fault table, one row per scenario. */
 export function formatFaultTable(results: readonly FaultResult[]): string {
   const header = ['fault', 'items', 'lost', 'doubled', 're-sent (same key)', 'time to recover', 'final'];
@@ -247,6 +285,7 @@ async function main(): Promise<void> {
   await run(() => storageOutage(sizes));
   await run(() => brokerDownAtIntake(sizes));
   await run(() => brokerRestartMidMigration(sizes));
+  await run(() => hostKilledMidPlanning(sizes));
   // A 5-minute outage needs a longer retry budget than the e2e default (one minute).
   await run(() =>
     backEnd503(
