@@ -107,6 +107,35 @@ export function loggableUrl(url: string): string {
   return `${parsed.pathname}${parsed.search}`;
 }
 
+/** An upload's body, refused as it streams once it passes the upload limit (never buffered whole). */
+export async function* limitedBody(
+  request: HttpRequest,
+  body: AsyncIterable<Uint8Array>,
+  maxBytes = Math.max(getConfig().maxBodyBytes, 64 * 1024 * 1024),
+): AsyncIterable<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new TriageError('payload-too-large', `the upload is ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new TriageError('payload-too-large', `the upload exceeds ${maxBytes} bytes`);
+    yield chunk;
+  }
+}
+
+/** The query parameters; a repeated one is joined so that validation refuses it (one value per parameter). */
+export function queryOf(request: HttpRequest): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of request.query.entries()) {
+    // `code` is the function key, read by the host (Azure's `?code=` convention), not a parameter.
+    if (name === 'code') continue;
+    query[name] = name in query ? `${query[name]}\u0000${value}` : value;
+  }
+  return query;
+}
+
 /** Runs a handler body, turning thrown errors into problem responses (unexpected ones are logged, not shown). */
 export async function withProblems(
   request: HttpRequest,

@@ -9,6 +9,11 @@ import './openapi';
 import './tier-workers';
 import './reconciler';
 import './dead-letters';
+import './webhooks';
+import './pools-api';
+import './pools-timer';
+import './programme-api';
+import './programme-timer';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

@@ -1,6 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import { orgSchema, provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared/domain/requests';
+import { orgSchema } from '../shared/domain/orgs';
+import { provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared/domain/requests';
 import { requestStatuses } from '../shared/domain/status';
 import { topology } from '../shared/topology';
 import { jsonResponse } from './http-common';
@@ -60,7 +61,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
         Resource: json(resourceSchema),
-        Org: json(orgSchema),
+        Org: json(orgSchema(false)),
         Accepted: {
           type: 'object',
           properties: {

@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, readJsonBody, withProblems } from './http-common';
+import { jsonResponse, queryOf, readJsonBody, withProblems } from './http-common';
 import { getApp } from './runtime';
 
 /** POST /api/requests — records and publishes a request at the organisation's verified tier. */
@@ -43,17 +43,9 @@ export async function listRequestsHandler(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => {
-    const query: Record<string, string> = {};
-    for (const [name, value] of request.query.entries()) {
-      // `code` is the function key, read by the host (Azure's `?code=` convention), not a filter.
-      if (name === 'code') continue;
-      if (name in query)
-        query[name] = `${query[name]}\u0000${value}`; // a repeated parameter fails validation
-      else query[name] = value;
-    }
-    return jsonResponse(200, await (await getApp()).listRequests(query));
-  });
+  return withProblems(request, context, async () =>
+    jsonResponse(200, await (await getApp()).listRequests(queryOf(request))),
+  );
 }
 
 /** POST /api/requests/{id}/cancel */
@@ -73,6 +65,16 @@ export async function retryRequestHandler(
 ): Promise<HttpResponseInit> {
   return withProblems(request, context, async () =>
     jsonResponse(202, await (await getApp()).retryRequest(request.params.id)),
+  );
+}
+
+/** POST /api/requests/{id}/release — the provisioned capacity was given back to its pool. */
+export async function releaseRequestHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return withProblems(request, context, async () =>
+    jsonResponse(200, await (await getApp()).releaseRequest(request.params.id)),
   );
 }
 
@@ -105,4 +107,10 @@ app.http('retryRequest', {
   methods: ['POST'],
   authLevel: 'function',
   handler: retryRequestHandler,
+});
+app.http('releaseRequest', {
+  route: 'requests/{id}/release',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: releaseRequestHandler,
 });

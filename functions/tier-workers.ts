@@ -9,20 +9,8 @@ import {
   type TopicDefinition,
 } from '../shared/domain/topology';
 import { topology } from '../shared/topology';
+import { messageBody } from './message-body';
 import { getApp } from './runtime';
-
-/** Service Bus delivers JSON bodies parsed; a string body (another producer's content type) is parsed here. */
-function bodyOf(message: unknown): unknown {
-  if (typeof message === 'string') {
-    try {
-      return JSON.parse(message) as unknown;
-    } catch {
-      return message;
-    }
-  }
-  if (Buffer.isBuffer(message)) return bodyOf(message.toString('utf8'));
-  return message;
-}
 
 /** Log lines of one delivery go to its invocation's log, so they correlate with it in Application Insights. */
 function invocationLog(context: InvocationContext) {
@@ -53,7 +41,7 @@ export function tierHandler(topic: TopicDefinition, tier: string) {
     };
     const result = await (
       await getApp()
-    ).handleDelivery(bodyOf(message), delivery, { log: invocationLog(context) });
+    ).handleDelivery(messageBody(message), delivery, { log: invocationLog(context) });
     context.log(`${functionName}: ${result} (delivery ${deliveryCount})`);
   };
 }

@@ -85,6 +85,10 @@ param executor executorSettingsType = {
   type: 'simulated'
 }
 
+@description('Optional. HMAC-SHA256 key that signs webhook deliveries (azd env set TRIAGE_WEBHOOK_SECRET …); kept in Key Vault and read by the app through a Key Vault reference. Empty: webhook deliveries wait and dead-letter until one is set.')
+@secure()
+param webhookSigningSecret string = ''
+
 @description('Optional. EasyAuth (Entra ID) in front of the HTTP API; off by default.')
 param easyAuth easyAuthType = {
   enabled: false
@@ -110,6 +114,8 @@ var tableNames = [
   'events'
   'orgs'
   'idempotency'
+  'pools'
+  'programme'
   'activity'
   'deadletters'
 ]
@@ -122,6 +128,9 @@ var expiringContainerNames = [
   'manifests'
   'reports'
 ]
+
+var keyVaultName = 'kv-${resourceToken}'
+var webhookSecretName = 'webhook-signing-secret'
 
 // Every setting shared/config.ts reads besides its connections. An empty value means "not set": the code
 // then applies its own default, so defaults live in one place (the code), not here.
@@ -145,6 +154,15 @@ var appConfiguration = {
   TRIAGE_EXECUTOR_TIMEOUT_MS: string(executor.?timeoutMs ?? '')
   TRIAGE_EXECUTOR_MAX_ATTEMPTS: string(executor.?maxAttempts ?? '')
   TRIAGE_EXECUTOR_BACKOFF_MS: string(executor.?backoffMs ?? '')
+  // A Key Vault reference, resolved by the platform with the app's identity: the secret never sits in a setting.
+  TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
+  // Webhooks go to public https addresses only in Azure.
+  TRIAGE_WEBHOOK_ALLOW_PRIVATE: 'false'
+  // Real time in Azure: the fast clock is for local demos and scenarios.
+  TRIAGE_CLOCK_SPEED: '1'
+  TRIAGE_CLOCK_ANCHOR: ''
+  // Local measurement only (the cost model's counts).
+  TRIAGE_OPERATION_COUNTS_FILE: ''
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -203,6 +221,18 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+module keyVault 'modules/key-vault.bicep' = {
+  scope: rg
+  name: 'key-vault'
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    webhookSigningSecret: webhookSigningSecret
+    webhookSecretName: webhookSecretName
+  }
+}
+
 module roleAssignments 'modules/role-assignments.bicep' = {
   scope: rg
   name: 'role-assignments'
@@ -213,6 +243,7 @@ module roleAssignments 'modules/role-assignments.bicep' = {
     dataStorageAccountName: storage.outputs.dataAccountName
     hostStorageAccountName: storage.outputs.hostAccountName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
   }
 }
 
@@ -242,9 +273,10 @@ module functionApp 'modules/function-app.bicep' = {
     appConfiguration: appConfiguration
     easyAuth: easyAuth
   }
-  // The app starts receiving as soon as it exists: its roles must be in place first.
+  // The app starts receiving as soon as it exists: its roles (and its secrets) must be in place first.
   dependsOn: [
     roleAssignments
+    keyVault
   ]
 }
 

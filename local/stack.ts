@@ -12,7 +12,7 @@ const distRoot = path.resolve(__dirname, '..');
 export interface LocalStackOptions {
   /** Azurite's blob port (queue and table use the next two). 0 = free ports. Default 10000. */
   azuritePort?: number;
-  /** Persist Azurite's data in this folder instead of memory. */
+  /** Persist Azurite's data and the broker's state in this folder instead of memory. */
   dataFolder?: string;
   /** The broker's AMQP port. 0 = a free port. Default 5672. */
   serviceBusPort?: number;
@@ -26,6 +26,8 @@ export interface LocalStackOptions {
   settings?: Record<string, string>;
   /** Check function keys like Azure does (off by default, like Core Tools). */
   enforceKeys?: boolean;
+  /** Start the host even when a function uses a binding it does not serve (that function then always fails). */
+  allowUnsupportedBindings?: boolean;
   /** Broker fault injection for tests: redeliver every message once more after its first completion. */
   redeliverCompletedOnce?: boolean;
   /** Where the children's output goes, one line at a time, prefixed with its source. Default: discarded. */
@@ -101,6 +103,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
+    const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
+    const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
+    if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
+    if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
     const launchAzurite = (ports: { blobPort: number; queuePort?: number; tablePort?: number }) =>
       startAzurite({
         ...ports,
@@ -108,13 +115,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         startTimeoutInMs: timeout,
         log: (line) => log(`[azurite] ${line}`),
       });
-    let azurite: RunningAzurite = await launchAzurite({ blobPort: azuritePort });
-    started.push(() => azurite.close());
-
-    const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
-    const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
-    const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
-    if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
     const launchBroker = (): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'servicebus', 'cli.js'),
@@ -125,8 +125,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log,
         timeout,
       );
-    let broker = await launchBroker();
-    started.push(() => broker.stop());
+    // Azurite and the broker do not depend on each other: start both at once (start-up time).
+    const [azuriteStart, brokerStart] = await Promise.allSettled([
+      launchAzurite({ blobPort: azuritePort }),
+      launchBroker(),
+    ]);
+    // The current instances (a fault test may restart them): `stop` stops whichever is running.
+    let azurite: RunningAzurite;
+    let broker: ManagedProcess;
+    if (azuriteStart.status === 'fulfilled') started.push(() => azurite.close());
+    if (brokerStart.status === 'fulfilled') started.push(() => broker.stop());
+    if (azuriteStart.status === 'fulfilled') azurite = azuriteStart.value;
+    if (brokerStart.status === 'fulfilled') broker = brokerStart.value;
+    if (azuriteStart.status === 'rejected') throw azuriteStart.reason;
+    if (brokerStart.status === 'rejected') throw brokerStart.reason;
+    azurite = azuriteStart.value;
+    broker = brokerStart.value;
 
     const serviceBusConnectionString = localServiceBusConnectionString(brokerPort);
     const settings: Record<string, string> = {
@@ -143,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       String(resolvedHostPort),
     ];
     if (options.enforceKeys) hostArgs.push('--enforce-keys');
+    if (options.allowUnsupportedBindings) hostArgs.push('--allow-unsupported-bindings');
     const launchHost = (): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'host', 'cli.js'),
@@ -172,6 +187,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       get host() {
         return host;
       },
+      async killHost() {
+        host.process.kill('SIGKILL');
+        await host.stop();
+      },
+      async restartHost() {
+        await host.stop();
+        host = await launchHost();
+      },
       async killAzurite() {
         // Up to 30 s for Azurite to finish its in-flight requests and save its folder.
         await stopChild(azurite.process, 30_000);
@@ -188,14 +211,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async restartBroker() {
         await broker.stop();
         broker = await launchBroker();
-      },
-      async killHost() {
-        host.process.kill('SIGKILL');
-        await host.stop();
-      },
-      async restartHost() {
-        await host.stop();
-        host = await launchHost();
       },
       stop: stopAll,
     };

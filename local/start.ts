@@ -30,9 +30,17 @@ async function main(): Promise<void> {
       parsePortOption,
       defaultPorts.serviceBusMetrics,
     )
-    .option('--data <folder>', 'keep Azurite data in this folder (default: in memory)')
+    .option(
+      '--data <folder>',
+      "keep Azurite's data and the broker's messages in this folder across restarts (default: in memory)",
+    )
     .option('--enforce-keys', 'require function keys as Azure does (off by default, like Core Tools)', false)
     .option('--quiet', 'do not echo each invocation log line', false)
+    .option(
+      '--allow-unsupported-bindings',
+      'start even if a function uses a binding the local host does not serve (that function then fails every invocation)',
+      false,
+    )
     .parse(process.argv);
   const options = program.opts<{
     port: number;
@@ -42,6 +50,7 @@ async function main(): Promise<void> {
     data?: string;
     enforceKeys: boolean;
     quiet: boolean;
+    allowUnsupportedBindings: boolean;
   }>();
 
   const startedAt = performance.now();
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
       metricsPort: options.metricsPort,
       dataFolder: options.data,
       enforceKeys: options.enforceKeys,
+      allowUnsupportedBindings: options.allowUnsupportedBindings,
       log: (line) => {
         // Before the stack is ready only the host's function list is worth showing; after it, invocations.
         if (line.startsWith('[azurite]')) return;
@@ -76,7 +86,9 @@ async function main(): Promise<void> {
       `  Functions host   ${stack.hostUrl}/api/   (try ${stack.hostUrl}/api/health)`,
       `  Service Bus      amqp://127.0.0.1:${stack.serviceBusPort}   entity counts: ${stack.serviceBusMetricsUrl}`,
       `  Storage          Azurite blob :${stack.azurite.blobPort}  queue :${stack.azurite.queuePort}  table :${stack.azurite.tablePort}   ${options.data ? `data in ${options.data}` : 'in memory'}`,
-      `  Broker state is in memory: it is lost when the stack stops.`,
+      options.data
+        ? `  State (storage and broker) is kept in ${options.data}: stop and start again with the same folder to continue.`
+        : `  State is in memory: it is lost when the stack stops (keep it with --data <folder>).`,
       '',
       `Ready in ${seconds} s. Press Ctrl-C to stop.`,
     ].join('\n'),

@@ -2,12 +2,16 @@ import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createApp, type TriageApp } from './app/index';
+import type { ArtifactStore } from './app/ports/artifact-store';
 import type { HealthProbe } from './app/ports/publisher';
 import type { IdentityOptions, TriageConfig } from './config';
 import { topology } from './topology';
 import { BlobArtifactStore } from './adapters/blob-artifact-store';
 import { createExecutor } from './adapters/executors/index';
+import { HttpWebhookSender } from './adapters/http-webhook-sender';
+import { OperationCounts } from './adapters/operation-counts';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
+import { writeFileSync } from 'node:fs';
 import { createTableStores, type TableStores } from './adapters/table-stores';
 import { mapStorageError } from './adapters/storage-errors';
 
@@ -24,7 +28,7 @@ export function credentialFor(options: IdentityOptions): TokenCredential {
 export interface Runtime {
   app: TriageApp;
   stores: TableStores;
-  artifacts: BlobArtifactStore;
+  artifacts: ArtifactStore;
   publisher: ServiceBusPublisher;
   /** Creates tables and containers once; every use-case awaits it. */
   ready: Promise<void>;
@@ -32,11 +36,17 @@ export interface Runtime {
 }
 
 /** Builds the storage clients for either connection kind. */
-export function storageClients(config: TriageConfig): {
+export function storageClients(
+  config: TriageConfig,
+  counts?: OperationCounts,
+): {
   tableClient: (name: string) => TableClient;
   blobServiceClient: BlobServiceClient;
 } {
   const { storage } = config;
+  const counted = counts
+    ? { additionalPolicies: [{ policy: counts.tablePolicy() as never, position: 'perCall' as const }] }
+    : {};
   if (storage.kind === 'connectionString') {
     const insecure = /^UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;/i.test(
       storage.connectionString,
@@ -46,13 +56,16 @@ export function storageClients(config: TriageConfig): {
       : storage.connectionString;
     return {
       tableClient: (name) =>
-        TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: insecure }),
+        TableClient.fromConnectionString(connectionString, name, {
+          allowInsecureConnection: insecure,
+          ...counted,
+        }),
       blobServiceClient: BlobServiceClient.fromConnectionString(connectionString),
     };
   }
   const credential = credentialFor(storage);
   return {
-    tableClient: (name) => new TableClient(storage.tableServiceUri, name, credential),
+    tableClient: (name) => new TableClient(storage.tableServiceUri, name, credential, counted),
     blobServiceClient: new BlobServiceClient(storage.blobServiceUri, credential),
   };
 }
@@ -62,12 +75,21 @@ export function createRuntime(
   config: TriageConfig,
   log?: (level: 'info' | 'warn' | 'error', message: string) => void,
 ): Runtime {
-  const { tableClient, blobServiceClient } = storageClients(config);
+  // Local measurement (the README's cost model): storage operations counted and written to a file every second.
+  const counts = config.operationCountsFile ? new OperationCounts() : undefined;
+  const countsFile = config.operationCountsFile;
+  const countsTimer =
+    counts && countsFile
+      ? setInterval(() => writeFileSync(countsFile, JSON.stringify(counts.snapshot)), 1000)
+      : undefined;
+  countsTimer?.unref();
+  const { tableClient, blobServiceClient } = storageClients(config, counts);
   const stores = createTableStores(tableClient, config.storagePrefix);
-  const artifacts = new BlobArtifactStore(
+  const blobStore = new BlobArtifactStore(
     blobServiceClient,
     config.storagePrefix ? { containerPrefix: config.storagePrefix } : {},
   );
+  const artifacts = counts ? counts.countArtifacts(blobStore) : blobStore;
   const publisher = new ServiceBusPublisher(
     config.serviceBus.kind === 'connectionString'
       ? { connectionString: config.serviceBus.connectionString }
@@ -88,7 +110,11 @@ export function createRuntime(
     (err: unknown) => mapStorageError(err, 'creating tables and containers'),
   );
   ready.catch(() => undefined);
+  // A fast clock (local demos and scenarios): time runs `speed` times faster from the anchor on.
+  const { speed, anchorMs = Date.now() } = config.clock;
+  const clock = speed === 1 ? undefined : (): Date => new Date(anchorMs + (Date.now() - anchorMs) * speed);
   const app = createApp({
+    ...(clock ? { clock } : {}),
     requests: stores.requests,
     items: stores.items,
     events: stores.events,
@@ -96,9 +122,19 @@ export function createRuntime(
     idempotency: stores.idempotency,
     activity: stores.activity,
     deadLetters: stores.deadLetters,
+    pools: stores.pools,
+    programme: stores.programme,
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
+    ...(config.webhooks.secret
+      ? {
+          webhooks: new HttpWebhookSender({
+            secret: config.webhooks.secret,
+            allowPrivate: config.webhooks.allowPrivate,
+          }),
+        }
+      : {}),
     topology,
     settings: {
       batchSize: config.batchSize,
@@ -107,6 +143,7 @@ export function createRuntime(
       planChunkBatches: Math.max(1, Math.floor(20_000 / config.batchSize)),
       retry: config.retry,
       staleAfterMs: config.reconcileStaleAfterMs,
+      webhookAllowPrivate: config.webhooks.allowPrivate,
     },
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),

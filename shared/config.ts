@@ -42,6 +42,16 @@ export const settingNames = {
   /** Optional. The reconciler's NCRONTAB schedule (default every minute) and how long without progress is stuck (default 15 min). */
   reconcileSchedule: 'TRIAGE_RECONCILE_SCHEDULE',
   reconcileStaleAfterMs: 'TRIAGE_RECONCILE_STALE_AFTER_MS',
+  /** Optional. The HMAC-SHA256 key webhook deliveries are signed with; without it webhooks wait (and dead-letter). */
+  webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
+  /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
+  webhookAllowPrivate: 'TRIAGE_WEBHOOK_ALLOW_PRIVATE',
+  /** Optional. Local/demo: how much faster than real time the app's clock runs (1440: a day per minute). Default 1. */
+  clockSpeed: 'TRIAGE_CLOCK_SPEED',
+  /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
+  clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
+  /** Optional. Local measurement: a file the app writes its storage operation counts to, every second (the cost model). */
+  operationCountsFile: 'TRIAGE_OPERATION_COUNTS_FILE',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -84,6 +94,9 @@ export interface TriageConfig {
   retry: BackOffPolicy;
   /** A non-terminal request with no progress for this long is repaired by the reconciler. */
   reconcileStaleAfterMs: number;
+  webhooks: { secret?: string; allowPrivate: boolean };
+  clock: { speed: number; anchorMs?: number };
+  operationCountsFile?: string;
 }
 
 const rate = z.coerce.number().min(0).max(1);
@@ -200,7 +213,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTotalMs: parse(settingNames.retryMaxTotalMs, positiveInt, defaultBackOff.maxTotalMs),
     },
     reconcileStaleAfterMs: parse(settingNames.reconcileStaleAfterMs, positiveInt, 15 * 60_000),
+    ...(get(settingNames.operationCountsFile)
+      ? { operationCountsFile: get(settingNames.operationCountsFile) }
+      : {}),
+    clock: {
+      speed: parse(settingNames.clockSpeed, z.coerce.number().min(1).max(1_000_000), 1),
+      ...(get(settingNames.clockAnchor)
+        ? {
+            anchorMs: parse(
+              settingNames.clockAnchor,
+              z.iso.datetime({ offset: true }).transform((t) => Date.parse(t)),
+              Date.now(),
+            ),
+          }
+        : {}),
+    },
+    webhooks: {
+      ...(get(settingNames.webhookSecret) ? { secret: get(settingNames.webhookSecret) } : {}),
+      allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',
+    },
   };
+  if (config.webhooks.secret !== undefined && config.webhooks.secret.length < 16) {
+    problems.push(`${settingNames.webhookSecret} is shorter than 16 characters`);
+  }
   if (problems.length > 0) {
     throw new Error(`Triage configuration is invalid:\n  - ${problems.join('\n  - ')}`);
   }

@@ -28,6 +28,9 @@ param hostStorageAccountName string
 @description('Required. Application Insights component name.')
 param applicationInsightsName string
 
+@description('Required. The Key Vault holding the app\'s secrets (read through Key Vault references).')
+param keyVaultName string
+
 // Built-in role definition ids (the same in every Azure cloud).
 var roleIds = {
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
@@ -36,13 +39,15 @@ var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
 // The app publishes requests to the work topics and status events to the events topics: every topic.
 var sendingTopicNames = map(topology.topics, topic => topic.name)
 
-// One Function listens on each subscription of a work topic (`<functionPrefix>-<tier>`).
-var receivingSubscriptions = flatten(map(filter(topology.topics, topic => topic.purpose == 'work'), topic => map(topic.subscriptions, entity => {
+// One Function listens on each subscription of a work topic (`<functionPrefix>-<tier>`), and on each
+// subscription of an events topic that declares its `function`.
+var receivingSubscriptions = flatten(map(topology.topics, topic => map(filter(topic.subscriptions, entity => topic.purpose == 'work' || contains(entity, 'function')), entity => {
   topicName: topic.name
   name: entity.name
 })))
@@ -74,6 +79,10 @@ resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
+}
+
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
 }
 
 resource topicSenders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
@@ -156,6 +165,18 @@ resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01'
     principalId: principalId
     principalType: principalType
     description: 'Telemetry ingestion with Entra ID (local auth is off)'
+  }
+}
+
+// Secrets only, read-only, on this vault only: the platform resolves the app's Key Vault references with it.
+resource secretsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, principalId, roleIds.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: principalId
+    principalType: principalType
+    description: 'Key Vault references (the webhook signing secret)'
   }
 }
 

@@ -13,6 +13,9 @@ type tierType = {
 
   @description('Required. What the tier is for.')
   description: string
+
+  @description('Optional. Bounded wait (ISO 8601 duration): a claim waiting longer is promoted one tier per period.')
+  maxWait: string?
 }
 
 @export()
@@ -61,6 +64,9 @@ type subscriptionType = {
 
   @description('Optional. Overrides of the topology\'s subscription defaults.')
   settings: object?
+
+  @description('Optional. The Function that listens on this subscription of an events topic (it gets the receiver role).')
+  function: string?
 }
 
 @export()

@@ -1,5 +1,6 @@
 /**
- * `node dist/local/host/cli.js --app dist/functions/index.js [--port 7071] [--settings local.settings.json] [--enforce-keys]`
+ * `node dist/local/host/cli.js --app <entry file | app folder> [--port 7071] [--settings local.settings.json]
+ * [--enforce-keys] [--allow-unsupported-bindings]`
  *
  * Runs the local Functions host like `func start`: app settings from local.settings.json (or the
  * example file) with environment variables taking precedence, the function list, then `Host started`.
@@ -59,7 +60,11 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('local-host')
     .description('Runs the compiled Functions app locally: HTTP, Service Bus and timer triggers.')
-    .requiredOption('--app <file>', 'compiled app entry', 'dist/functions/index.js')
+    .requiredOption(
+      '--app <path>',
+      'compiled app entry file, or an app folder whose package.json "main" is a file or a glob',
+      'dist/functions/index.js',
+    )
     .option('--port <port>', 'HTTP port (0 = any free port)', parsePortOption, defaultHostPort)
     .option(
       '--settings <file>',
@@ -71,6 +76,11 @@ async function main(): Promise<void> {
       'require function keys (FUNCTIONS_MASTER_KEY / FUNCTIONS_FUNCTION_KEY, generated when unset)',
       false,
     )
+    .option(
+      '--allow-unsupported-bindings',
+      'start even if a function uses a binding the host does not serve (that function then fails every invocation)',
+      false,
+    )
     .parse(process.argv);
   const options = program.opts<{
     app: string;
@@ -78,6 +88,7 @@ async function main(): Promise<void> {
     settings?: string;
     hostJson?: string;
     enforceKeys: boolean;
+    allowUnsupportedBindings: boolean;
   }>();
 
   const settingsFile =
@@ -110,6 +121,7 @@ async function main(): Promise<void> {
       cors: local.cors,
       hostJsonPath: options.hostJson,
       enforceKeys,
+      allowUnsupportedBindings: options.allowUnsupportedBindings,
       log: (line) => console.log(line),
     });
   } catch (err) {
@@ -124,6 +136,7 @@ async function main(): Promise<void> {
     host.registrations,
     `http://localhost:${host.port}`,
     host.hostSettings.routePrefix,
+    host.disabled,
   )) {
     console.log(line);
   }

@@ -90,7 +90,11 @@ export interface RpcInvocationRequest {
     traceState?: string | null;
     attributes?: Record<string, string> | null;
   } | null;
-  retryContext?: { retryCount?: number | null; maxRetryCount?: number | null } | null;
+  retryContext?: {
+    retryCount?: number | null;
+    maxRetryCount?: number | null;
+    exception?: { message?: string | null; source?: string | null; stackTrace?: string | null } | null;
+  } | null;
 }
 
 export interface RpcInvocationResponse {

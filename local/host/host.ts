@@ -3,19 +3,25 @@
  * triggers, runs its Service Bus and timer triggers, and invokes every function the way the Node.js
  * worker does (programming model, hooks, function timeout, Core Tools-style logs).
  */
+import { statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ensureError } from '../../shared/domain/errors';
+import { UnsupportedBindingError, unsupportedBindingsByFunction } from './bindings';
 import { findHostJson, readHostSettings, type HostSettings } from './host-json';
 import { createHttpFront, httpRoutes, type CorsOptions } from './http-server';
 import { Invoker } from './invoker';
+import { OutputDelivery } from './outputs';
 import { loadApp, type FunctionRegistration } from './registrations';
 import { serviceBusSource, startServiceBusTriggers, type RunningServiceBusTriggers } from './service-bus';
 import { startTimers, type RunningTimers } from './timers';
 import { defaultPorts } from '../endpoints';
 
 export interface HostOptions {
-  /** The compiled app's entry file, e.g. dist/functions/index.js. */
+  /**
+   * The compiled app: an entry file (dist/functions/index.js), or a function app folder whose
+   * package.json `main` is a file or a glob (`dist/src/{index.js,functions/*.js}`), as the worker reads it.
+   */
   appEntry: string;
   /** HTTP port; default 7071; 0 = an ephemeral port. */
   port?: number;
@@ -33,6 +39,11 @@ export interface HostOptions {
   maxRequestBodySizeInBytes?: number;
   /** How long `close()` waits for in-flight invocations. Default 10 s. */
   shutdownTimeoutInMs?: number;
+  /**
+   * Start even when a function uses a binding the host does not serve: warn at start and fail every
+   * invocation of that function with the reason. Default false: such an app does not start.
+   */
+  allowUnsupportedBindings?: boolean;
 }
 
 export interface RunningHost {
@@ -40,6 +51,8 @@ export interface RunningHost {
   /** http://127.0.0.1:<port> */
   url: string;
   registrations: FunctionRegistration[];
+  /** Functions switched off with `AzureWebJobs.<name>.Disabled`. */
+  disabled: Set<string>;
   /** The host.json settings in effect. */
   hostSettings: HostSettings;
   /** Stops triggers, waits for in-flight invocations (up to the shutdown timeout) and closes the server. */
@@ -67,9 +80,11 @@ export function describeFunctions(
   registrations: FunctionRegistration[],
   baseUrl: string,
   routePrefix: string,
+  disabled: ReadonlySet<string> = new Set(),
 ): string[] {
   const routes = new Map(httpRoutes(registrations).map((r) => [r.registration, r]));
   return registrations.map((registration) => {
+    if (disabled.has(registration.name)) return `  ${registration.name}: (disabled)`;
     const trigger = registration.trigger;
     const http = routes.get(registration);
     if (http) {
@@ -99,7 +114,17 @@ export function describeFunctions(
   });
 }
 
-const supportedTriggers = new Set(['httptrigger', 'servicebustrigger', 'timertrigger']);
+/** `AzureWebJobs.<name>.Disabled` set to true (or 1) switches a function off, as in Azure. */
+export function isDisabled(functionName: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const value =
+    env[`AzureWebJobs.${functionName}.Disabled`] ?? env[`AzureWebJobs__${functionName}__Disabled`];
+  return value !== undefined && /^(true|1)$/i.test(value.trim());
+}
+
+function functionAppDirectory(appPath: string): string {
+  const resolved = path.resolve(appPath);
+  return statSync(resolved, { throwIfNoEntry: false })?.isDirectory() ? resolved : path.dirname(resolved);
+}
 
 /**
  * Starts the host and resolves once it serves HTTP and its triggers run.
@@ -110,25 +135,60 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const log = options.log ?? ((line: string) => console.log(line));
   for (const [name, value] of Object.entries(options.settings ?? {})) process.env[name] = value;
 
-  const hostJsonPath = options.hostJsonPath ?? findHostJson(path.dirname(path.resolve(options.appEntry)));
+  const hostJsonPath = options.hostJsonPath ?? findHostJson(functionAppDirectory(options.appEntry));
   const hostSettings = readHostSettings(hostJsonPath);
   const app = loadApp(options.appEntry, (level, _category, message) => {
     if (level === 'warning' || level === 'error' || level === 'critical') log(`[worker] ${message}`);
   });
+
+  // A binding the host cannot serve must never be silently ignored.
+  const unsupported = unsupportedBindingsByFunction(app.registrations);
+  const blocked = new Map<string, Error>();
+  if (unsupported.size > 0) {
+    const lines = [...unsupported.values()].flat().map((p) => `  - ${p.message}`);
+    if (!options.allowUnsupportedBindings) {
+      throw new Error(
+        `the app uses bindings the local host does not support:\n${lines.join('\n')}\n` +
+          'Remove them, or start with --allow-unsupported-bindings to run the other functions ' +
+          '(every invocation of these functions then fails with this reason).',
+      );
+    }
+    for (const [name, problems] of unsupported) {
+      blocked.set(name, new UnsupportedBindingError(problems));
+      for (const problem of problems)
+        log(`[host] WARNING: ${problem.message}; every invocation of "${name}" fails`);
+    }
+  }
+  const disabled = new Set(app.registrations.filter((r) => isDisabled(r.name)).map((r) => r.name));
+  for (const name of disabled) log(`[host] Function ${name} is disabled (AzureWebJobs.${name}.Disabled)`);
   for (const registration of app.registrations) {
-    if (!supportedTriggers.has(registration.trigger.type.toLowerCase())) {
+    if (registration.retryOptions && registration.trigger.type.toLowerCase() !== 'timertrigger') {
       log(
-        `[host] ${registration.name}: ${registration.trigger.type} is not run by the local host (registered only)`,
+        `[host] ${registration.name}: the retry policy is not applied to a ${registration.trigger.type}, as in Azure ` +
+          '(function-level retries apply to timer, Event Hubs, Kafka and Cosmos DB triggers; Service Bus redelivers by delivery count)',
       );
     }
   }
-  const invoker = new Invoker({ app, functionTimeoutInMs: hostSettings.functionTimeoutInMs, log });
 
+  const resolveSetting = (value: string): string => resolveSettingReferences(value);
+  const outputs = new OutputDelivery({ getSetting: (name) => process.env[name], resolveSetting });
+  const invoker = new Invoker({
+    app,
+    functionTimeoutInMs: hostSettings.functionTimeoutInMs,
+    log,
+    outputs,
+    blocked,
+  });
+
+  let httpStreamUri: string | undefined;
   if (app.programmingModel?.getCapabilities) {
-    // The worker asks the model for its capabilities at init; the library locks app.setup() there.
+    // The worker asks the model for its capabilities at init; the library locks app.setup() there and,
+    // with enableHttpStream, starts its HTTP proxy and answers its URI.
     const capabilities = await app.programmingModel.getCapabilities({});
-    if (capabilities.HttpUri)
-      log('[host] WARNING: app.setup({ enableHttpStream: true }) is not supported by the local host');
+    if (capabilities.HttpUri) {
+      httpStreamUri = capabilities.HttpUri;
+      log(`[host] HTTP streaming enabled: requests are proxied to the worker at ${httpStreamUri}`);
+    }
   }
 
   // Handlers that forget a promise must not take the host down (Node 20 exits on an unhandled rejection).
@@ -137,8 +197,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
   process.on('unhandledRejection', onUnhandledRejection);
 
+  const active = app.registrations.filter((r) => !disabled.has(r.name));
   const server = createHttpFront({
     registrations: app.registrations,
+    disabled,
+    httpStreamUri,
     invoker,
     routePrefix: hostSettings.routePrefix,
     maxRequestBodySizeInBytes: options.maxRequestBodySizeInBytes ?? defaultMaxRequestBodySizeInBytes,
@@ -149,7 +212,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   let timers: RunningTimers | undefined;
   let serviceBus: RunningServiceBusTriggers | undefined;
-  const resolveSetting = (value: string): string => resolveSettingReferences(value);
   try {
     await invoker.runAppHooks('appStart');
     const requestedPort = options.port ?? defaultHostPort;
@@ -170,7 +232,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       });
     });
     serviceBus = startServiceBusTriggers({
-      registrations: app.registrations,
+      registrations: active,
       invoker,
       serviceBus: hostSettings.serviceBus,
       getSetting: (name) => process.env[name],
@@ -178,7 +240,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       log,
     });
     timers = startTimers({
-      registrations: app.registrations,
+      registrations: active,
       invoker,
       resolveSetting,
       timeZone: process.env.WEBSITE_TIME_ZONE,
@@ -187,6 +249,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   } catch (err) {
     timers?.stop();
     await serviceBus?.close().catch(() => undefined);
+    await outputs.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     process.off('unhandledRejection', onUnhandledRejection);
@@ -199,6 +262,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     port,
     url: `http://127.0.0.1:${port}`,
     registrations: app.registrations,
+    disabled,
     hostSettings,
     close(): Promise<void> {
       closing ??= (async () => {
@@ -212,6 +276,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
           log(`[host] appTerminate hook failed: ${ensureError(err).message}`);
         });
         await serviceBus?.close();
+        await outputs.close();
         server.closeAllConnections();
         await serverClosed;
         process.off('unhandledRejection', onUnhandledRejection);

@@ -2,8 +2,14 @@
  * The host's HTTP front: routes requests to HTTP-triggered functions under the route prefix,
  * checks keys when asked to, and maps rpc http data to and from the wire like the real host.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { ensureError } from '../../shared/domain/errors';
 import type { RpcHttpCookie, RpcHttpData, RpcInvocationResponse, RpcTypedData } from './functions-core';
 import type { Invoker } from './invoker';
@@ -18,6 +24,13 @@ export interface HttpFrontOptions {
   enforceKeys?: { masterKey: string; functionKey?: string };
   cors?: CorsOptions;
   log: (line: string) => void;
+  /** Functions switched off by `AzureWebJobs.<name>.Disabled`: 404, unless called with the master key. */
+  disabled?: Set<string>;
+  /**
+   * The worker's HTTP proxy URI (`app.setup({ enableHttpStream: true })`): requests and responses are
+   * streamed through it, as the real host forwards them, instead of travelling as rpc data.
+   */
+  httpStreamUri?: string;
 }
 
 /** CORS like Core Tools' `Host.CORS` / `Host.CORSCredentials` in local.settings.json. */
@@ -85,6 +98,11 @@ function sameSecret(given: string | undefined, expected: string | undefined): bo
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+function givenKey(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headers['x-functions-key'];
+  return (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? undefined;
+}
+
 function authorised(
   route: HttpRoute,
   req: IncomingMessage,
@@ -92,8 +110,7 @@ function authorised(
   keys: HttpFrontOptions['enforceKeys'],
 ): boolean {
   if (!keys || route.authLevel === 'anonymous') return true;
-  const header = req.headers['x-functions-key'];
-  const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? undefined;
+  const given = givenKey(req, url);
   if (sameSecret(given, keys.masterKey)) return true;
   return route.authLevel === 'function' && sameSecret(given, keys.functionKey);
 }
@@ -227,6 +244,142 @@ function plain(res: ServerResponse, status: number, text = ''): void {
   res.end(text);
 }
 
+const homepageHtml = `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Your Functions 4.0 app is up and running</title></head>
+<body style="font-family: sans-serif; text-align: center; margin-top: 4em">
+<h1>Your Functions 4.0 app is up and running</h1>
+<p>Azure Functions is an event-based serverless compute experience to accelerate your development.</p>
+<p><small>Served by the Triage local Functions host.</small></p>
+</body>
+</html>
+`;
+
+/** `GET /`: the host's home page, like the one Core Tools and Azure serve. */
+function homepage(res: ServerResponse): void {
+  res.statusCode = 200;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(res.req.method === 'HEAD' ? undefined : homepageHtml);
+}
+
+function traceHeaders(req: IncomingMessage): { traceParent?: string; traceState?: string } {
+  const parent = req.headers.traceparent;
+  const state = req.headers.tracestate;
+  return {
+    ...(typeof parent === 'string' ? { traceParent: parent } : {}),
+    ...(typeof state === 'string' ? { traceState: state } : {}),
+  };
+}
+
+const hopByHopHeaders = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'x-ms-invocation-id',
+]);
+
+/**
+ * HTTP streaming: the invocation's request goes to the worker's own HTTP server (`HttpUri`) with
+ * `x-ms-invocation-id`, and its streamed response comes back to the caller as it is written — the
+ * way the real host proxies to a Node.js worker with `enableHttpStream`.
+ */
+async function proxyThroughWorker(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  registration: FunctionRegistration,
+  params: Record<string, string>,
+  bindingData: Record<string, unknown>,
+  trace: { traceParent?: string; traceState?: string },
+  options: HttpFrontOptions,
+): Promise<void> {
+  const invocationId = randomUUID();
+  const headers = requestHeaders(req);
+  // The library reads headers and route parameters from the trigger metadata in streaming mode.
+  const triggerMetadata: Record<string, RpcTypedData> = {
+    Headers: { json: JSON.stringify(headers) },
+    Query: { json: JSON.stringify(Object.fromEntries(url.searchParams)) },
+  };
+  for (const [name, value] of Object.entries(params)) triggerMetadata[name] = { string: value };
+  const method = (req.method ?? 'GET').toUpperCase();
+  const outcome = options.invoker.invoke(registration, {
+    reason: httpReason,
+    invocationId,
+    triggerData: { http: { method, url: url.toString(), headers, params } },
+    triggerMetadata,
+    bindingData,
+    ...trace,
+  });
+
+  const target = new URL(`${url.pathname}${url.search}`, options.httpStreamUri);
+  const forward = httpRequest(target, {
+    method,
+    headers: {
+      ...req.headers,
+      host: target.host,
+      'x-ms-invocation-id': invocationId,
+      'x-forwarded-host': req.headers.host ?? url.host,
+      'x-forwarded-proto': 'http',
+    },
+  });
+  let answered = false;
+  const responded = new Promise<void>((resolve) => {
+    forward.on('response', (workerResponse) => {
+      answered = true;
+      res.statusCode = workerResponse.statusCode ?? 500;
+      for (const [name, value] of Object.entries(workerResponse.headers)) {
+        if (value !== undefined && !hopByHopHeaders.has(name.toLowerCase())) res.setHeader(name, value);
+      }
+      workerResponse.pipe(res);
+      workerResponse.on('end', resolve);
+      workerResponse.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+    });
+    forward.on('error', () => resolve());
+  });
+  let size = 0;
+  let tooLarge = false;
+  if (method === 'GET' || method === 'HEAD') {
+    forward.end();
+  } else {
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > options.maxRequestBodySizeInBytes && !tooLarge) {
+        tooLarge = true;
+        forward.destroy();
+        res.setHeader('connection', 'close');
+        if (!res.headersSent) plain(res, 413);
+        return;
+      }
+      forward.write(chunk);
+    });
+    req.on('end', () => forward.end());
+  }
+
+  const result = await outcome;
+  if (tooLarge || res.destroyed) return;
+  if (!result.succeeded) {
+    forward.destroy();
+    if (!res.headersSent) plain(res, 500);
+    else res.destroy();
+    return;
+  }
+  // No response from the handler: no proxy response will come; the documented default is 204.
+  if (!answered && (result.result === undefined || result.result === null)) {
+    forward.destroy();
+    plain(res, 204);
+    return;
+  }
+  await responded;
+}
+
 /** Creates (does not start) the HTTP server. Never throws from a request: failures become 500s. */
 export function createHttpFront(options: HttpFrontOptions): Server {
   const routes = httpRoutes(options.registrations);
@@ -246,31 +399,57 @@ export function createHttpFront(options: HttpFrontOptions): Server {
       }
       return plain(res, 204);
     }
-    if (url.pathname === '/' && prefix !== '') {
-      plain(res, 200, 'Your Functions 4.0 app is up and running (local host)');
+    if (url.pathname === '/' && prefix !== '' && (method === 'GET' || method === 'HEAD')) {
+      homepage(res);
       return;
     }
     const lowerPath = url.pathname.toLowerCase();
     if (prefix && lowerPath !== prefix && !lowerPath.startsWith(`${prefix}/`)) return plain(res, 404);
     const path = url.pathname.slice(prefix.length);
 
-    let pathMatched = false;
     let chosen: { route: HttpRoute; params: Record<string, string> } | undefined;
     for (const route of routes) {
       const params = matchRoute(route.route, path);
       if (!params) continue;
-      pathMatched = true;
       if (route.methods && !route.methods.includes(method)) continue;
       chosen = { route, params };
       break;
     }
-    if (!chosen) return plain(res, pathMatched ? 405 : 404);
+    // The real host answers 404 for a route whose methods do not include this one (not 405).
+    if (!chosen) {
+      if (url.pathname === '/' && (method === 'GET' || method === 'HEAD')) return homepage(res);
+      return plain(res, 404);
+    }
+    if (options.disabled?.has(chosen.route.registration.name)) {
+      // Disabled functions still run for the master key, as documented; any other caller gets 404.
+      const master = options.enforceKeys?.masterKey;
+      if (!master || !sameSecret(givenKey(req, url), master)) return plain(res, 404);
+    }
     if (!authorised(chosen.route, req, url, options.enforceKeys)) return plain(res, 401);
 
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > options.maxRequestBodySizeInBytes) {
       res.setHeader('connection', 'close');
       return plain(res, 413);
+    }
+    const bindingData: Record<string, unknown> = {
+      ...Object.fromEntries(url.searchParams),
+      ...chosen.params,
+      Query: Object.fromEntries(url.searchParams),
+    };
+    const trace = traceHeaders(req);
+    if (options.httpStreamUri) {
+      await proxyThroughWorker(
+        req,
+        res,
+        url,
+        chosen.route.registration,
+        chosen.params,
+        bindingData,
+        trace,
+        options,
+      );
+      return;
     }
     let body: Buffer;
     try {
@@ -295,7 +474,12 @@ export function createHttpFront(options: HttpFrontOptions): Server {
       http.rawBody = { bytes: body };
     }
     const registration = chosen.route.registration;
-    const outcome = await options.invoker.invoke(registration, { reason: httpReason, triggerData: { http } });
+    const outcome = await options.invoker.invoke(registration, {
+      reason: httpReason,
+      triggerData: { http },
+      bindingData,
+      ...trace,
+    });
     if (res.destroyed) return;
     if (!outcome.succeeded) return plain(res, 500);
     writeResponse(res, httpOutput(registration, outcome.response), setCookieHeaders(outcome.result));

@@ -3,7 +3,7 @@
  * rpc data into arguments, run the hooks and the handler under the function timeout, and turn the
  * result back into rpc data — the sequence the Node.js worker follows.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ensureError } from '../../shared/domain/errors';
 import type {
   CoreInvocationContext,
@@ -13,6 +13,7 @@ import type {
   RpcLogLevel,
   RpcTypedData,
 } from './functions-core';
+import type { OutputDelivery } from './outputs';
 import type { FunctionRegistration, LoadedApp } from './registrations';
 
 export interface InvocationInput {
@@ -23,6 +24,21 @@ export interface InvocationInput {
   triggerMetadata?: Record<string, RpcTypedData>;
   /** Extra lines Core Tools prints after `Executing` (e.g. Service Bus trigger details). */
   details?: string;
+  /** Values binding expressions (`{name}` in an output's path) resolve from. */
+  bindingData?: Record<string, unknown>;
+  /** The caller's W3C `traceparent` (HTTP header, or a message's Diagnostic-Id): the invocation continues that trace. */
+  traceParent?: string;
+  traceState?: string;
+  /** Set by a retry policy: which attempt this is, and what failed before. */
+  retryContext?: RetryContext;
+  /** The invocation id to use (HTTP streaming names the invocation before it starts). Default: a new UUID. */
+  invocationId?: string;
+}
+
+export interface RetryContext {
+  retryCount: number;
+  maxRetryCount: number;
+  exception?: Error;
 }
 
 export type InvocationOutcome =
@@ -40,6 +56,31 @@ export interface InvokerOptions {
   app: LoadedApp;
   functionTimeoutInMs?: number;
   log: (line: string) => void;
+  /** Delivers Service Bus, Blob and Table outputs after a successful run. */
+  outputs?: OutputDelivery;
+  /** Functions that must fail every invocation with this error (unsupported bindings, allowed at start-up). */
+  blocked?: Map<string, Error>;
+}
+
+const traceParentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The trace context the host sends with an invocation: the caller's trace continued with a new span
+ * (W3C Trace Context), or a new trace when the caller sent none.
+ */
+export function invocationTraceContext(
+  traceParent: string | undefined,
+  traceState: string | undefined,
+): { traceParent: string; traceState: string; attributes: Record<string, string> } {
+  const incoming = traceParent ? traceParentPattern.exec(traceParent.trim().toLowerCase()) : null;
+  const valid = incoming && !/^0+$/.test(incoming[2] ?? '') && !/^0+$/.test(incoming[3] ?? '');
+  const traceId = valid ? (incoming[2] ?? '') : randomBytes(16).toString('hex');
+  const flags = valid ? (incoming[4] ?? '00') : '00';
+  return {
+    traceParent: `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`,
+    traceState: valid ? (traceState ?? '') : '',
+    attributes: {},
+  };
 }
 
 /** Thrown into an invocation that outlived `functionTimeout`. */
@@ -62,6 +103,8 @@ function formatTimeSpan(ms: number): string {
 export class Invoker {
   readonly #options: InvokerOptions;
   readonly #appHookData: Record<string, unknown> = {};
+  /** The worker's `hookData` for app-level hooks: appStart and appTerminate share it. */
+  readonly #appLevelOnlyHookData: Record<string, unknown> = {};
   readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: InvokerOptions) {
@@ -78,7 +121,10 @@ export class Invoker {
    */
   async runAppHooks(name: 'appStart' | 'appTerminate'): Promise<void> {
     for (const hook of this.#options.app.hooks[name] ?? []) {
-      const context: Record<string, unknown> = { hookData: {}, appHookData: this.#appHookData };
+      const context: Record<string, unknown> = {
+        hookData: this.#appLevelOnlyHookData,
+        appHookData: this.#appHookData,
+      };
       if (name === 'appStart') context.functionAppDirectory = this.#options.app.directory;
       await hook(context);
     }
@@ -86,7 +132,7 @@ export class Invoker {
 
   /** Invokes one function; never throws: failures and timeouts come back as the outcome. */
   invoke(registration: FunctionRegistration, input: InvocationInput): Promise<InvocationOutcome> {
-    const invocationId = randomUUID();
+    const invocationId = input.invocationId ?? randomUUID();
     const started = performance.now();
     const { log } = this.#options;
     const name = registration.name;
@@ -187,6 +233,9 @@ export class Invoker {
     }
     const { log } = this.#options;
     const name = registration.name;
+    const blocked = this.#options.blocked?.get(name);
+    if (blocked) throw blocked;
+    const retry = input.retryContext;
     // The library's context exists only after getArguments; logs before that have none.
     const current: { invocationContext?: unknown } = {};
     const coreContext: CoreInvocationContext = {
@@ -196,6 +245,24 @@ export class Invoker {
         functionId: name,
         inputData: [{ name: registration.trigger.name, data: input.triggerData }],
         triggerMetadata: input.triggerMetadata ?? {},
+        traceContext: invocationTraceContext(input.traceParent, input.traceState),
+        ...(retry
+          ? {
+              retryContext: {
+                retryCount: retry.retryCount,
+                maxRetryCount: retry.maxRetryCount,
+                ...(retry.exception
+                  ? {
+                      exception: {
+                        message: retry.exception.message,
+                        source: retry.exception.name,
+                        stackTrace: retry.exception.stack ?? '',
+                      },
+                    }
+                  : {}),
+              },
+            }
+          : {}),
       },
       metadata: {
         name,
@@ -272,6 +339,9 @@ export class Invoker {
       coreContext.state = undefined;
     }
     if (post.error !== undefined && post.error !== null) throw ensureError(post.error);
-    return { response: await invocationModel.getResponse(context, post.result), result: post.result };
+    const response = await invocationModel.getResponse(context, post.result);
+    // Outputs go out only after success, and their failure fails the invocation, as in Azure.
+    await this.#options.outputs?.deliver(registration, response, input.bindingData ?? {});
+    return { response, result: post.result };
   }
 }

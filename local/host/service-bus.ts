@@ -70,7 +70,12 @@ export function serviceBusSource(
   );
 }
 
-function createClient(
+/**
+ * A Service Bus client for a connection setting, as the host resolves it: a connection string, or
+ * `<setting>__fullyQualifiedNamespace` with a managed identity.
+ * @throws Error naming the function and the setting when neither is set.
+ */
+export function createServiceBusClient(
   connection: string,
   functionName: string,
   getSetting: (name: string) => string | undefined,
@@ -187,6 +192,12 @@ function sysMetadata(functionName: string): RpcTypedData {
   };
 }
 
+/** The W3C trace parent a producer stamped on the message (`Diagnostic-Id`), which the host continues. */
+function diagnosticId(message: ServiceBusReceivedMessage): string | undefined {
+  const value = message.applicationProperties?.['Diagnostic-Id'];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Trigger metadata for one message, in the rpc form the host sends (the library camel-cases the keys). */
 export function messageTriggerMetadata(
   functionName: string,
@@ -249,7 +260,7 @@ export function startServiceBusTriggers(options: ServiceBusTriggerOptions): Runn
     const source = serviceBusSource(registration, options.resolveSetting);
     let client = clients.get(source.connection);
     if (!client) {
-      client = createClient(source.connection, registration.name, options.getSetting);
+      client = createServiceBusClient(source.connection, registration.name, options.getSetting);
       clients.set(source.connection, client);
     }
     const receiverOptions = {
@@ -328,6 +339,8 @@ export function startServiceBusTriggers(options: ServiceBusTriggerOptions): Runn
             reason: '(null)',
             triggerData: messageBodyData(message.body, binary),
             triggerMetadata: messageTriggerMetadata(registration.name, message),
+            bindingData: messageBindingValues(message),
+            traceParent: diagnosticId(message),
             details: triggerDetails(message),
           });
           if (outcome.succeeded) {

@@ -1,12 +1,14 @@
 /**
  * Timer triggers: NCRONTAB six-field schedules (`0 *\/5 * * * *`) or `hh:mm:ss` intervals, in UTC
  * unless WEBSITE_TIME_ZONE says otherwise, with `runOnStartup`, one run at a time per function
- * (the real host's singleton lock), and the `myTimer` input the real host sends.
+ * (the real host's singleton lock), the `myTimer` input the real host sends, and the function's
+ * retry policy (the next occurrence waits until the retries are over, as with the real host).
  */
 import { Cron } from 'croner';
 import { parseTimeSpanInMs } from '../../shared/domain/duration';
 import type { Invoker } from './invoker';
 import type { FunctionRegistration } from './registrations';
+import { invokeWithRetries, retryPolicyOf } from './retry';
 
 export interface TimerSchedulerOptions {
   registrations: FunctionRegistration[];
@@ -65,10 +67,27 @@ export function startTimers(options: TimerSchedulerOptions): RunningTimers {
   const timers = options.registrations.filter((r) => r.trigger.type.toLowerCase() === 'timertrigger');
   const plans = timers.map((registration) => {
     const text = options.resolveSetting(String(registration.trigger.schedule ?? ''));
+    retryPolicyOf(registration);
     return { registration, schedule: parseSchedule(registration.name, text, options.timeZone) };
   });
   let stopped = false;
   const handles = new Set<NodeJS.Timeout>();
+  const sleepers = new Set<() => void>();
+  /** Waits between retries; resolves true at once when the timers stop. */
+  const sleep = (ms: number): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      if (stopped) return resolve(true);
+      const wake = (): void => {
+        clearTimeout(handle);
+        sleepers.delete(wake);
+        resolve(true);
+      };
+      const handle = setTimeout(() => {
+        sleepers.delete(wake);
+        resolve(stopped);
+      }, ms);
+      sleepers.add(wake);
+    });
 
   for (const { registration, schedule } of plans) {
     let last: Date | undefined;
@@ -87,10 +106,11 @@ export function startTimers(options: TimerSchedulerOptions): RunningTimers {
             };
       const body = { Schedule: { AdjustForDST: true }, ScheduleStatus: status, IsPastDue: isPastDue };
       last = scheduledFor ?? now;
-      await options.invoker.invoke(registration, {
-        reason: `Timer fired at ${now.toISOString()}`,
-        triggerData: { json: JSON.stringify(body) },
-      });
+      await invokeWithRetries(
+        registration,
+        { reason: `Timer fired at ${now.toISOString()}`, triggerData: { json: JSON.stringify(body) } },
+        { invoker: options.invoker, log: options.log, sleep },
+      );
     };
     const arm = (): void => {
       if (stopped) return;
@@ -115,6 +135,7 @@ export function startTimers(options: TimerSchedulerOptions): RunningTimers {
       stopped = true;
       for (const handle of handles) clearTimeout(handle);
       handles.clear();
+      for (const wake of [...sleepers]) wake();
     },
   };
 }

@@ -7,11 +7,11 @@
  * `$management` operations peek, renew-lock, schedule, cancel, receive-by-sequence-number and
  * update-disposition. Entities come from infra/topology.json plus optional extra entities.
  *
- * State is in memory only: every message, lock and duplicate-detection entry disappears when the
- * broker stops. See entities.ts for the data structures.
+ * State is in memory, or — with `dataFolder` (`--data`) — also in a crash-safe journal in that folder
+ * (persistence.ts), so that a restart loses nothing but locks. See entities.ts for the data structures.
  */
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type * as rhea from 'rhea';
 import { create_container, message as amqpMessage, types as amqpTypes } from 'rhea';
@@ -21,12 +21,13 @@ import {
   EntityRegistry,
   type EntityCounts,
   type ExtraEntities,
-  type MessageStore,
+  MessageStore,
   type SendEntity,
   type StoredMessage,
 } from './entities';
 import { ensureError } from '../../shared/domain/errors';
 import { newLockToken, uuidBytesToText } from './lock-token';
+import { BrokerPersistence } from './persistence';
 import { defaultPorts } from '../endpoints';
 
 export type { EntityCounts, ExtraEntities } from './entities';
@@ -45,6 +46,14 @@ export interface BrokerOptions {
   extraEntities?: ExtraEntities;
   /** Largest accepted message (or batch) in bytes; default 256 KB, the Standard tier's limit. */
   maxMessageSizeInBytes?: number;
+  /**
+   * Keep the broker's state in this folder (its `servicebus/` sub-folder) so that a restart loses
+   * nothing: messages, scheduled messages, dead-letters and duplicate-detection windows. Locks end at
+   * a restart. Default: in memory only.
+   */
+  dataFolder?: string;
+  /** Compact the journal past this many bytes (tests use a small value). */
+  compactJournalAfterBytes?: number;
   /** Test fault injection. */
   faults?: {
     /** The first completion of each message does not remove it: it is redelivered once more (deliveryCount+1). */
@@ -65,9 +74,26 @@ export interface RunningBroker {
 }
 
 const BATCH_FORMAT = 0x80013700;
+const TLS_HANDSHAKE_RECORD = 0x16;
+/** A fatal TLS alert, `no_application_protocol` (120): the client fails at once instead of retrying. */
+const TLS_ALERT_NO_APPLICATION_PROTOCOL = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 120]);
+const tlsNotSupported =
+  'the local broker speaks plain AMQP only: no TLS, no WebSockets and no HTTPS administration API ' +
+  '(ServiceBusAdministrationClient is not supported by the local broker; entities come from infra/topology.json and --entities)';
 const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
 const TICK_INTERVAL_MS = 100;
 const MANAGEMENT_SUFFIX = '/$management';
+/** The source filter a session receiver (`acceptSession`, `acceptNextSession`) attaches with. */
+const SESSION_FILTER = 'com.microsoft:session-filter';
+const sessionsNotSupported =
+  'Sessions are not supported by the local broker (acceptSession, acceptNextSession and session state). ' +
+  'Use entities without sessions locally, or run against Service Bus or the official emulator.';
+const sessionOperations = new Set([
+  'com.microsoft:renew-session-lock',
+  'com.microsoft:set-session-state',
+  'com.microsoft:get-session-state',
+  'com.microsoft:get-message-sessions',
+]);
 
 /** rhea internals the broker relies on that its typings do not declare. */
 interface SessionInternals {
@@ -140,7 +166,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const pending = new Set<MessageStore>();
   let pumpScheduled = false;
+  let persistence: BrokerPersistence | undefined;
+  const persistHooks = options.dataFolder ? BrokerPersistence.hooks(() => persistence) : {};
   const registry = new EntityRegistry(options.topology, options.extraEntities, {
+    ...persistHooks,
     onAvailable(store) {
       if (store.consumers.length === 0) return;
       pending.add(store);
@@ -157,7 +186,39 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     },
   });
 
+  if (options.dataFolder) {
+    persistence = await BrokerPersistence.open(registry, {
+      dataFolder: options.dataFolder,
+      compactAfterBytes: options.compactJournalAfterBytes,
+      log,
+    });
+  }
+  /**
+   * With --data, what changed state is acknowledged only once it is on disk (group commit); when the
+   * journal cannot be written, `refuse` answers instead (an error to the client, never a false success).
+   */
+  const whenDurable = (acknowledge: () => void, refuse: (error: Error) => void): void => {
+    const safely = (error?: Error): void => {
+      try {
+        if (error) refuse(error);
+        else acknowledge();
+      } catch (err: unknown) {
+        log(`acknowledgement after commit failed: ${ensureError(err).message}`);
+      }
+    };
+    if (persistence) persistence.afterCommit(safely);
+    else acknowledge();
+  };
+  const journalFailure = (error: Error): string =>
+    `the broker could not write its --data journal, so the operation is not durable: ${error.message}`;
+
   const deliveries = new WeakMap<rhea.Delivery, DeliveryRecord>();
+
+  /**
+   * Operations as Service Bus bills them (each send, receive and settlement of a message up to 64 KB is one
+   * operation; management requests too), counted so a run can price itself: GET /operations.
+   */
+  const operations = { sent: 0, delivered: 0, settled: 0, management: 0 };
   const consumersBySender = new WeakMap<rhea.Sender, Consumer>();
   const consumersByConnection = new Map<rhea.Connection, Set<Consumer>>();
   const receiverTargets = new WeakMap<rhea.Receiver, ReceiverTarget>();
@@ -199,6 +260,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
 
   function deliver(consumer: Consumer, stored: StoredMessage, now: number): void {
+    operations.delivered++;
     const { store, sender } = consumer;
     if (consumer.receiveAndDelete) {
       const payload = encodeStored(stored, undefined);
@@ -250,6 +312,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     kind: 'accepted' | 'released' | 'modified' | 'rejected',
     delivery: rhea.Delivery,
   ): void {
+    operations.settled++;
     const record = deliveries.get(delivery);
     deliveries.delete(delivery);
     if (!record) {
@@ -268,6 +331,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       return;
     }
     const state = (delivery.remote_state ?? {}) as OutcomeState;
+    if (kind === 'rejected' && store.isDeadLetter) {
+      store.releaseLock(stored);
+      finish(
+        delivery,
+        rejected({ condition: 'amqp:not-allowed', description: MessageStore.deadLetterRefusal }),
+      );
+      return;
+    }
     applyDisposition(store, stored, kind, state);
     finish(delivery, accepted());
   }
@@ -335,6 +406,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     const store = registry.store(source);
     if (!store) {
       refuse(sender, source);
+      return;
+    }
+    const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter;
+    if (filter && Object.keys(filter).some((key) => key === SESSION_FILTER)) {
+      log(`refused a session receiver on ${store.path}: sessions are not supported`);
+      sender.close({ condition: 'amqp:not-implemented', description: sessionsNotSupported });
       return;
     }
     installDrainHandling(sender);
@@ -433,10 +510,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
     if (target.kind === 'cbs' || target.kind === 'management') {
       const request = context.message;
+      if (target.kind === 'management') operations.management++;
       delivery.accept();
       if (!request) return;
       const reply = target.kind === 'cbs' ? cbsReply() : management(target.entityPath, request);
-      sendReply(receiver, request, reply);
+      whenDurable(
+        () => sendReply(receiver, request, reply),
+        (error) =>
+          sendReply(receiver, request, {
+            status: 500,
+            condition: 'amqp:internal-error',
+            description: journalFailure(error),
+          }),
+      );
       return;
     }
     const format = (context as unknown as { format?: number }).format ?? 0;
@@ -464,8 +550,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       return;
     }
     const now = Date.now();
+    operations.sent += messages.length;
     for (const message of messages) target.entity.send(message, now);
-    delivery.accept();
+    whenDurable(
+      () => delivery.accept(),
+      (error) => delivery.reject({ condition: 'amqp:internal-error', description: journalFailure(error) }),
+    );
   }
 
   function decodeBatch(raw: Buffer): rhea.Message[] {
@@ -534,7 +624,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           return {
             status: 501,
             condition: 'amqp:not-implemented',
-            description: `operation "${operation}" is not supported by the local broker`,
+            description: sessionOperations.has(operation)
+              ? sessionsNotSupported
+              : `operation "${operation}" is not supported by the local broker`,
           };
       }
     } catch (err: unknown) {
@@ -644,6 +736,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           store.defer(stored, properties);
           break;
         case 'suspended': {
+          if (store.isDeadLetter) {
+            store.releaseLock(stored);
+            throw new ManagementError(400, 'amqp:not-allowed', MessageStore.deadLetterRefusal);
+          }
           const reason = body['deadletter-reason'];
           const description = body['deadletter-description'];
           store.deadLetterMessage(
@@ -754,13 +850,40 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   // ---- servers ---------------------------------------------------------------------------------
 
   const sockets = new Set<net.Socket>();
-  const amqpServer = container.listen({ port: requestedPort, host } as never) as unknown as net.Server;
-  amqpServer.on('connection', (socket: net.Socket) => {
+  let warnedAboutTls = false;
+  const amqpServer = net.createServer((socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     // A reset from a misbehaving client must not surface as an unhandled 'error'.
     socket.on('error', () => undefined);
+    // Look at the first bytes before rhea does: the SDK's ServiceBusAdministrationClient speaks HTTPS
+    // (ATOM) to this same address, and without an answer it retries its TLS handshake for seconds.
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (first[0] === TLS_HANDSHAKE_RECORD) {
+        if (!warnedAboutTls) {
+          warnedAboutTls = true;
+          log(`a TLS client (HTTPS or AMQPS) connected to the AMQP port and was refused: ${tlsNotSupported}`);
+        }
+        socket.end(TLS_ALERT_NO_APPLICATION_PROTOCOL);
+        return;
+      }
+      if (/^[A-Z]{3,7} \//.test(first.toString('latin1', 0, 9))) {
+        socket.end(
+          `HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${tlsNotSupported}\n`,
+        );
+        return;
+      }
+      socket.unshift(first);
+      (
+        container.create_connection({} as rhea.ConnectionOptions) as unknown as {
+          accept(s: net.Socket): void;
+        }
+      ).accept(socket);
+      socket.resume();
+    });
   });
+  amqpServer.listen(requestedPort, host);
   const port = await listening(amqpServer, requestedPort, '--port');
 
   let metricsServer: http.Server | null = null;
@@ -773,8 +896,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         res.end(JSON.stringify(registry.counts()));
         return;
       }
+      if (req.method === 'GET' && url.pathname === '/operations') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(operations));
+        return;
+      }
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'not found: GET /entities is the only endpoint' }));
+      res.end(JSON.stringify({ error: 'not found: GET /entities and GET /operations are the endpoints' }));
     });
     const requestedMetricsPort = options.metricsPort ?? 0;
     metricsServer.listen(requestedMetricsPort, host);
@@ -805,6 +933,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       closed ??= (async () => {
         clearInterval(timer);
         for (const socket of sockets) socket.destroy();
+        await persistence?.close();
         await Promise.all([
           new Promise<void>((resolve) => amqpServer.close(() => resolve())),
           metricsServer

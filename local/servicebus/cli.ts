@@ -1,7 +1,7 @@
 /**
  * `node dist/local/servicebus/cli.js [--port 5672] [--metrics-port 5673] [--entities file.json]
- * [--max-message-size 262144] [--redeliver-completed-once] [--verbose]` — runs the local Service Bus–compatible broker until SIGINT/SIGTERM.
- * State is in memory: stopping the broker discards every message.
+ * [--max-message-size 262144] [--data <folder>] [--redeliver-completed-once] [--verbose]` — runs the local
+ * Service Bus–compatible broker until SIGINT/SIGTERM. State is in memory unless --data keeps it in a folder.
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
@@ -30,7 +30,7 @@ function readEntities(file: string): ExtraEntities {
 async function main(): Promise<void> {
   const program = new Command()
     .name('servicebus-broker')
-    .description('Local Service Bus–compatible AMQP 1.0 broker (in-memory; development and tests only)')
+    .description('Local Service Bus–compatible AMQP 1.0 broker (development and tests only)')
     .option('--port <port>', 'AMQP port (0 = a free port)', parsePortOption, defaultPorts.serviceBus)
     .option(
       '--metrics-port <port>',
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--entities <file>', 'JSON file with extra queues/topics/subscriptions')
     .option('--max-message-size <bytes>', 'largest accepted message or batch', positiveInteger, 256 * 1024)
+    .option('--data <folder>', 'keep messages, schedules, dead-letters and duplicate ids in this folder')
     .option(
       '--redeliver-completed-once',
       'fault injection: redeliver each message once after its first completion',
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     host: string;
     entities?: string;
     maxMessageSize: number;
+    data?: string;
     redeliverCompletedOnce?: boolean;
     verbose?: boolean;
   }>();
@@ -64,11 +66,12 @@ async function main(): Promise<void> {
     metricsPort: opts.metricsPort,
     extraEntities: opts.entities ? readEntities(opts.entities) : undefined,
     maxMessageSizeInBytes: opts.maxMessageSize,
+    dataFolder: opts.data,
     faults: { redeliverCompletedOnce: opts.redeliverCompletedOnce === true },
     log: opts.verbose ? (line) => console.log(line) : undefined,
   });
   console.log(
-    `servicebus broker listening on amqp://${opts.host}:${broker.port} (metrics ${broker.metricsUrl ?? 'disabled'})`,
+    `servicebus broker listening on amqp://${opts.host}:${broker.port} (metrics ${broker.metricsUrl ?? 'disabled'}; ${opts.data ? `state kept in ${opts.data}` : 'state in memory'})`,
   );
 
   let stopping = false;

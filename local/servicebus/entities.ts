@@ -110,6 +110,8 @@ export interface StoredMessage {
   inReadyHeap: boolean;
   /** Fault injection: this message already had its first completion ignored. */
   faultRedelivered: boolean;
+  /** Persistence: the message body or properties changed since they were last journaled. */
+  messageChanged: boolean;
 }
 
 interface ExpiryEntry {
@@ -175,9 +177,12 @@ export class MessageStore {
     ttlCapInMs = Number.POSITIVE_INFINITY,
     /** A topic assigns one sequence number shared by every subscription's copy. */
     seq?: number,
+    /** A dead-lettered message keeps the count it had. */
+    deliveryCount = 0,
   ): StoredMessage {
     const own = typeof message.ttl === 'number' && message.ttl > 0 ? message.ttl : Number.POSITIVE_INFINITY;
-    const ttl = Math.min(own, ttlCapInMs);
+    // Service Bus never expires a dead-lettered message: its TTL stays on it but no longer applies.
+    const ttl = this.isDeadLetter ? Number.POSITIVE_INFINITY : Math.min(own, ttlCapInMs);
     const visibleAt = Math.max(now, scheduledAt);
     const stored: StoredMessage = {
       seq: seq ?? this.nextSeq++,
@@ -185,7 +190,7 @@ export class MessageStore {
       message: message.message_id === undefined ? { ...message, message_id: randomUUID() } : message,
       enqueuedAt: visibleAt,
       expiresAt: visibleAt + Math.min(ttl, this.settings.defaultMessageTimeToLiveInMs),
-      deliveryCount: 0,
+      deliveryCount,
       state: 'available',
       deferred: false,
       lockToken: undefined,
@@ -193,6 +198,7 @@ export class MessageStore {
       scheduledAt,
       inReadyHeap: false,
       faultRedelivered: false,
+      messageChanged: true,
     };
     this.messages.set(stored.seq, stored);
     if (scheduledAt > now) {
@@ -201,7 +207,13 @@ export class MessageStore {
     } else {
       this.makeAvailable(stored);
     }
+    this.persist(stored);
     return stored;
+  }
+
+  /** Tells the persistence layer (when there is one) the message's new state. */
+  private persist(stored: StoredMessage): void {
+    if (this.hooks.onPersist) this.hooks.onPersist(this, stored);
   }
 
   /** The next deliverable message (lowest sequence number), expiring stale ones on the way. */
@@ -229,6 +241,7 @@ export class MessageStore {
     stored.lockedUntil = now + this.settings.lockDurationInMs;
     this.locks.set(token, stored);
     this.lockHeap.push({ until: stored.lockedUntil, token, stored });
+    this.persist(stored);
   }
 
   /** Extends a lock by the entity's lock duration; returns the new expiry or undefined when lost. */
@@ -245,12 +258,22 @@ export class MessageStore {
     this.clearLock(stored);
     stored.state = 'gone';
     this.messages.delete(stored.seq);
+    this.persist(stored);
   }
 
-  /** Abandon or lock expiry: one more delivery attempt, or the dead-letter queue when none are left. */
+  /**
+   * Abandon or lock expiry: one more delivery attempt, or the dead-letter queue when none are left.
+   * A dead-letter queue does not count deliveries: abandoning one of its messages leaves the count as
+   * it was (the SDK's own tests expect 0 again after abandoning a fresh dead-letter).
+   */
   abandon(stored: StoredMessage, propertiesToModify?: Record<string, unknown>): void {
     this.clearLock(stored);
     if (propertiesToModify) this.modifyProperties(stored, propertiesToModify);
+    if (this.isDeadLetter) {
+      this.returnFromLock(stored);
+      this.persist(stored);
+      return;
+    }
     stored.deliveryCount++;
     if (stored.deliveryCount >= this.settings.maxDeliveryCount && !stored.deferred) {
       this.moveToDeadLetter(
@@ -261,6 +284,7 @@ export class MessageStore {
       return;
     }
     this.returnFromLock(stored);
+    this.persist(stored);
   }
 
   /** Fault injection: the completion is ignored once and the message comes back. */
@@ -269,13 +293,31 @@ export class MessageStore {
     stored.faultRedelivered = true;
     stored.deliveryCount++;
     this.returnFromLock(stored);
+    this.persist(stored);
   }
 
+  /**
+   * Defer ends the delivery like an abandon does: the count goes up, so a deferred message received
+   * by sequence number reports one more than its last delivery (0 → defer → 1), as Service Bus does.
+   */
   defer(stored: StoredMessage, propertiesToModify?: Record<string, unknown>): void {
     this.clearLock(stored);
     if (propertiesToModify) this.modifyProperties(stored, propertiesToModify);
+    if (!this.isDeadLetter) stored.deliveryCount++;
     stored.deferred = true;
     stored.state = 'deferred';
+    this.persist(stored);
+  }
+
+  /** Service Bus refuses to dead-letter a message that is already in a dead-letter queue. */
+  static readonly deadLetterRefusal =
+    'Cannot dead-letter a message received from a dead-letter queue: complete it to remove it, or abandon or defer it.';
+
+  /** Releases a refused settlement's lock without counting a delivery (the message is available again). */
+  releaseLock(stored: StoredMessage): void {
+    this.clearLock(stored);
+    this.returnFromLock(stored);
+    this.persist(stored);
   }
 
   deadLetterMessage(
@@ -318,7 +360,10 @@ export class MessageStore {
       top = this.scheduledHeap.peek()
     ) {
       this.scheduledHeap.pop();
-      if (top.state === 'scheduled') this.makeAvailable(top);
+      if (top.state === 'scheduled') {
+        this.makeAvailable(top);
+        this.persist(top);
+      }
     }
     for (let top = this.lockHeap.peek(); top && top.until <= now; top = this.lockHeap.peek()) {
       this.lockHeap.pop();
@@ -382,6 +427,7 @@ export class MessageStore {
       ...stored.message,
       application_properties: { ...stored.message.application_properties, ...properties },
     };
+    stored.messageChanged = true;
   }
 
   private expire(stored: StoredMessage): void {
@@ -399,20 +445,106 @@ export class MessageStore {
     const properties: Record<string, unknown> = { ...stored.message.application_properties };
     if (reason !== undefined) properties.DeadLetterReason = reason;
     if (description !== undefined) properties.DeadLetterErrorDescription = description;
-    const moved = target.enqueue(
+    target.enqueue(
       {
         ...stored.message,
         application_properties: properties,
         message_annotations: { ...stored.message.message_annotations, 'x-opt-deadletter-source': this.path },
       },
       Date.now(),
+      0,
+      Number.POSITIVE_INFINITY,
+      undefined,
+      stored.deliveryCount,
     );
-    moved.deliveryCount = stored.deliveryCount;
   }
+
+  // ---- persistence: restoring a store from journaled state ----------------------------------
+
+  /** The next sequence number this store assigns (snapshots keep it so numbers never repeat). */
+  get nextSequenceNumber(): number {
+    return this.nextSeq;
+  }
+
+  set nextSequenceNumber(value: number) {
+    this.nextSeq = Math.max(this.nextSeq, value);
+  }
+
+  /** Puts a journaled message back as it was recorded (indexes are rebuilt by finishRestore). */
+  restore(fields: RestoredMessage, message: Message | undefined): void {
+    const existing = this.messages.get(fields.seq);
+    const restoredMessage = message ?? existing?.message;
+    if (!restoredMessage) return;
+    const stored: StoredMessage = existing ?? {
+      seq: fields.seq,
+      message: restoredMessage,
+      enqueuedAt: fields.enqueuedAt,
+      expiresAt: fields.expiresAt,
+      deliveryCount: 0,
+      state: 'available',
+      deferred: false,
+      lockToken: undefined,
+      lockedUntil: 0,
+      scheduledAt: fields.scheduledAt,
+      inReadyHeap: false,
+      faultRedelivered: false,
+      messageChanged: false,
+    };
+    stored.message = restoredMessage;
+    stored.expiresAt = fields.expiresAt;
+    stored.deliveryCount = fields.deliveryCount;
+    stored.state = fields.state;
+    stored.deferred = fields.deferred;
+    stored.messageChanged = false;
+    this.messages.set(stored.seq, stored);
+    this.nextSequenceNumber = stored.seq + 1;
+  }
+
+  /** Forgets a journaled message that was later removed. */
+  restoreRemoval(seq: number): void {
+    this.messages.delete(seq);
+  }
+
+  /**
+   * Rebuilds the indexes after a restore. Locks do not survive a restart: a message that was locked
+   * is treated as if its lock expired (one more delivery, or the dead-letter queue at the limit).
+   */
+  finishRestore(): void {
+    const all = [...this.messages.values()].sort((a, b) => a.seq - b.seq);
+    for (const stored of all) {
+      if (stored.state === 'scheduled') this.scheduledHeap.push(stored);
+      else if (stored.state === 'available') this.makeAvailable(stored);
+    }
+    for (const stored of all) {
+      if (stored.state === 'locked') this.abandon(stored);
+    }
+  }
+
+  /** Every live message, for a snapshot. */
+  snapshotMessages(): StoredMessage[] {
+    return [...this.messages.values()];
+  }
+}
+
+/** The journaled state of one message. */
+export interface RestoredMessage {
+  seq: number;
+  enqueuedAt: number;
+  expiresAt: number;
+  scheduledAt: number;
+  deliveryCount: number;
+  state: Exclude<MessageState, 'gone'>;
+  deferred: boolean;
 }
 
 export interface StoreHooks {
   onAvailable(store: MessageStore): void;
+  /** Persistence (`--data`): a message was added, changed state, or was removed (state `gone`). */
+  onPersist?(store: MessageStore, stored: StoredMessage): void;
+  /** Persistence: a duplicate-detection id was recorded until `until`. */
+  onDuplicateId?(entity: SendEntity, id: string, until: number): void;
+  /** Persistence: a topic-level schedule was added (`message` set) or removed. */
+  onTopicSchedule?(entity: SendEntity, seq: number, at: number, message: Message | undefined): void;
 }
 
 type FilterEntry = readonly [key: string, expected: string];
@@ -464,6 +596,7 @@ export class SendEntity {
     readonly settings: SendSettings,
     /** The queue's own store; null for a topic. */
     readonly queueStore: MessageStore | null,
+    private readonly hooks: Pick<StoreHooks, 'onDuplicateId' | 'onTopicSchedule'> = {},
   ) {}
 
   /** True when the id was seen inside the duplicate-detection window (the message must be dropped). */
@@ -474,7 +607,9 @@ export class SendEntity {
     const until = this.recentIds.get(key);
     if (until !== undefined && until > now) return true;
     this.recentIds.delete(key);
-    this.recentIds.set(key, now + this.settings.duplicateDetectionHistoryTimeWindowInMs);
+    const windowEnd = now + this.settings.duplicateDetectionHistoryTimeWindowInMs;
+    this.recentIds.set(key, windowEnd);
+    if (this.hooks.onDuplicateId) this.hooks.onDuplicateId(this, key, windowEnd);
     return false;
   }
 
@@ -495,12 +630,55 @@ export class SendEntity {
     const seq = this.nextSeq++;
     this.scheduled.set(seq, { message, at });
     this.scheduledHeap.push({ seq, at });
+    if (this.hooks.onTopicSchedule) this.hooks.onTopicSchedule(this, seq, at, message);
     return seq;
   }
 
   cancelScheduled(seq: number): boolean {
     if (this.queueStore) return this.queueStore.cancelScheduled(seq);
-    return this.scheduled.delete(seq);
+    const removed = this.scheduled.delete(seq);
+    if (removed && this.hooks.onTopicSchedule) this.hooks.onTopicSchedule(this, seq, 0, undefined);
+    return removed;
+  }
+
+  // ---- persistence ---------------------------------------------------------------------------
+
+  get nextSequenceNumber(): number {
+    return this.nextSeq;
+  }
+
+  set nextSequenceNumber(value: number) {
+    this.nextSeq = Math.max(this.nextSeq, value);
+  }
+
+  /** The duplicate-detection window and topic schedules, for a snapshot. */
+  snapshotState(): {
+    recentIds: Array<[string, number]>;
+    scheduled: Array<{ seq: number; at: number; message: Message }>;
+  } {
+    return {
+      recentIds: [...this.recentIds],
+      scheduled: [...this.scheduled].map(([seq, entry]) => ({ seq, ...entry })),
+    };
+  }
+
+  restoreDuplicateId(id: string, until: number): void {
+    this.recentIds.delete(id);
+    this.recentIds.set(id, until);
+  }
+
+  restoreTopicSchedule(seq: number, at: number, message: Message | undefined): void {
+    if (message) this.scheduled.set(seq, { message, at });
+    else this.scheduled.delete(seq);
+    this.nextSequenceNumber = seq + 1;
+  }
+
+  /** Rebuilds indexes after a restore: ids in window-end order, the schedule heap. */
+  finishRestore(now: number): void {
+    const ids = [...this.recentIds].filter(([, until]) => until > now).sort((a, b) => a[1] - b[1]);
+    this.recentIds.clear();
+    for (const [id, until] of ids) this.recentIds.set(id, until);
+    for (const [seq, entry] of this.scheduled) this.scheduledHeap.push({ seq, at: entry.at });
   }
 
   get scheduledCount(): number {
@@ -517,6 +695,7 @@ export class SendEntity {
       const entry = this.scheduled.get(top.seq);
       if (!entry) continue;
       this.scheduled.delete(top.seq);
+      if (this.hooks.onTopicSchedule) this.hooks.onTopicSchedule(this, top.seq, 0, undefined);
       this.route(entry.message, now, top.seq);
     }
   }
@@ -551,7 +730,7 @@ export class EntityRegistry {
 
   constructor(topology: Topology, extra: ExtraEntities | undefined, hooks: StoreHooks) {
     for (const topic of topology.topics) {
-      const entity = this.addTopic(topic.name, {
+      const entity = this.addTopic(topic.name, hooks, {
         defaultMessageTimeToLiveInMs: parseIsoDurationInMs(topic.settings.defaultMessageTimeToLive),
         requiresDuplicateDetection: topic.settings.requiresDuplicateDetection,
         duplicateDetectionHistoryTimeWindowInMs: parseIsoDurationInMs(
@@ -592,6 +771,7 @@ export class EntityRegistry {
             ),
           },
           store,
+          hooks,
         ),
       );
     }
@@ -602,7 +782,7 @@ export class EntityRegistry {
         duplicateDetectionHistoryTimeWindow: 'PT10M',
         ...topic.settings,
       };
-      const entity = this.addTopic(topic.name, {
+      const entity = this.addTopic(topic.name, hooks, {
         defaultMessageTimeToLiveInMs: parseIsoDurationInMs(s.defaultMessageTimeToLive),
         requiresDuplicateDetection: s.requiresDuplicateDetection,
         duplicateDetectionHistoryTimeWindowInMs: parseIsoDurationInMs(s.duplicateDetectionHistoryTimeWindow),
@@ -659,9 +839,9 @@ export class EntityRegistry {
     for (const store of this.stores.values()) store.tick(now);
   }
 
-  private addTopic(name: string, settings: SendSettings): SendEntity {
+  private addTopic(name: string, hooks: StoreHooks, settings: SendSettings): SendEntity {
     if (this.sendEntities.has(name.toLowerCase())) throw new RangeError(`entity "${name}" is defined twice`);
-    const entity = new SendEntity(name, 'topic', settings, null);
+    const entity = new SendEntity(name, 'topic', settings, null, hooks);
     this.sendEntities.set(name.toLowerCase(), entity);
     return entity;
   }

@@ -1,6 +1,7 @@
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import type { TokenCredential } from '@azure/identity';
-import { schemaVersion, topicFor, type StatusNotification, type WorkMessage } from '../domain/messages';
+import { schemaVersion, topicFor, type WorkMessage } from '../domain/messages';
+import type { RequestNotification } from '../domain/notifications';
 import type { HealthProbe, OutgoingWorkMessage, Publisher } from '../app/ports/publisher';
 
 /** The application properties every work message carries; subscriptions filter on `tier`. */
@@ -73,15 +74,16 @@ export class ServiceBusPublisher implements Publisher {
     for (const [topic, list] of byTopic) await this.sendAll(topic, list);
   }
 
-  async publishNotification(notification: StatusNotification): Promise<void> {
+  /** One typed event; subscribers filter on its `type`, `orgId` or `tier` application properties. */
+  async publishNotification(notification: RequestNotification): Promise<void> {
     await this.sendAll(this.notificationsTopic, [
       {
         body: notification,
         contentType: 'application/json',
         messageId: `${notification.requestId}:event:${notification.eventId}`,
-        subject: notification.kind,
+        subject: notification.type,
         applicationProperties: {
-          kind: notification.kind,
+          type: notification.type,
           requestId: notification.requestId,
           orgId: notification.orgId,
           tier: notification.tier,

@@ -9,7 +9,8 @@ import { batchLabel, batchPartitionKey, itemRowKey } from '../domain/batches';
 import { TriageError } from '../domain/errors';
 import { odataAnd, odataEquals, odataLiteral } from '../domain/odata';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
-import type { Org, RequestKind } from '../domain/requests';
+import type { NotificationType } from '../domain/notifications';
+import type { RequestKind } from '../domain/requests';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
   ActivityEntry,
@@ -21,17 +22,28 @@ import type {
   IdempotencyStore,
   ItemStore,
   ListRequestsFilter,
-  OrgStore,
   Page,
   RequestStore,
 } from '../app/ports/stores';
 import { isNotFound, mapStorageError, storageCall } from './storage-errors';
+import { TableOrgStore } from './table-org-store';
+import { TablePoolStore } from './table-pool-store';
+import { TableProgrammeStore } from './table-programme-store';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
 ): Record<
-  'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'activity' | 'deadLetters',
+  | 'requests'
+  | 'requestsByOrg'
+  | 'items'
+  | 'events'
+  | 'orgs'
+  | 'idempotency'
+  | 'pools'
+  | 'programme'
+  | 'activity'
+  | 'deadLetters',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -42,6 +54,8 @@ export function tableNames(
     events: `${p}events`,
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
+    pools: `${p}pools`,
+    programme: `${p}programme`,
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
   };
@@ -87,6 +101,9 @@ function encodeRequest(r: RequestRecord): TableEntity {
     CreatedAt: r.createdAt,
     UpdatedAt: r.updatedAt,
     Resource: r.resource ? JSON.stringify(r.resource) : '',
+    HoldUntil: r.holdUntil ?? '',
+    PoolId: r.poolId ?? '',
+    Programme: r.programme ?? false,
     Inventory: r.inventory ?? '',
     BatchCount: r.batchCount ?? -1,
     BatchesCompleted: r.batchesCompleted,
@@ -126,6 +143,9 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   };
   if (resource) record.resource = JSON.parse(resource) as RequestRecord['resource'];
   if (str(e.Inventory)) record.inventory = str(e.Inventory);
+  if (str(e.HoldUntil)) record.holdUntil = str(e.HoldUntil);
+  if (str(e.PoolId)) record.poolId = str(e.PoolId);
+  if (e.Programme === true) record.programme = true;
   if (batchCount >= 0) record.batchCount = batchCount;
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
@@ -424,6 +444,11 @@ export class TableEventStore implements EventStore {
       Type: event.type,
       Status: event.status ?? '',
       Message: (event.message ?? '').slice(0, 2000),
+      Notification: event.notification ?? '',
+      RequestStatus: event.requestStatus ?? '',
+      Position: event.position ?? -1,
+      // '' = no ETA was part of the event; 'none' = the ETA is known to be null (no capacity expected).
+      Eta: event.eta === undefined ? '' : (event.eta ?? 'none'),
       Published: false,
     });
     return { ...event, eventId, published: false };
@@ -442,6 +467,10 @@ export class TableEventStore implements EventStore {
       };
       if (str(e.Status)) event.status = str(e.Status) as RequestStatus;
       if (str(e.Message)) event.message = str(e.Message);
+      if (str(e.Notification)) event.notification = str(e.Notification) as NotificationType;
+      if (str(e.RequestStatus)) event.requestStatus = str(e.RequestStatus) as RequestStatus;
+      if (num(e.Position, -1) >= 0) event.position = num(e.Position);
+      if (str(e.Eta)) event.eta = e.Eta === 'none' ? null : str(e.Eta);
       events.push(event);
     }
     return events;
@@ -449,42 +478,6 @@ export class TableEventStore implements EventStore {
 
   async markPublished(requestId: string, eventId: string): Promise<void> {
     await this.table.updateEntity({ partitionKey: requestId, rowKey: eventId, Published: true }, 'Merge');
-  }
-}
-
-export class TableOrgStore implements OrgStore {
-  constructor(private readonly table: TableClient) {}
-
-  async get(orgId: string): Promise<Org | null> {
-    try {
-      const e = await this.table.getEntity<Record<string, unknown>>(orgId, 'org');
-      return {
-        orgId,
-        name: e.Name as string,
-        sector: e.Sector as string,
-        tier: e.Tier as string,
-        updatedAt: e.UpdatedAt as string,
-        registered: true,
-      };
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-  }
-
-  async upsert(org: Omit<Org, 'registered'>): Promise<Org> {
-    await this.table.upsertEntity(
-      {
-        partitionKey: org.orgId,
-        rowKey: 'org',
-        Name: org.name,
-        Sector: org.sector,
-        Tier: org.tier,
-        UpdatedAt: org.updatedAt,
-      },
-      'Replace',
-    );
-    return { ...org, registered: true };
   }
 }
 
@@ -619,6 +612,8 @@ export interface TableStores {
   events: TableEventStore;
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
+  pools: TablePoolStore;
+  programme: TableProgrammeStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -633,6 +628,8 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: clientFor(names.events),
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
+    pools: clientFor(names.pools),
+    programme: clientFor(names.programme),
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
   };
@@ -642,6 +639,8 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     events: translated(new TableEventStore(clients.events), names.events),
     orgs: translated(new TableOrgStore(clients.orgs), names.orgs),
     idempotency: translated(new TableIdempotencyStore(clients.idempotency), names.idempotency),
+    pools: translated(new TablePoolStore(clients.pools), names.pools),
+    programme: translated(new TableProgrammeStore(clients.programme), names.programme),
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
     clients,

@@ -3,10 +3,14 @@
  * Built once per process by `createApp`; use-cases take it as their first argument.
  */
 import type { BackOffPolicy } from '../domain/back-off';
+import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
+import type { PoolStore } from './ports/pools';
+import type { ProgrammeStore } from './ports/programme';
 import type { HealthProbe, Publisher } from './ports/publisher';
+import type { WebhookSender } from './ports/webhooks';
 import type {
   ActivityIndex,
   DeadLetterLog,
@@ -28,6 +32,8 @@ export interface AppSettings {
   retry: BackOffPolicy;
   /** A non-terminal request with no progress for this long is repaired by the reconciler. */
   staleAfterMs: number;
+  /** Webhooks may target http and private addresses (local stacks and tests only). */
+  webhookAllowPrivate?: boolean;
 }
 
 export interface AppPorts {
@@ -39,8 +45,12 @@ export interface AppPorts {
   activity: ActivityIndex;
   deadLetters: DeadLetterLog;
   artifacts: ArtifactStore;
+  pools: PoolStore;
+  programme: ProgrammeStore;
   publisher: Publisher;
   executor: Executor;
+  /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */
+  webhooks?: WebhookSender;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -58,6 +68,8 @@ export interface TierView {
 export interface AppContext {
   ports: AppPorts;
   tiers: TierView;
+  /** The tiers as the scheduler sees them (rank, opt-in bounded wait). */
+  tierPolicies: readonly TierPolicy[];
   topology: Topology;
   settings: AppSettings;
   probes: readonly HealthProbe[];

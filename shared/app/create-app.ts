@@ -1,11 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { tierPolicies } from '../domain/topology';
 import { tierView, type AppContext, type AppDeps } from './context';
 import { flushNotifications } from './effects/history';
 import type { TriageApp } from './index';
 import { health } from './use-cases/health/health';
 import { importInventory } from './use-cases/intake/import-inventory';
 import { submitRequest } from './use-cases/intake/submit-request';
+import { deliverWebhook } from './use-cases/notifications/deliver-webhook';
 import { getOrg } from './use-cases/orgs/get-org';
+import { getReadiness } from './use-cases/orgs/get-readiness';
+import { importOrgs } from './use-cases/orgs/import-orgs';
+import { putReadiness } from './use-cases/orgs/put-readiness';
+import { getCalendar } from './use-cases/programme/get-calendar';
+import { getPlan } from './use-cases/programme/get-plan';
+import { planWhatIf } from './use-cases/programme/plan-what-if';
+import { putCalendar } from './use-cases/programme/put-calendar';
+import { tickProgramme } from './use-cases/programme/tick-programme';
+import { getPool } from './use-cases/pools/get-pool';
+import { getPoolQueue } from './use-cases/pools/get-pool-queue';
+import { listPools } from './use-cases/pools/list-pools';
+import { putPool } from './use-cases/pools/put-pool';
+import { tickPools } from './use-cases/pools/tick-pools';
+import { releaseRequest } from './use-cases/requests/release-request';
+import { getOrgAudit } from './use-cases/orgs/get-org-audit';
 import { upsertOrg } from './use-cases/orgs/upsert-org';
 import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
@@ -18,21 +35,23 @@ import { handleDeadLettered } from './use-cases/work/handle-dead-lettered';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
-  const clock = deps.clock ?? (() => new Date());
-  const { topology, settings, probes, newId, random, log, clock: _clock, ...ports } = deps;
-  return {
+  const { topology, settings, probes, newId, random, log, clock, ...ports } = deps;
+  const ctx: AppContext = {
     ports,
     tiers: tierView(topology),
+    tierPolicies: tierPolicies(topology),
     topology,
     settings,
     probes: probes ?? [],
-    clock,
-    now: () => clock().toISOString(),
+    clock: clock ?? (() => new Date()),
+    // Through ctx.clock, so a test (or a fast local clock) that replaces the clock moves both.
+    now: () => ctx.clock().toISOString(),
     newId: newId ?? (() => randomUUID()),
     random: random ?? Math.random,
     log: log ?? (() => undefined),
     inFlightNotifications: new Set(),
   };
+  return ctx;
 }
 
 /** Builds the app once per process over the given ports. */
@@ -49,13 +68,29 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     listRequests: (query) => listRequests(ctx, query),
     cancelRequest: (id) => cancelRequest(ctx, id),
     retryRequest: (id) => retryRequest(ctx, id),
-    upsertOrg: (orgId, body) => upsertOrg(ctx, orgId, body),
+    upsertOrg: (orgId, body, options) => upsertOrg(ctx, orgId, body, options),
     getOrg: (orgId) => getOrg(ctx, orgId),
+    getOrgAudit: (orgId) => getOrgAudit(ctx, orgId),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
     handleDeadLettered: (body, delivery, facts) => handleDeadLettered(ctx, body, delivery, facts),
     listDeadLetters: (limit) => listDeadLetters(ctx, limit),
     reconcile: (options) => reconcile(ctx, options),
+    putPool: (poolId, body) => putPool(ctx, poolId, body),
+    getPool: (poolId) => getPool(ctx, poolId),
+    listPools: () => listPools(ctx),
+    getPoolQueue: (poolId, query) => getPoolQueue(ctx, poolId, query),
+    releaseRequest: (id) => releaseRequest(ctx, id),
+    tickPools: () => tickPools(ctx),
+    putCalendar: (body) => putCalendar(ctx, body),
+    getCalendar: () => getCalendar(ctx),
+    putReadiness: (orgId, body) => putReadiness(ctx, orgId, body),
+    getReadiness: (orgId) => getReadiness(ctx, orgId),
+    importOrgs: (csv, options) => importOrgs(ctx, csv, options),
+    getPlan: () => getPlan(ctx),
+    planWhatIf: (body) => planWhatIf(ctx, body),
+    tickProgramme: () => tickProgramme(ctx),
+    deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };
 }

@@ -2,13 +2,27 @@
  * The application layer's one import path from outside (`functions/`, the composition root, tests of the
  * whole app): the declared `TriageApp` surface and the types it speaks.
  */
-import type { Org } from '../domain/requests';
+import type { Org, OrgAuditEntry } from '../domain/orgs';
+import type { DeliveryFacts } from '../domain/delivery';
 import type { DeliveryContext } from './effects/delivery';
+import type { WebhookResult } from './use-cases/notifications/deliver-webhook';
+import type { QueueItem } from './use-cases/pools/get-pool-queue';
+import type { MigrationCalendar } from '../domain/scheduling/calendar';
+import type { PlanView } from '../domain/scheduling/burn-down';
+import type { FinishMove } from '../domain/scheduling/what-if';
+import type { WaveReport } from './effects/programme-waves';
+import type { OrgImportResult } from './use-cases/orgs/import-orgs';
+import type { PlanAnswer } from './use-cases/programme/get-plan';
+import type { ReadinessView } from './views/readiness';
+import type { PoolView } from './use-cases/pools/pool-view';
+import type { TickReport } from './use-cases/pools/tick-pools';
 import type { InventoryImportResult } from './ports/artifact-store';
 import type { DeadLetterEntry, Page } from './ports/stores';
 import type { ImportInventoryOptions } from './use-cases/intake/import-inventory';
 import type { SubmitOptions, SubmitResult } from './use-cases/intake/submit-request';
 import type { HealthReport } from './use-cases/health/health';
+import type { OrgView } from './use-cases/orgs/get-org';
+import type { UpsertOrgOptions } from './use-cases/orgs/upsert-org';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
 import type { DeadLetterFacts } from './use-cases/work/handle-dead-lettered';
@@ -24,6 +38,16 @@ export type {
   DeliveryOptions,
   HealthReport,
   ImportInventoryOptions,
+  OrgAuditEntry,
+  OrgView,
+  OrgImportResult,
+  PlanAnswer,
+  ReadinessView,
+  PoolView,
+  QueueItem,
+  TickReport,
+  UpsertOrgOptions,
+  WebhookResult,
   InventoryImportResult,
   Page,
   ReconcileOptions,
@@ -53,9 +77,11 @@ export interface TriageApp {
   /** POST /api/requests/{id}/retry. */
   retryRequest(id: unknown): Promise<RequestView>;
   /** PUT /api/orgs/{orgId}. */
-  upsertOrg(orgId: unknown, body: unknown): Promise<Org>;
+  upsertOrg(orgId: unknown, body: unknown, options?: UpsertOrgOptions): Promise<Org>;
   /** GET /api/orgs/{orgId}. */
-  getOrg(orgId: unknown): Promise<Org>;
+  getOrg(orgId: unknown): Promise<OrgView>;
+  /** GET /api/orgs/{orgId}/audit. */
+  getOrgAudit(orgId: unknown): Promise<{ items: OrgAuditEntry[] }>;
   /** GET /api/health. */
   health(): Promise<HealthReport>;
   /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
@@ -66,6 +92,39 @@ export interface TriageApp {
   listDeadLetters(limit?: number): Promise<DeadLetterEntry[]>;
   /** The reconciler timer: repairs non-terminal requests with no progress for the configured time. */
   reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
+  /** PUT /api/pools/{poolId}. */
+  putPool(poolId: unknown, body: unknown): Promise<{ pool: PoolView; created: boolean }>;
+  /** GET /api/pools/{poolId}. */
+  getPool(poolId: unknown): Promise<PoolView>;
+  /** GET /api/pools. */
+  listPools(): Promise<{ items: PoolView[] }>;
+  /** GET /api/pools/{poolId}/queue. */
+  getPoolQueue(
+    poolId: unknown,
+    query: Record<string, string | undefined>,
+  ): Promise<{ items: QueueItem[]; continuationToken?: string }>;
+  /** POST /api/requests/{id}/release. */
+  releaseRequest(id: unknown): Promise<RequestView>;
+  /** The pools' timer: due capacity changes, promotions, repairs. */
+  tickPools(): Promise<TickReport>;
+  /** PUT /api/calendar. */
+  putCalendar(body: unknown): Promise<{ calendar: MigrationCalendar; created: boolean }>;
+  /** GET /api/calendar. */
+  getCalendar(): Promise<MigrationCalendar>;
+  /** PUT /api/orgs/{orgId}/readiness. */
+  putReadiness(orgId: unknown, body: unknown): Promise<ReadinessView>;
+  /** GET /api/orgs/{orgId}/readiness. */
+  getReadiness(orgId: unknown): Promise<ReadinessView>;
+  /** POST /api/orgs/import. */
+  importOrgs(csv: AsyncIterable<Uint8Array>, options?: { actor?: string }): Promise<OrgImportResult>;
+  /** GET /api/plan. */
+  getPlan(): Promise<PlanAnswer>;
+  /** POST /api/plan/what-if. */
+  planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
+  /** The programme's timer: the day's wave, and a stale plan. */
+  tickProgramme(): Promise<{ wave: WaveReport | null; replan: string }>;
+  /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
+  deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
   flushNotifications(): Promise<void>;
 }

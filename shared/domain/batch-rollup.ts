@@ -44,7 +44,11 @@ export function rollUpBatch(
     batchesCompleted: request.batchesCompleted + 1,
     ...(completion.deadLetterReason ? { deadLettered: true } : {}),
   };
-  const allDone = request.batchCount !== undefined && next.batchesCompleted >= request.batchCount;
+  // Under the programme's calendar more batches come with later waves: done means every mailbox is final.
+  const allDone =
+    request.batchCount !== undefined &&
+    next.batchesCompleted >= request.batchCount &&
+    next.succeeded + next.failed >= next.total;
   if (!isTerminal(request.status)) next.status = allDone ? finalStatusFor(next) : 'running';
   return {
     batch: {

@@ -43,4 +43,6 @@ export const messageIds = {
     batchNumber === undefined
       ? `${requestId}:retry:${attempt}`
       : `${requestId}:batch:${String(batchNumber).padStart(4, '0')}:retry:${attempt}`,
+  /** The message that runs a provisioning its pool admitted, once per pool decision. */
+  admission: (requestId: string, poolVersion: number): string => `${requestId}:admitted:${poolVersion}`,
 };

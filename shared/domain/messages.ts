@@ -50,18 +50,6 @@ export function topicFor(message: Pick<WorkMessage, 'kind'>): 'provisioning' | '
   return message.kind === 'provision' ? 'provisioning' : 'migration';
 }
 
-/** A status-change notification on the `notifications` topic. */
-export interface StatusNotification {
-  schemaVersion: typeof schemaVersion;
-  kind: 'status-changed';
-  requestId: string;
-  orgId: string;
-  tier: string;
-  status: string;
-  at: string;
-  eventId: string;
-}
-
 /**
  * The work message that carries a stored request to its tier Function.
  * @throws TypeError when the record lacks what its kind needs (a bug, never caller input).

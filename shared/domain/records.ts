@@ -3,6 +3,7 @@
  * decides on them and the ports persist them.
  */
 import type { RequestKind, Resource } from './requests';
+import type { NotificationType } from './notifications';
 import type { BatchStatus, ItemStatus, RequestStatus } from './status';
 
 /** The stored request, as the API shows it. */
@@ -16,6 +17,12 @@ export interface RequestRecord {
   updatedAt: string;
   /** For provisioning: the resource asked for. */
   resource?: Resource;
+  /** For provisioning: when the requester expects to give it back (ISO time; used by ETAs). */
+  holdUntil?: string;
+  /** For provisioning from a declared pool: the pool that holds (or will hold) its capacity. */
+  poolId?: string;
+  /** For migration: planned onto days of the programme's calendar (waves hand its mailboxes to batches). */
+  programme?: boolean;
   /** For migration: the inventory blob. */
   inventory?: string;
   /** Set when the migration has been planned. */
@@ -97,9 +104,10 @@ export interface ItemRecord {
   at: string;
 }
 
-export type RequestEventType = 'status' | 'tier-check' | 'reroute' | 'dead-letter' | 'retry' | 'note';
+export type RequestEventType =
+  'status' | 'tier-check' | 'reroute' | 'dead-letter' | 'retry' | 'note' | 'eta' | 'promotion';
 
-/** One entry of a request's append-only history. */
+/** One entry of a request's append-only history; `notification` marks the events a requester is told. */
 export interface RequestEvent {
   eventId: string;
   requestId: string;
@@ -107,5 +115,12 @@ export interface RequestEvent {
   type: RequestEventType;
   status?: RequestStatus;
   message?: string;
+  /** The notification published for this event (none for history-only events). */
+  notification?: NotificationType;
+  /** The status the request had when the event was recorded (so a notification can say it). */
+  requestStatus?: RequestStatus;
+  /** Position in a waiting line (1 = next) and the ETA (ISO time or local date; null: none expected). */
+  position?: number;
+  eta?: string | null;
   published?: boolean;
 }

@@ -36,10 +36,17 @@ export function decideCancel(current: RequestRecord): RequestRecord | null {
   return { ...current, status: 'cancelled' };
 }
 
-/** A provisioning starts unless it already runs or finished (a redelivery, a cancel in between). */
-export function decideStartProvision(current: RequestRecord, functionName: string): RequestRecord | null {
+/**
+ * A provisioning starts unless it already runs or finished (a redelivery, a cancel in between); with a
+ * pool, the pool that holds its capacity is recorded on it.
+ */
+export function decideStartProvision(
+  current: RequestRecord,
+  functionName: string,
+  poolId?: string | null,
+): RequestRecord | null {
   if (current.status === 'running' || isTerminal(current.status)) return null;
-  return { ...current, status: 'running', processedBy: functionName };
+  return { ...current, status: 'running', processedBy: functionName, ...(poolId ? { poolId } : {}) };
 }
 
 /** What an executor call's outcome means for a provisioning: success, a recorded failure, or nothing. */
@@ -141,4 +148,44 @@ export function decidePermanentFailure(current: RequestRecord, reason: string): 
   if (isTerminal(current.status) || !canTransition(current.status, 'failed')) return null;
   // The counters stay as they are: what failed is the request as a whole, not a counted item.
   return { ...current, status: 'failed', reason };
+}
+
+/**
+ * A migration under the programme's calendar: `scheduled` while it has planned days, `deferred` while none
+ * (not ready, or no capacity); once a wave has started it, it runs, and re-plans only move its days.
+ */
+export function decideProgrammeStatus(current: RequestRecord, hasDays: boolean): RequestRecord | null {
+  if (!['received', 'queued', 'deferred', 'scheduled'].includes(current.status)) return null;
+  const status = hasDays ? 'scheduled' : 'deferred';
+  return current.status === status ? null : { ...current, status };
+}
+
+/** A wave handed more of its inventory to batches: it runs, with more batches to complete. */
+export function decideWaveStarted(
+  current: RequestRecord,
+  batchCount: number,
+  functionName: string,
+): RequestRecord | null {
+  if (isTerminal(current.status)) return null;
+  const next = Math.max(current.batchCount ?? 0, batchCount);
+  if (current.status === 'running' && current.batchCount === next) return null;
+  return {
+    ...current,
+    status: 'running',
+    batchCount: next,
+    processedBy: current.processedBy ?? functionName,
+  };
+}
+
+/** A provisioning waits in its pool's line: `deferred`, keeping its place (its arrival). */
+export function decideDeferred(current: RequestRecord, poolId: string): RequestRecord | null {
+  if (current.status !== 'queued' && current.status !== 'received') {
+    return current.status === 'deferred' && current.poolId !== poolId ? { ...current, poolId } : null;
+  }
+  return { ...current, status: 'deferred', poolId };
+}
+
+/** Capacity was admitted to a waiting provisioning: it goes back to `queued` and its Function runs it. */
+export function decideAdmitted(current: RequestRecord): RequestRecord | null {
+  return current.status === 'deferred' ? { ...current, status: 'queued' } : null;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TriageError, type FieldProblem } from './errors';
-import { displayText, listedIssues, problemCount } from './bounded-validation';
+import { listedIssues, problemCount } from './bounded-validation';
 import { mailboxEntrySchema, mailboxListSchema, type MailboxEntry } from './inventory';
 
 /** What a caller can ask for. */
@@ -59,6 +59,10 @@ export const provisionRequestSchema = z.strictObject({
   kind: z.literal('provision'),
   orgId: orgIdSchema,
   resource: resourceSchema,
+  /** When the requester expects to release it (used by the ETAs of those waiting behind it). */
+  holdUntil: z.iso
+    .datetime({ offset: true, message: 'an ISO 8601 time such as 2026-12-24T18:00:00Z' })
+    .optional(),
 });
 
 export const migrateRequestSchema = z
@@ -91,20 +95,7 @@ export type SubmitRequestInput = z.infer<typeof submitRequestSchema>;
 export type Mailbox = MailboxEntry;
 export type Resource = z.infer<typeof resourceSchema>;
 
-/** Organisation registry entries: the only source of a request's tier. */
-export const orgSchema = z.strictObject({
-  name: displayText(200),
-  sector: displayText(100),
-  tier: z.string().min(1).max(50),
-});
-export type OrgInput = z.infer<typeof orgSchema>;
-export interface Org extends OrgInput {
-  orgId: string;
-  updatedAt: string;
-  registered: boolean;
-}
-
-/** Converts zod issues into field problems (`mailboxes.3.address`): at most 100, see {@link problemCount}. */
+/** Converts zod issues into field problems (`mailboxes.3.address`). */
 export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[] {
   return listedIssues(error.issues).map((issue) => {
     const field = issue.path.map(String).join('.') || root;

@@ -21,6 +21,8 @@ const tierSchema = z.object({
   name: entityName,
   rank: z.number().int().min(1),
   description: z.string(),
+  /** Opt-in anti-starvation: a claim waiting this long is promoted one tier up, per elapsed period. */
+  maxWait: isoDuration.optional(),
 });
 
 const subscriptionSettingsSchema = z.object({
@@ -35,6 +37,8 @@ const subscriptionSchema = z.object({
   /** Correlation filter on application properties; null means "every message" (the default rule). */
   filter: z.record(z.string(), z.string()).nullable(),
   settings: subscriptionSettingsSchema.partial().optional(),
+  /** The Function that listens on it (events topics; a work topic's Functions derive from its functionPrefix). */
+  function: entityName.optional(),
 });
 
 const topicSchema = z.object({
@@ -155,4 +159,27 @@ export function subscriptionSettings(
   subscription: SubscriptionDefinition,
 ): SubscriptionSettings {
   return { ...topology.subscriptionDefaults, ...subscription.settings };
+}
+
+/** The subscription an events-topic Function listens on (declared by its `function` in the topology). */
+export function eventSubscriptionOf(
+  topology: Topology,
+  functionName: string,
+): { topic: TopicDefinition; subscription: SubscriptionDefinition } {
+  for (const topic of topology.topics) {
+    const subscription = topic.subscriptions.find((s) => s.function === functionName);
+    if (subscription) return { topic, subscription };
+  }
+  throw new RangeError(`no subscription in the topology is declared for Function ${functionName}`);
+}
+
+/** The tiers as the scheduler sees them: rank and the opt-in bounded wait in milliseconds. */
+export function tierPolicies(
+  topology: Topology,
+): Array<{ name: string; rank: number; maxWaitInMs?: number }> {
+  return topology.tiers.map((t) => ({
+    name: t.name,
+    rank: t.rank,
+    ...(t.maxWait !== undefined ? { maxWaitInMs: parseIsoDurationInMs(t.maxWait) } : {}),
+  }));
 }

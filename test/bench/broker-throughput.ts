@@ -18,8 +18,10 @@ export interface BrokerThroughput {
 export async function benchBrokerThroughput(opts: {
   messages: number;
   sizeBytes: number;
+  /** Run the broker with `--data` in this folder (journal and group commit) instead of in memory. */
+  dataFolder?: string;
 }): Promise<BrokerThroughput> {
-  const broker = await startBroker({ topology, port: 0, metricsPort: null });
+  const broker = await startBroker({ topology, port: 0, metricsPort: null, dataFolder: opts.dataFolder });
   const client = new ServiceBusClient(broker.connectionString);
   const runId = `bench-${Date.now()}`;
   const payload = 'x'.repeat(Math.max(0, opts.sizeBytes - 60));

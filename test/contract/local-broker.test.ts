@@ -3,7 +3,7 @@
  * a real namespace does not have), queues, bad input on the wire, metrics, ports and fault injection.
  */
 import net from 'node:net';
-import { ServiceBusClient } from '@azure/service-bus';
+import { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
 import { create_container } from 'rhea';
 import { startBroker, type ExtraEntities, type RunningBroker } from '../../local/servicebus/broker';
 import { topology } from '../../shared/topology';
@@ -365,6 +365,34 @@ describe('local broker', () => {
     } finally {
       await Promise.all([sender.close(), receiver.close()]);
     }
+  });
+
+  test('sessions are refused at once with "not supported by the local broker" (NotImplementedError), not a lock error', async () => {
+    const started = Date.now();
+    await expect(client.acceptSession('contract-queue', 'session-1')).rejects.toMatchObject({
+      message: expect.stringMatching(/^NotImplementedError: Sessions are not supported by the local broker/),
+    });
+    await expect(client.acceptNextSession('contract-queue')).rejects.toMatchObject({
+      message: expect.stringContaining('Sessions are not supported by the local broker'),
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await assertStillServing();
+  });
+
+  test('ServiceBusAdministrationClient fails at once (a TLS alert on the AMQP port) instead of retrying its handshake', async () => {
+    const admin = new ServiceBusAdministrationClient(broker.connectionString);
+    const started = Date.now();
+    await expect(admin.getQueue('contract-queue')).rejects.toMatchObject({
+      code: 'EPROTO',
+      message: expect.stringContaining('no application protocol'),
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const http = await fetch(`http://127.0.0.1:${broker.port}/`);
+    expect(http.status).toBe(501);
+    expect(await http.text()).toContain(
+      'ServiceBusAdministrationClient is not supported by the local broker',
+    );
+    await assertStillServing();
   });
 
   test('starting on a port that is taken fails with an error naming the port', async () => {

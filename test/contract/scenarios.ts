@@ -137,7 +137,8 @@ export function defineContractScenarios(context: () => ContractContext): void {
     const { client, runId } = ctx();
     const provisioning = client.createSender(TOPIC);
     const notifications = client.createSender('notifications');
-    const feed = client.createReceiver('notifications', 'status-feed');
+    // Every subscription of the events topic has a null filter: each one receives the message.
+    const feeds = ['status-feed', 'webhooks'].map((name) => client.createReceiver('notifications', name));
     const receivers = ['health', 'government', 'remote-work', 'standard'].map((tier) =>
       client.createReceiver(TOPIC, tier),
     );
@@ -146,9 +147,11 @@ export function defineContractScenarios(context: () => ContractContext): void {
       await provisioning.sendMessages(orphan);
       const anything = tagged(runId, 'whatever', 'feed', { applicationProperties: { kind: 'status' } });
       await notifications.sendMessages(anything);
-      const [fed] = await receiveIds(feed, [String(anything.messageId)]);
-      expect(fed?.applicationProperties?.kind).toBe('status');
-      if (fed) await feed.completeMessage(fed);
+      for (const feed of feeds) {
+        const [fed] = await receiveIds(feed, [String(anything.messageId)]);
+        expect(fed?.applicationProperties?.kind).toBe('status');
+        if (fed) await feed.completeMessage(fed);
+      }
       for (const receiver of receivers) {
         expect(await peekIds(receiver, [String(orphan.messageId)])).toHaveLength(0);
       }
@@ -156,7 +159,7 @@ export function defineContractScenarios(context: () => ContractContext): void {
       await Promise.all([
         provisioning.close(),
         notifications.close(),
-        feed.close(),
+        ...feeds.map((f) => f.close()),
         ...receivers.map((r) => r.close()),
       ]);
     }
@@ -257,6 +260,96 @@ export function defineContractScenarios(context: () => ContractContext): void {
       });
     } finally {
       await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+
+  test('a deferred message received by sequence number reports one more delivery; abandoning it keeps it deferred, counted', async () => {
+    const { client, runId } = ctx();
+    const sender = client.createSender(TOPIC);
+    const receiver = client.createReceiver(TOPIC, 'remote-work');
+    try {
+      const message = tagged(runId, 'remote-work', 'defer-count');
+      await sender.sendMessages(message);
+      const [received] = await receiveIds(receiver, [String(message.messageId)]);
+      if (!received?.sequenceNumber) throw new Error('message not received');
+      expect(received.deliveryCount).toBe(0);
+      await receiver.deferMessage(received);
+      const [deferred] = await receiver.receiveDeferredMessages([received.sequenceNumber]);
+      // The SDK's own tests: 0 on the first delivery, 1 once deferred and fetched, 2 after an abandon.
+      expect(deferred?.deliveryCount).toBe(1);
+      if (!deferred) return;
+      await receiver.abandonMessage(deferred);
+      const [again] = await receiver.receiveDeferredMessages([received.sequenceNumber]);
+      expect(again?.deliveryCount).toBe(2);
+      expect(again?.state).toBe('deferred');
+      if (again) await receiver.completeMessage(again);
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+
+  test('a dead-letter queue refuses to dead-letter its messages again; abandoning one does not count a delivery', async () => {
+    const { client, runId } = ctx();
+    const sender = client.createSender(TOPIC);
+    const receiver = client.createReceiver(TOPIC, 'government');
+    const deadLetters = client.createReceiver(TOPIC, 'government', { subQueueType: 'deadLetter' });
+    try {
+      const message = tagged(runId, 'government', 'dlq-rules');
+      const id = String(message.messageId);
+      await sender.sendMessages(message);
+      const [received] = await receiveIds(receiver, [id]);
+      if (!received) throw new Error('message not received');
+      await receiver.deadLetterMessage(received, {
+        deadLetterReason: 'FirstTime',
+        deadLetterErrorDescription: 'first',
+      });
+      const [dead] = await receiveIds(deadLetters, [id]);
+      if (!dead) throw new Error('dead-letter not received');
+      expect(dead.deliveryCount).toBe(0);
+      await expect(
+        deadLetters.deadLetterMessage(dead, {
+          deadLetterReason: 'SecondTime',
+          deadLetterErrorDescription: 'second',
+        }),
+      ).rejects.toMatchObject({
+        code: 'GeneralError',
+        message: expect.stringContaining('InvalidOperationError'),
+      });
+      const [stillThere] = await receiveIds(deadLetters, [id]);
+      expect(stillThere?.deadLetterReason).toBe('FirstTime');
+      expect(stillThere?.deliveryCount).toBe(0);
+      if (!stillThere) return;
+      await deadLetters.abandonMessage(stillThere);
+      const [abandoned] = await receiveIds(deadLetters, [id]);
+      expect(abandoned?.deliveryCount).toBe(0);
+      if (abandoned) await deadLetters.completeMessage(abandoned);
+    } finally {
+      await Promise.all([sender.close(), receiver.close(), deadLetters.close()]);
+    }
+  });
+
+  test('a dead-lettered message never expires, whatever its timeToLive', async () => {
+    const { client, runId } = ctx();
+    const sender = client.createSender(TOPIC);
+    const receiver = client.createReceiver(TOPIC, 'health');
+    const deadLetters = client.createReceiver(TOPIC, 'health', { subQueueType: 'deadLetter' });
+    try {
+      const message = tagged(runId, 'health', 'dlq-ttl', { timeToLive: 2_000 });
+      const id = String(message.messageId);
+      await sender.sendMessages(message);
+      const [received] = await receiveIds(receiver, [id]);
+      if (!received) throw new Error('message not received');
+      await receiver.deadLetterMessage(received, {
+        deadLetterReason: 'KeptPastItsTtl',
+        deadLetterErrorDescription: 'kept',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const [dead] = await receiveIds(deadLetters, [id]);
+      expect(dead?.deadLetterReason).toBe('KeptPastItsTtl');
+      expect(dead?.timeToLive).toBe(2_000);
+      if (dead) await deadLetters.completeMessage(dead);
+    } finally {
+      await Promise.all([sender.close(), receiver.close(), deadLetters.close()]);
     }
   });
 

@@ -76,15 +76,23 @@ describe('routes', () => {
     expect((await get('/api/items/not-a-number')).status).toBe(404);
   });
 
-  test('unknown routes are 404, known routes with another method are 405, methods are case-insensitive', async () => {
+  test('unknown routes and known routes with another method are 404 (as the real host answers), methods are case-insensitive', async () => {
     expect((await get('/api/nothing-here')).status).toBe(404);
     expect((await get('/elsewhere/hello')).status).toBe(404);
-    expect((await get('/api/items/42', { method: 'DELETE' })).status).toBe(405);
-    expect((await get('/api/echo')).status).toBe(405);
+    expect((await get('/api/items/42', { method: 'DELETE' })).status).toBe(404);
+    expect((await get('/api/echo')).status).toBe(404);
     expect((await get('/API/Items/Latest')).status).toBe(200);
     // No methods in the registration: the library's trigger default (GET, POST).
     expect(await (await get('/api/any', { method: 'POST' })).text()).toBe('POST');
-    expect((await get('/api/any', { method: 'PUT' })).status).toBe(405);
+    expect((await get('/api/any', { method: 'PUT' })).status).toBe(404);
+  });
+
+  test('GET / serves the home page like Core Tools', async () => {
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('Your Functions 4.0 app is up and running');
+    expect((await get('/', { method: 'POST' })).status).toBe(404);
   });
 });
 
@@ -150,6 +158,15 @@ describe('failures never take the host down', () => {
       lines.some((l) => /^Executed 'Functions\.throws' \(Failed, Id=[0-9a-f-]+, Duration=\d+ms\)$/.test(l)),
     ).toBe(true);
     expect((await get('/api/items/1')).status).toBe(200);
+  });
+
+  test('an output binding that cannot be delivered fails the invocation with 500, never a silent success', async () => {
+    const response = await get('/api/broken-output', { method: 'POST' });
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain('must not be seen');
+    expect(
+      lines.some((l) => /broken-output.*output binding "serviceBusOutput[0-9a-f]*" \(serviceBus\)/.test(l)),
+    ).toBe(true);
   });
 
   test('a hanging handler fails at functionTimeout with 500 and the host keeps serving', async () => {

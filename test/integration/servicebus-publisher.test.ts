@@ -91,18 +91,31 @@ test('batch messages go to the migration topic with deterministic ids; duplicate
   expect(await receiveAll('migration', 'health', 0)).toHaveLength(0);
 });
 
-test('status notifications reach the status feed', async () => {
+test('typed notifications reach the status feed with their type as a filterable property', async () => {
   await publisher.publishNotification({
     schemaVersion: 1,
-    kind: 'status-changed',
+    type: 'request.deferred',
     requestId: 'r-9',
     orgId: 'org-1',
     tier: 'health',
-    status: 'completed',
+    status: 'deferred',
+    position: 3,
+    eta: '2026-12-01T10:00:00.000Z',
+    reason: 'pool vm@uksouth is full',
     at: new Date().toISOString(),
     eventId: 'e1',
   });
   const [m] = await receiveAll('notifications', 'status-feed', 1);
-  expect(m!.applicationProperties).toMatchObject({ status: 'completed', requestId: 'r-9' });
+  expect(m!.applicationProperties).toMatchObject({
+    type: 'request.deferred',
+    status: 'deferred',
+    requestId: 'r-9',
+  });
+  expect(m!.subject).toBe('request.deferred');
+  expect(m!.body).toMatchObject({
+    position: 3,
+    eta: '2026-12-01T10:00:00.000Z',
+    reason: 'pool vm@uksouth is full',
+  });
   expect(m!.messageId).toBe('r-9:event:e1');
 });

@@ -178,13 +178,16 @@ describe('Table stores against Azurite', () => {
       ['queued', false],
     ]);
     expect(await stores.orgs.get('nhs')).toBeNull();
-    await stores.orgs.upsert({
-      orgId: 'nhs',
-      name: 'NHS',
-      sector: 'health',
-      tier: 'health',
-      updatedAt: 'now',
-    });
+    await stores.orgs.upsert(
+      {
+        orgId: 'nhs',
+        name: 'NHS',
+        sector: 'health',
+        tier: 'health',
+        updatedAt: 'now',
+      },
+      { orgId: 'nhs', at: new Date().toISOString(), actor: 'test', action: 'registered', toTier: 'health' },
+    );
     expect(await stores.orgs.get('nhs')).toMatchObject({ tier: 'health', registered: true });
     expect(await stores.idempotency.claim('org', 'key/with?odd#chars', 'h1', 'r1')).toEqual({
       claimed: true,

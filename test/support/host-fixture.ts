@@ -3,7 +3,16 @@
  * waiting on observable conditions with a deadline.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -121,3 +130,61 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** The fidelity fixture: a `func init`-shaped app folder (package.json "main" is a glob). */
+export const fidelityAppFolder = path.join(repoRoot, 'test', 'fixtures', 'fidelity-app');
+
+function newestMtime(folder: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const full = path.join(folder, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the fidelity fixture (its own tsconfig, output in its own dist/) when a source is newer
+ * than the build, one worker at a time.
+ * @throws Error when the build fails.
+ */
+export async function ensureFidelityAppBuilt(): Promise<string> {
+  const stamp = path.join(fidelityAppFolder, 'dist', '.tsbuildinfo');
+  const stale = (): boolean =>
+    !existsSync(stamp) || statSync(stamp).mtimeMs < newestMtime(path.join(fidelityAppFolder, 'src'));
+  const lock = path.join(os.tmpdir(), 'triage-fidelity-fixture-build.lock');
+  const deadline = Date.now() + 120_000;
+  while (stale()) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      if (Date.now() > deadline) throw new Error('timed out waiting for another worker to build the fixture');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    try {
+      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', fidelityAppFolder], {
+        cwd: repoRoot,
+        stdio: 'pipe',
+      });
+      // The stamp must move even when tsc found nothing to emit.
+      const now = new Date();
+      utimesSync(stamp, now, now);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  await ensureFixtureBuilt();
+  return fidelityAppFolder;
+}
+
+/** Entities the fidelity fixture's Service Bus functions and outputs use. */
+export const fidelityEntities = {
+  queues: [
+    { name: 'fidelity-orders' },
+    { name: 'fidelity-poison', settings: { maxDeliveryCount: 2 } },
+    { name: 'fidelity-deferral' },
+    { name: 'fidelity-broken', settings: { maxDeliveryCount: 2 } },
+  ],
+  topics: [{ name: 'fidelity-events', subscriptions: [{ name: 'all', filter: null }] }],
+};

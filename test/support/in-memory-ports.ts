@@ -6,6 +6,7 @@ import type {
   ActivityIndex,
   DeadLetterEntry,
   DeadLetterLog,
+  StoredReadiness,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -16,10 +17,20 @@ import type {
   RequestStore,
 } from '../../shared/app/ports/stores';
 import type { AppSettings } from '../../shared/app/context';
+import { maxClaimChangesPerCommit, type PoolChanges, type PoolStore } from '../../shared/app/ports/pools';
+import type { PoolClaimRecord, PoolLedger } from '../../shared/domain/scheduling/pool-claims';
+import type { ProgrammeClaimRecord } from '../../shared/domain/scheduling/programme-claims';
+import type {
+  DayRecord,
+  ProgrammeState,
+  ProgrammeStore,
+  StoredPlan,
+  WaveEntry,
+} from '../../shared/app/ports/programme';
 import { bindUseCases, createContext } from '../../shared/app/create-app';
 import type { DeliveryContext } from '../../shared/app/effects/delivery';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../shared/domain/records';
-import type { StatusNotification } from '../../shared/domain/messages';
+import type { RequestNotification } from '../../shared/domain/notifications';
 import { parse as parseCsv } from 'csv-parse/sync';
 import {
   InventoryValidator,
@@ -28,7 +39,7 @@ import {
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../../shared/domain/inventory';
-import type { Org } from '../../shared/domain/requests';
+import type { Org, OrgAuditEntry } from '../../shared/domain/orgs';
 import { TriageError } from '../../shared/domain/errors';
 import { topology } from '../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
@@ -146,13 +157,25 @@ export class MemoryEventStore implements EventStore {
 
 export class MemoryOrgStore implements OrgStore {
   orgs = new Map<string, Org>();
+  audit: OrgAuditEntry[] = [];
   async get(orgId: string): Promise<Org | null> {
     return clone(this.orgs.get(orgId) ?? null);
   }
-  async upsert(org: Omit<Org, 'registered'>): Promise<Org> {
-    const saved = { ...org, registered: true };
+  async upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org> {
+    const saved = { ...clone(org), registered: true };
     this.orgs.set(org.orgId, saved);
+    this.audit.push(clone(audit));
     return clone(saved);
+  }
+  async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
+    return this.audit.filter((a) => a.orgId === orgId).map(clone);
+  }
+  readiness = new Map<string, StoredReadiness>();
+  async getReadiness(orgId: string): Promise<StoredReadiness | null> {
+    return clone(this.readiness.get(orgId) ?? null);
+  }
+  async putReadiness(orgId: string, readiness: StoredReadiness): Promise<void> {
+    this.readiness.set(orgId, clone(readiness));
   }
 }
 
@@ -322,7 +345,7 @@ export class MemoryPublisher implements Publisher {
   /** Messages scheduled for later (back-off successors), moved to `queue` when the test clock reaches them. */
   scheduled: OutgoingWorkMessage[] = [];
   sent: OutgoingWorkMessage[] = [];
-  notifications: StatusNotification[] = [];
+  notifications: RequestNotification[] = [];
   seenIds = new Set<string>();
   fail = false;
   /** When set, a publish containing a message it matches is rejected as a whole. */
@@ -354,7 +377,7 @@ export class MemoryPublisher implements Publisher {
     const times = this.scheduled.map((m) => m.scheduledFor?.getTime() ?? 0);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
-  async publishNotification(n: StatusNotification): Promise<void> {
+  async publishNotification(n: RequestNotification): Promise<void> {
     this.notifications.push(clone(n));
   }
 }
@@ -377,6 +400,178 @@ export class ScriptedExecutor implements Executor {
   }
 }
 
+/** Pools with the Table adapter's semantics: one ETag on the ledger serialises decisions; commits are atomic. */
+export class MemoryPoolStore implements PoolStore {
+  ledgers = new Map<string, PoolLedger>();
+  claims = new Map<string, Map<string, PoolClaimRecord>>();
+  resources = new Map<string, string>();
+  private version = 0;
+  private tag(): string {
+    return `W/"p${++this.version}"`;
+  }
+  async findByResource(resourceType: string, region: string): Promise<string | null> {
+    return this.resources.get(`${resourceType}@${region}`) ?? null;
+  }
+  async getLedger(poolId: string): Promise<PoolLedger | null> {
+    return clone(this.ledgers.get(poolId) ?? null);
+  }
+  async listLedgers(): Promise<PoolLedger[]> {
+    return [...this.ledgers.values()].sort((a, b) => (a.pool.poolId < b.pool.poolId ? -1 : 1)).map(clone);
+  }
+  async create(ledger: PoolLedger): Promise<PoolLedger> {
+    const resource = `${ledger.pool.resourceType}@${ledger.pool.region}`;
+    const owner = this.resources.get(resource);
+    if (owner !== undefined && owner !== ledger.pool.poolId)
+      throw new TriageError('conflict', `${resource} already has a pool`);
+    if (this.ledgers.has(ledger.pool.poolId))
+      throw new TriageError('conflict', `pool ${ledger.pool.poolId} already exists`);
+    this.resources.set(resource, ledger.pool.poolId);
+    const saved = { ...clone(ledger), etag: this.tag() };
+    this.ledgers.set(ledger.pool.poolId, saved);
+    this.claims.set(ledger.pool.poolId, new Map());
+    return clone(saved);
+  }
+  async listClaims(poolId: string): Promise<PoolClaimRecord[]> {
+    return [...(this.claims.get(poolId)?.values() ?? [])].map(clone);
+  }
+  async getClaim(poolId: string, requestId: string): Promise<PoolClaimRecord | null> {
+    return clone(this.claims.get(poolId)?.get(requestId) ?? null);
+  }
+  async commit(ledger: PoolLedger, changes: PoolChanges): Promise<PoolLedger> {
+    const put = changes.put ?? [];
+    const remove = changes.remove ?? [];
+    if (put.length + remove.length > maxClaimChangesPerCommit)
+      throw new RangeError('too many changes for one commit');
+    const current = this.ledgers.get(ledger.pool.poolId);
+    if (!current || current.etag !== ledger.etag) throw new TriageError('concurrency', 'stale ledger');
+    const claims = this.claims.get(ledger.pool.poolId)!;
+    for (const c of put) claims.set(c.requestId, { ...clone(c), etag: this.tag() });
+    for (const id of remove) claims.delete(id);
+    const saved = { ...clone(ledger), etag: this.tag() };
+    this.ledgers.set(ledger.pool.poolId, saved);
+    return clone(saved);
+  }
+  async writeForecast(poolId: string, rows: PoolClaimRecord[]): Promise<string[]> {
+    const claims = this.claims.get(poolId);
+    const stale: string[] = [];
+    for (const row of rows) {
+      const current = claims?.get(row.requestId);
+      if (!current || (row.etag !== undefined && current.etag !== row.etag)) {
+        stale.push(row.requestId);
+        continue;
+      }
+      const {
+        position,
+        aheadByTier,
+        etaMs,
+        etaComputedAtMs,
+        reason,
+        notifiedDeferral,
+        notifiedEtaMs,
+        promotions,
+      } = row;
+      claims!.set(row.requestId, {
+        ...current,
+        ...clone({
+          position,
+          aheadByTier,
+          etaMs,
+          etaComputedAtMs,
+          reason,
+          notifiedDeferral,
+          notifiedEtaMs,
+          promotions,
+        }),
+        etag: this.tag(),
+      });
+    }
+    return stale;
+  }
+}
+
+/** The programme with the Table adapter's semantics (ETag-checked state and days; claims keyed by organisation). */
+export class MemoryProgrammeStore implements ProgrammeStore {
+  state: ProgrammeState | null = null;
+  claims = new Map<string, ProgrammeClaimRecord>();
+  waves = new Map<string, Map<string, WaveEntry>>();
+  days = new Map<string, DayRecord>();
+  plan: StoredPlan | null = null;
+  private version = 0;
+  private tag(): string {
+    return `W/"g${++this.version}"`;
+  }
+  async getState(): Promise<ProgrammeState | null> {
+    return clone(this.state);
+  }
+  async putState(state: ProgrammeState): Promise<ProgrammeState> {
+    if (state.etag === undefined ? this.state !== null : this.state?.etag !== state.etag) {
+      throw new TriageError(state.etag ? 'concurrency' : 'conflict', 'the programme changed');
+    }
+    this.state = { ...clone(state), etag: this.tag() };
+    return clone(this.state);
+  }
+  async listClaims(): Promise<ProgrammeClaimRecord[]> {
+    return [...this.claims.values()]
+      .sort((a, b) => (`${a.orgId}|${a.requestId}` < `${b.orgId}|${b.requestId}` ? -1 : 1))
+      .map(clone);
+  }
+  async listOrgClaims(orgId: string): Promise<ProgrammeClaimRecord[]> {
+    return (await this.listClaims()).filter((c) => c.orgId === orgId);
+  }
+  async getClaim(orgId: string, requestId: string): Promise<ProgrammeClaimRecord | null> {
+    const c = this.claims.get(requestId);
+    return c && c.orgId === orgId ? clone(c) : null;
+  }
+  async addClaim(claim: ProgrammeClaimRecord): Promise<ProgrammeClaimRecord> {
+    const existing = this.claims.get(claim.requestId);
+    if (existing) return clone(existing);
+    const saved = { ...clone(claim), etag: this.tag() };
+    this.claims.set(claim.requestId, saved);
+    return clone(saved);
+  }
+  async updateClaims(claims: ProgrammeClaimRecord[]): Promise<string[]> {
+    const stale: string[] = [];
+    for (const c of claims) {
+      const current = this.claims.get(c.requestId);
+      if (c.etag !== undefined && current?.etag !== c.etag) {
+        stale.push(c.requestId);
+        continue;
+      }
+      this.claims.set(c.requestId, { ...clone(c), etag: this.tag() });
+    }
+    return stale;
+  }
+  async listWave(date: string): Promise<WaveEntry[]> {
+    return [...(this.waves.get(date)?.values() ?? [])].map(clone);
+  }
+  async putWaveEntry(entry: WaveEntry): Promise<void> {
+    const wave = this.waves.get(entry.date) ?? new Map<string, WaveEntry>();
+    wave.set(entry.requestId, clone(entry));
+    this.waves.set(entry.date, wave);
+  }
+  async getDay(date: string): Promise<DayRecord | null> {
+    return clone(this.days.get(date) ?? null);
+  }
+  async listDays(): Promise<DayRecord[]> {
+    return [...this.days.values()].sort((a, b) => (a.date < b.date ? -1 : 1)).map(clone);
+  }
+  async putDay(day: DayRecord): Promise<DayRecord> {
+    const current = this.days.get(day.date);
+    if (day.etag === undefined ? current !== undefined : current?.etag !== day.etag) {
+      throw new TriageError(day.etag ? 'concurrency' : 'conflict', `day ${day.date} changed`);
+    }
+    const saved = { ...clone(day), etag: this.tag() };
+    this.days.set(day.date, saved);
+    return clone(saved);
+  }
+  async savePlan(plan: StoredPlan): Promise<void> {
+    this.plan = clone(plan);
+  }
+  async loadPlan(): Promise<StoredPlan | null> {
+    return clone(this.plan);
+  }
+}
+
 /** Fresh in-memory stores and artifacts (the ports the contract suite checks against the adapters). */
 export function createMemoryStores() {
   return {
@@ -388,6 +583,8 @@ export function createMemoryStores() {
     activity: new MemoryActivityIndex(),
     deadLetters: new MemoryDeadLetterLog(),
     artifacts: new MemoryArtifactStore(),
+    pools: new MemoryPoolStore(),
+    programme: new MemoryProgrammeStore(),
   };
 }
 

@@ -48,6 +48,7 @@ export async function mutateBatchAndRequest(
         await recordEvent(ctx, written.request, {
           type: 'status',
           status: written.request.status,
+          from: request.status,
           ...(options.event ? { message: options.event } : {}),
         });
       }

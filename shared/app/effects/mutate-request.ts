@@ -1,4 +1,5 @@
 import { TriageError } from '../../domain/errors';
+import type { NotificationType } from '../../domain/notifications';
 import type { RequestRecord } from '../../domain/records';
 import { assertTransition } from '../../domain/status';
 import type { AppContext } from '../context';
@@ -11,6 +12,10 @@ export interface MutateRequestOptions {
   event?: string;
   /** A record just read or written (with its ETag): saves the first read; a conflict re-reads. */
   known?: RequestRecord;
+  /** Record the status event without a notification (one with more to say follows). */
+  silent?: boolean;
+  /** The notification the status change means when the change alone does not say (a preemption). */
+  notification?: NotificationType;
 }
 
 /**
@@ -44,7 +49,10 @@ export async function mutateRequest(
         await recordEvent(ctx, saved, {
           type: 'status',
           status: saved.status,
+          from: current.status,
           ...(options.event ? { message: options.event } : {}),
+          ...(options.silent ? { silent: true } : {}),
+          ...(options.notification ? { notification: options.notification } : {}),
         });
       }
       return saved;

@@ -1,3 +1,4 @@
+import type { RequestRecord } from '../../domain/records';
 import type { AppContext } from '../context';
 import type { DeliveryContext } from './delivery';
 import { recordEvent } from './history';
@@ -14,7 +15,7 @@ export async function refuseMessage(
   delivery: DeliveryContext,
   body: unknown,
   reason: string,
-  request?: { id: string; orgId: string; tier: string },
+  request?: { id: string; orgId: string; tier: string; status: RequestRecord['status'] },
 ): Promise<void> {
   let text: string;
   try {

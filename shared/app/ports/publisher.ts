@@ -1,4 +1,5 @@
-import type { StatusNotification, WorkMessage } from '../../domain/messages';
+import type { WorkMessage } from '../../domain/messages';
+import type { RequestNotification } from '../../domain/notifications';
 
 export interface OutgoingWorkMessage {
   message: WorkMessage;
@@ -10,7 +11,7 @@ export interface OutgoingWorkMessage {
 /** Publishes to Service Bus topics. Rejects when the broker does not accept (the caller decides about retry). */
 export interface Publisher {
   publishWork(messages: OutgoingWorkMessage[]): Promise<void>;
-  publishNotification(notification: StatusNotification): Promise<void>;
+  publishNotification(notification: RequestNotification): Promise<void>;
 }
 
 /** A dependency the health endpoint probes. */

@@ -1,4 +1,6 @@
-import type { Org, RequestKind } from '../../domain/requests';
+import type { Org, OrgAuditEntry } from '../../domain/orgs';
+import type { ReadinessCheck } from '../../domain/scheduling/readiness';
+import type { RequestKind } from '../../domain/requests';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../domain/records';
 import type { RequestStatus } from '../../domain/status';
 
@@ -55,9 +57,22 @@ export interface EventStore {
   markPublished(requestId: string, eventId: string): Promise<void>;
 }
 
+/** The organisation registry and its audit log. */
 export interface OrgStore {
   get(orgId: string): Promise<Org | null>;
-  upsert(org: Omit<Org, 'registered'>): Promise<Org>;
+  /** Replaces the organisation and appends its audit entry, atomically. */
+  upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org>;
+  /** Every change to the organisation, oldest first. */
+  listAudit(orgId: string): Promise<OrgAuditEntry[]>;
+  /** What the organisation's IT admins last reported, or null. */
+  getReadiness(orgId: string): Promise<StoredReadiness | null>;
+  putReadiness(orgId: string, readiness: StoredReadiness): Promise<void>;
+}
+
+/** A readiness report as stored: the checks as reported (merged by name over earlier reports), and when. */
+export interface StoredReadiness {
+  checks: ReadinessCheck[];
+  checkedAt: string;
 }
 
 export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: string; bodyHash: string };

@@ -19,6 +19,12 @@ export interface RequestView {
   createdAt: string;
   updatedAt: string;
   resource?: RequestRecord['resource'];
+  holdUntil?: string;
+  poolId?: string;
+  /** Where a deferred provisioning waits: its place in its pool's line, its ETA and why it waits. */
+  queue?: QueueView;
+  /** A migration under the programme's calendar: its planned days (local dates), or why it has none. */
+  schedule?: ScheduleView;
   inventory?: string;
   progress: Progress;
   batchCount?: number;
@@ -35,6 +41,26 @@ export interface RequestView {
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
 
+export interface QueueView {
+  poolId: string;
+  state: 'waiting' | 'admitted' | 'started';
+  position: number | null;
+  aheadByTier: Record<string, number>;
+  eta: string | null;
+  etaComputedAt: string | null;
+  reason: string | null;
+}
+
+export interface ScheduleView {
+  days: Array<{ date: string; mailboxes: number; bytes: number }>;
+  start: string | null;
+  finish: string | null;
+  reason: string | null;
+}
+
+const iso = (ms: number | null | undefined): string | null =>
+  ms === undefined || ms === null ? null : new Date(ms).toISOString();
+
 /** Reads (never writes) what the view needs beyond the record: batches and history when `detail` is set. */
 export async function toRequestView(
   ctx: AppContext,
@@ -50,6 +76,8 @@ export async function toRequestView(
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(record.resource ? { resource: record.resource } : {}),
+    ...(record.holdUntil ? { holdUntil: record.holdUntil } : {}),
+    ...(record.poolId ? { poolId: record.poolId } : {}),
     ...(record.inventory ? { inventory: record.inventory } : {}),
     progress: progressOf(record),
     ...(record.batchCount !== undefined ? { batchCount: record.batchCount } : {}),
@@ -69,10 +97,33 @@ export async function toRequestView(
     ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
   };
   if (!options.detail) return base;
-  const [batches, history] = await Promise.all([
+  const [batches, history, claim, planned] = await Promise.all([
     record.kind === 'migrate' ? ctx.ports.requests.listBatches(record.id) : Promise.resolve([]),
     ctx.ports.events.list(record.id),
+    record.poolId && (record.status === 'deferred' || record.status === 'queued')
+      ? ctx.ports.pools.getClaim(record.poolId, record.id)
+      : Promise.resolve(null),
+    record.programme ? ctx.ports.programme.getClaim(record.orgId, record.id) : Promise.resolve(null),
   ]);
+  if (planned?.schedule) {
+    base.schedule = {
+      days: planned.schedule.days,
+      start: planned.schedule.start,
+      finish: planned.schedule.finish,
+      reason: planned.schedule.reasonText,
+    };
+  }
+  if (claim && record.poolId) {
+    base.queue = {
+      poolId: record.poolId,
+      state: claim.state,
+      position: claim.state === 'waiting' ? (claim.position ?? null) : null,
+      aheadByTier: claim.state === 'waiting' ? (claim.aheadByTier ?? {}) : {},
+      eta: claim.state === 'waiting' ? iso(claim.etaMs) : null,
+      etaComputedAt: iso(claim.etaComputedAtMs),
+      reason: claim.state === 'waiting' ? (claim.reason ?? null) : null,
+    };
+  }
   if (batches.some((b) => b.deadLettered)) base.deadLettered = true;
   return {
     ...base,

@@ -1,3 +1,4 @@
+import { effectiveTier } from '../../domain/orgs';
 import type { AppContext } from '../context';
 
 /** A tier and where it came from: the registry, or the default for an organisation it does not know. */
@@ -6,7 +7,10 @@ export interface TierDecision {
   registered: boolean;
 }
 
-/** The organisation's verified tier; an unregistered organisation is served at the default tier. */
+/**
+ * The organisation's verified tier now: an unregistered organisation, or one whose tier has expired, is
+ * served at the default tier.
+ */
 export async function resolveTier(ctx: AppContext, orgId: string): Promise<string> {
   return (await decideTier(ctx, orgId)).tier;
 }
@@ -14,7 +18,5 @@ export async function resolveTier(ctx: AppContext, orgId: string): Promise<strin
 /** As `resolveTier`, saying whether the registry knew the organisation (a typo'd orgId is not silent). */
 export async function decideTier(ctx: AppContext, orgId: string): Promise<TierDecision> {
   const org = await ctx.ports.orgs.get(orgId);
-  return org && ctx.tiers.isTier(org.tier)
-    ? { tier: org.tier, registered: true }
-    : { tier: ctx.tiers.defaultTier, registered: false };
+  return { tier: effectiveTier(org, ctx.clock().getTime(), ctx.tiers), registered: org !== null };
 }

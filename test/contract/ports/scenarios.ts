@@ -5,6 +5,11 @@
 import type { AppPorts } from '../../../shared/app/context';
 import { isTriageError } from '../../../shared/domain/errors';
 import type { RequestRecord } from '../../../shared/domain/records';
+import {
+  emptySummary,
+  type PoolClaimRecord,
+  type PoolLedger,
+} from '../../../shared/domain/scheduling/pool-claims';
 
 /** The storage ports (Service Bus and the executors have their own contract suites). */
 export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor'>;
@@ -57,7 +62,15 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
   describe(`${name}: RequestStore`, () => {
     test('create, point read, ETag-checked update; a duplicate create is a conflict; unknown is null', async () => {
       const { requests } = ports();
-      const created = await requests.create(request({ resource: undefined }));
+      const created = await requests.create(
+        request({
+          kind: 'provision',
+          inventory: undefined,
+          resource: { type: 'vm', quantity: 4, region: 'uksouth' },
+          holdUntil: '2026-12-24T18:00:00.000Z',
+          poolId: 'vm-uksouth',
+        }),
+      );
       expect(created.etag).toBeTruthy();
       expect(await codeOf(requests.create(created))).toBe('conflict');
       const read = await requests.get(created.id);
@@ -168,6 +181,17 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       const at = new Date().toISOString();
       const a = await events.append({ requestId, at, type: 'status', status: 'received', message: 'first' });
       const b = await events.append({ requestId, at, type: 'note', message: 'second' });
+      const c = await events.append({
+        requestId,
+        at,
+        type: 'status',
+        status: 'deferred',
+        requestStatus: 'deferred',
+        notification: 'request.deferred',
+        position: 4,
+        eta: null,
+        message: 'no capacity is expected to free up',
+      });
       expect(a.eventId).not.toBe(b.eventId);
       expect(a.published).toBe(false);
       await events.markPublished(requestId, a.eventId);
@@ -175,23 +199,69 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(listed.map((e) => [e.message, e.published])).toEqual([
         ['first', true],
         ['second', false],
+        ['no capacity is expected to free up', false],
       ]);
+      expect(listed[2]).toEqual({ ...c, published: false });
+      expect(listed[1]).not.toHaveProperty('eta');
     });
 
-    test('orgs: unknown is null; upsert replaces', async () => {
+    test('orgs: unknown is null; upsert replaces, with every field, and appends its audit entry atomically', async () => {
       const { orgs } = ports();
       const orgId = unique('org');
       expect(await orgs.get(orgId)).toBeNull();
+      expect(await orgs.listAudit(orgId)).toEqual([]);
       const at = new Date().toISOString();
-      await orgs.upsert({ orgId, name: 'A', sector: 'health', tier: 'health', updatedAt: at });
-      await orgs.upsert({ orgId, name: 'B', sector: 'health', tier: 'government', updatedAt: at });
-      expect(await orgs.get(orgId)).toEqual({
+      const first = {
+        orgId,
+        name: 'A',
+        sector: 'health',
+        tier: 'health',
+        evidence: 'NHS ODS code RX1',
+        updatedAt: at,
+      };
+      await orgs.upsert(first, {
+        orgId,
+        at,
+        actor: 'admin',
+        action: 'registered',
+        toTier: 'health',
+        evidence: 'NHS ODS code RX1',
+      });
+      const second = {
         orgId,
         name: 'B',
         sector: 'health',
         tier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
+        notify: { webhookUrl: 'https://hooks.example.org/triage' },
         updatedAt: at,
-        registered: true,
+      };
+      const later = new Date(Date.parse(at) + 1000).toISOString();
+      await orgs.upsert(second, {
+        orgId,
+        at: later,
+        actor: 'ops@example.org',
+        action: 'tier-changed',
+        fromTier: 'health',
+        toTier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
+      });
+      expect(await orgs.get(orgId)).toEqual({ ...second, registered: true });
+      expect((await orgs.listAudit(orgId)).map((a) => [a.action, a.actor, a.fromTier, a.toTier])).toEqual([
+        ['registered', 'admin', undefined, 'health'],
+        ['tier-changed', 'ops@example.org', 'health', 'government'],
+      ]);
+      expect((await orgs.listAudit(orgId))[1]).toEqual({
+        orgId,
+        at: later,
+        actor: 'ops@example.org',
+        action: 'tier-changed',
+        fromTier: 'health',
+        toTier: 'government',
+        evidence: 'Cabinet Office list',
+        tierExpiresAt: '2027-06-30T00:00:00.000Z',
       });
     });
 
@@ -205,6 +275,224 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
         requestId: 'r1',
       });
       expect(await idempotency.claim(unique('org'), 'k', 'h2', 'r2')).toEqual({ claimed: true });
+    });
+  });
+
+  describe(`${name}: PoolStore`, () => {
+    const ledgerOf = (poolId: string, resourceType = 'vm', region = unique('r')): PoolLedger => ({
+      pool: {
+        poolId,
+        resourceType,
+        region,
+        capacity: 10,
+        reserved: { health: 2 },
+        policy: 'strict',
+        schedule: [{ atMs: 5_000, capacity: 12 }],
+      },
+      summary: emptySummary(),
+      version: 0,
+      forecastVersion: 0,
+      forecastLeaseUntilMs: 0,
+      nextPromotionAtMs: null,
+    });
+    const claim = (requestId: string, state: PoolClaimRecord['state'] = 'waiting'): PoolClaimRecord => ({
+      requestId,
+      orgId: 'o',
+      tier: 'standard',
+      quantity: 3,
+      arrivedAtMs: 1000,
+      holdUntilMs: 9000,
+      state,
+      notifiedDeferral: false,
+      promotions: 0,
+    });
+
+    test('one pool per resource type and region; lookups by resource; unknown is null', async () => {
+      const { pools } = ports();
+      const poolId = unique('pool');
+      const created = await pools.create(ledgerOf(poolId, 'vm', 'uksouth-' + poolId));
+      expect(created.etag).toBeTruthy();
+      expect(await pools.findByResource('vm', 'uksouth-' + poolId)).toBe(poolId);
+      expect(await pools.findByResource('vm', unique('nowhere'))).toBeNull();
+      expect(await codeOf(pools.create(ledgerOf(unique('pool'), 'vm', 'uksouth-' + poolId)))).toBe(
+        'conflict',
+      );
+      expect(await codeOf(pools.create(ledgerOf(poolId)))).toBe('conflict');
+      const read = await pools.getLedger(poolId);
+      expect(read && withoutEtag(read)).toEqual(withoutEtag(ledgerOf(poolId, 'vm', 'uksouth-' + poolId)));
+      expect((await pools.listLedgers()).map((l) => l.pool.poolId)).toContain(poolId);
+      expect(await pools.getLedger(unique('none'))).toBeNull();
+    });
+
+    test('a commit writes the ledger and its claim changes atomically, or nothing on a stale ledger', async () => {
+      const { pools } = ports();
+      const poolId = unique('pool');
+      const ledger = await pools.create(ledgerOf(poolId));
+      const next = await pools.commit(
+        { ...ledger, version: 1 },
+        { put: [claim('a'), claim('b', 'started')] },
+      );
+      expect((await pools.listClaims(poolId)).map((c) => [c.requestId, c.state]).sort()).toEqual([
+        ['a', 'waiting'],
+        ['b', 'started'],
+      ]);
+      expect(withoutEtag((await pools.getClaim(poolId, 'a'))!)).toEqual(claim('a'));
+      expect(await codeOf(pools.commit({ ...ledger, version: 9 }, { remove: ['a'] }))).toBe('concurrency');
+      expect(await pools.getClaim(poolId, 'a')).not.toBeNull();
+      await pools.commit({ ...next, version: 2 }, { remove: ['a'], put: [claim('c', 'admitted')] });
+      expect((await pools.listClaims(poolId)).map((c) => c.requestId).sort()).toEqual(['b', 'c']);
+      expect((await pools.getLedger(poolId))?.version).toBe(2);
+      await expect(
+        pools.commit(next, { put: Array.from({ length: 100 }, (_, i) => claim(`x${i}`)) }),
+      ).rejects.toThrow(RangeError);
+    });
+
+    test('forecasts are written only to claims that did not change since they were read', async () => {
+      const { pools } = ports();
+      const poolId = unique('pool');
+      const ledger = await pools.create(ledgerOf(poolId));
+      await pools.commit(ledger, { put: [claim('a'), claim('b'), claim('gone')] });
+      const [a, b, gone] = ['a', 'b', 'gone'].map((id) => pools.getClaim(poolId, id));
+      const read = await Promise.all([a, b, gone]);
+      // b changes and `gone` leaves after they were read.
+      const l2 = (await pools.getLedger(poolId))!;
+      await pools.commit(l2, { put: [{ ...claim('b'), state: 'admitted' }], remove: ['gone'] });
+      const forecast = read.map((c) => ({
+        ...c!,
+        position: 1,
+        etaMs: null,
+        etaComputedAtMs: 50,
+        reason: 'full',
+        notifiedDeferral: true,
+        notifiedEtaMs: null,
+        aheadByTier: { health: 2 },
+      }));
+      expect((await pools.writeForecast(poolId, forecast)).sort()).toEqual(['b', 'gone']);
+      expect(withoutEtag((await pools.getClaim(poolId, 'a'))!)).toEqual(withoutEtag(forecast[0]!));
+      expect(await pools.getClaim(poolId, 'b')).toMatchObject({ state: 'admitted', notifiedDeferral: false });
+    });
+  });
+
+  describe(`${name}: ProgrammeStore and readiness`, () => {
+    const calendar = {
+      timeZone: 'Europe/London',
+      start: '2026-12-07',
+      deadline: '2027-06-30',
+      caps: { weekday: { mailboxes: 22000, bytes: 25e12 }, weekend: { mailboxes: 83000, bytes: 95e12 } },
+      holidays: [{ date: '2026-12-25', mailboxes: 0 }],
+      reserved: { health: 0.2 },
+      requiredChecks: ['licences'],
+    };
+    const claim = (orgId: string, requestId: string) => ({
+      requestId,
+      orgId,
+      tier: 'health',
+      arrivedAtMs: 1000,
+      mailboxes: 500,
+      bytes: 5e11,
+      materializedMailboxes: 100,
+      materializedBytes: 1e11,
+      ready: false,
+      readinessReason: 'not ready: licences pending',
+      schedule: {
+        days: [{ date: '2026-12-08', mailboxes: 400, bytes: 4e11 }],
+        start: '2026-12-08',
+        finish: '2026-12-08',
+        reason: null,
+        reasonText: null,
+      },
+      notifiedScheduled: true,
+      notifiedStart: '2026-12-08',
+      notifiedFinish: '2026-12-08',
+    });
+
+    test('the state is created once and replaced only under its ETag', async () => {
+      const { programme } = ports();
+      if (await programme.getState()) return; // one programme per store: the first scenario run sets it
+      const created = await programme.putState({
+        calendar,
+        planVersion: 1,
+        plannedVersion: 0,
+        planLeaseUntilMs: 0,
+        lastWaveDate: null,
+      });
+      expect(
+        await codeOf(
+          programme.putState({
+            calendar,
+            planVersion: 9,
+            plannedVersion: 0,
+            planLeaseUntilMs: 0,
+            lastWaveDate: null,
+          }),
+        ),
+      ).toBe('conflict');
+      const read = (await programme.getState())!;
+      expect(withoutEtag(read)).toEqual(withoutEtag(created));
+      const next = await programme.putState({ ...read, planVersion: 2, lastWaveDate: '2026-12-07' });
+      expect(await codeOf(programme.putState({ ...read, planVersion: 3 }))).toBe('concurrency');
+      expect(await programme.getState()).toMatchObject({
+        planVersion: 2,
+        lastWaveDate: '2026-12-07',
+        etag: next.etag,
+      });
+    });
+
+    test('claims are read whole, by organisation, or one by one; updates honour ETags; a second add keeps the first', async () => {
+      const { programme } = ports();
+      const org = unique('org');
+      const added = await programme.addClaim(claim(org, 'r1'));
+      await programme.addClaim(claim(org, 'r2'));
+      await programme.addClaim({ ...claim(org, 'r1'), mailboxes: 1 });
+      expect(withoutEtag((await programme.getClaim(org, 'r1'))!)).toEqual(claim(org, 'r1'));
+      expect((await programme.listOrgClaims(org)).map((c) => c.requestId)).toEqual(['r1', 'r2']);
+      expect((await programme.listClaims()).filter((c) => c.orgId === org)).toHaveLength(2);
+      expect(await programme.updateClaims([{ ...added, ready: true }])).toEqual([]);
+      expect(await programme.updateClaims([{ ...added, ready: false }])).toEqual(['r1']);
+      expect((await programme.getClaim(org, 'r1'))?.ready).toBe(true);
+      expect(await programme.getClaim(unique('other'), 'r1')).toBeNull();
+    });
+
+    test('waves, days and the last plan', async () => {
+      const { programme } = ports();
+      const date = `2027-0${1 + (seq % 9)}-1${seq % 10}`;
+      const entry = {
+        date,
+        requestId: unique('req'),
+        orgId: 'o',
+        tier: 'health',
+        firstIndex: 0,
+        mailboxes: 100,
+        bytes: 1e9,
+        batchNumbers: [1, 2],
+      };
+      await programme.putWaveEntry(entry);
+      expect(await programme.listWave(date)).toEqual([entry]);
+      const day = await programme.putDay({ date, materialized: { health: 100 }, done: {}, failed: {} });
+      expect(await codeOf(programme.putDay({ date, materialized: {}, done: {}, failed: {} }))).toBe(
+        'conflict',
+      );
+      await programme.putDay({ ...day, done: { health: 90 }, failed: { health: 10 } });
+      expect(await codeOf(programme.putDay({ ...day, done: {} }))).toBe('concurrency');
+      expect(await programme.getDay(date)).toMatchObject({ done: { health: 90 }, failed: { health: 10 } });
+      expect((await programme.listDays()).map((d) => d.date)).toContain(date);
+      const summary = {
+        days: Array.from({ length: 400 }, (_, i) => ({ date: `d${i}`, note: 'x'.repeat(200) })),
+      };
+      await programme.savePlan({ computedAtMs: 5, version: 3, summary });
+      expect(await programme.loadPlan()).toEqual({ computedAtMs: 5, version: 3, summary });
+    });
+
+    test('readiness is stored per organisation', async () => {
+      const { orgs } = ports();
+      const orgId = unique('org');
+      expect(await orgs.getReadiness(orgId)).toBeNull();
+      const report = {
+        checks: [{ name: 'licences', status: 'fail' as const, detail: '40 unlicensed' }],
+        checkedAt: '2026-12-01T10:00:00.000Z',
+      };
+      await orgs.putReadiness(orgId, report);
+      expect(await orgs.getReadiness(orgId)).toEqual(report);
     });
   });
 

@@ -93,7 +93,12 @@ export class E2eStack {
   }
 
   async registerOrg(orgId: string, tier: string): Promise<void> {
-    const r = await this.http('PUT', `/api/orgs/${orgId}`, { name: orgId, sector: tier, tier });
+    const r = await this.http('PUT', `/api/orgs/${orgId}`, {
+      name: orgId,
+      sector: tier,
+      tier,
+      evidence: `e2e: ${orgId} verified at ${tier}`,
+    });
     if (r.status !== 200) throw new Error(`PUT org ${orgId}: ${r.status} ${r.text}`);
   }
 

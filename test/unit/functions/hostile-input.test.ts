@@ -223,7 +223,12 @@ describe('the smaller items (item 12)', () => {
   });
 
   test("a typo'd orgId is served at the default tier, but not silently", async () => {
-    await t.app.upsertOrg('royal-infirmary', { name: 'Royal Infirmary', sector: 'health', tier: 'health' });
+    await t.app.upsertOrg('royal-infirmary', {
+      name: 'Royal Infirmary',
+      sector: 'health',
+      tier: 'health',
+      evidence: 'test registry',
+    });
     const response = await requestsApi.submitRequestHandler(
       post('requests', JSON.stringify(provision('royal-infirmaty'))),
       context(),

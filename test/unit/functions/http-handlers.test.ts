@@ -117,7 +117,11 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
         context(),
       );
     expect((await put({ name: 'NHS', sector: 'health', tier: 'platinum' })).status).toBe(400);
-    expect(json(await put({ name: 'NHS', sector: 'health', tier: 'health' }))).toMatchObject({
+    const noEvidence = await put({ name: 'NHS', sector: 'health', tier: 'health' });
+    expect(json(noEvidence)).toMatchObject({ status: 400, errors: [{ field: 'evidence' }] });
+    expect(
+      json(await put({ name: 'NHS', sector: 'health', tier: 'health', evidence: 'ODS RX1' })),
+    ).toMatchObject({
       tier: 'health',
       registered: true,
     });
@@ -125,7 +129,23 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
       new HttpRequest({ method: 'GET', url: 'http://localhost/api/orgs/nhs', params: { orgId: 'nhs' } }),
       context(),
     );
-    expect(json(got)).toMatchObject({ orgId: 'nhs', tier: 'health' });
+    expect(json(got)).toMatchObject({ orgId: 'nhs', tier: 'health', servedTier: 'health' });
+    const audit = await orgsApi.getOrgAuditHandler(
+      new HttpRequest({
+        method: 'GET',
+        url: 'http://localhost/api/orgs/nhs/audit',
+        params: { orgId: 'nhs' },
+      }),
+      context(),
+    );
+    expect(json(audit).items).toEqual([
+      expect.objectContaining({
+        action: 'registered',
+        toTier: 'health',
+        evidence: 'ODS RX1',
+        actor: expect.any(String),
+      }),
+    ]);
   });
 
   test('POST /api/inventories: 201 with the blob name, or 400 listing each bad line', async () => {

@@ -6,7 +6,7 @@ import type { RequestEvent, RequestRecord } from '../../../domain/records';
 import { mayNeedPublishing } from '../../../domain/request-lifecycle';
 import { parseOrThrow, submitRequestSchema, type SubmitRequestInput } from '../../../domain/requests';
 import type { AppContext } from '../../context';
-import { notify } from '../../effects/history';
+import { eventToStore, notify } from '../../effects/history';
 import { trackActivity } from '../../effects/activity';
 import { decideTier } from '../../views/resolve-tier';
 import { toRequestView, type RequestView } from '../../views/request-view';
@@ -108,6 +108,9 @@ export async function submitRequest(
     createdAt: at,
     updatedAt: at,
     ...(input.kind === 'provision' ? { resource: input.resource } : {}),
+    ...(input.kind === 'provision' && input.holdUntil
+      ? { holdUntil: new Date(input.holdUntil).toISOString() }
+      : {}),
     ...(inventory ? { inventory } : {}),
     batchesCompleted: 0,
     total: input.kind === 'provision' ? 1 : (input.mailboxes?.length ?? 0),
@@ -116,20 +119,25 @@ export async function submitRequest(
     bodyHash,
     retryCount: 0,
   };
-  const appendHistory = (): Promise<RequestEvent[]> => {
-    const common = { requestId, at } as const;
-    return Promise.all([
-      ctx.ports.events.append({
-        ...common,
-        type: 'status',
-        status: 'received',
-        message: registered
-          ? `tier ${tier} from the organisation registry`
-          : `organisation ${input.orgId} is not in the registry: served at the default tier ${tier}`,
-      }),
-      ctx.ports.events.append({ ...common, type: 'status', status: 'queued' }),
+  const appendHistory = (): Promise<RequestEvent[]> =>
+    Promise.all([
+      ctx.ports.events.append(
+        eventToStore(
+          { ...record, status: 'received' },
+          {
+            type: 'status',
+            status: 'received',
+            message: registered
+              ? `tier ${tier} from the organisation registry`
+              : `organisation ${input.orgId} is not in the registry: served at the default tier ${tier}`,
+          },
+          at,
+        ),
+      ),
+      ctx.ports.events.append(
+        eventToStore(record, { type: 'status', status: 'queued', from: 'received' }, at),
+      ),
     ]);
-  };
   let created: RequestRecord;
   if (key === undefined) {
     // A fresh id cannot conflict, so the history and the activity row are written beside the record

@@ -1,20 +1,27 @@
-import { orgIdSchema, parseOrThrow, type Org } from '../../../domain/requests';
+import { effectiveTier, type Org } from '../../../domain/orgs';
+import { orgIdSchema, parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
+
+/** An organisation as the API shows it: `servedTier` is the tier its work runs at now (after expiry). */
+export type OrgView = Org & { servedTier: string };
 
 /**
  * GET /api/orgs/{orgId} — an unregistered organisation answers at the default tier.
  * @throws TriageError `validation` for a malformed id.
  */
-export async function getOrg(ctx: AppContext, orgId: unknown): Promise<Org> {
+export async function getOrg(ctx: AppContext, orgId: unknown): Promise<OrgView> {
   const id = parseOrThrow(orgIdSchema, orgId, 'orgId', 'orgId');
-  return (
-    (await ctx.ports.orgs.get(id)) ?? {
-      orgId: id,
-      name: id,
-      sector: 'unknown',
-      tier: ctx.tiers.defaultTier,
-      updatedAt: new Date(0).toISOString(),
-      registered: false,
-    }
-  );
+  const org = await ctx.ports.orgs.get(id);
+  const servedTier = effectiveTier(org, ctx.clock().getTime(), ctx.tiers);
+  return org
+    ? { ...org, servedTier }
+    : {
+        orgId: id,
+        name: id,
+        sector: 'unknown',
+        tier: ctx.tiers.defaultTier,
+        updatedAt: new Date(0).toISOString(),
+        registered: false,
+        servedTier,
+      };
 }

@@ -3,6 +3,8 @@ import { countFinalItems, rollUpBatch, settleCancelledBatch } from '../../../dom
 import type { AppContext } from '../../context';
 import { transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { mutateBatchAndRequest } from '../../effects/mutate-batch';
+import { ensureError } from '../../../domain/errors';
+import { recordActual } from '../../effects/programme-waves';
 import type { WorkResult } from './work-result';
 
 /** Every batch of a request rolls up into the one request entity: allow more collisions than elsewhere. */
@@ -43,6 +45,15 @@ export async function completeBatch(
     },
     { event: `${batchLabel(batchNumber)} completed`, maxAttempts: rollUpAttempts },
   );
+  if (written?.request.programme) {
+    // Plan versus actual; best effort: a failure here is logged, the batch's own counts stay exact.
+    await recordActual(ctx, written.request.tier, counts).catch((err: unknown) =>
+      ctx.log(
+        'warn',
+        `actuals of ${batchLabel(batchNumber)} of ${requestId} not recorded: ${ensureError(err).message}`,
+      ),
+    );
+  }
   if (written) return 'batch-completed';
   return duplicate ? 'duplicate' : 'rejected';
 }

@@ -1,5 +1,6 @@
 import { messageIds, splitIntoBatches } from '../../../domain/batches';
 import { isTriageError } from '../../../domain/errors';
+import type { MailboxEntry } from '../../../domain/inventory';
 import { batchMessage, type MigrateMessage } from '../../../domain/messages';
 import type { RequestRecord } from '../../../domain/records';
 import {
@@ -15,6 +16,7 @@ import { ensureRequest } from '../../effects/ensure-request';
 import { mapLimit } from '../../effects/map-limit';
 import { mutateRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
+import { registerProgrammeClaim } from './register-programme-claim';
 import type { WorkResult } from './work-result';
 
 /**
@@ -39,11 +41,21 @@ export async function planMigration(
   }
   if (isTerminal(request.status)) return 'duplicate';
   if (isSupersededAttempt(request, message)) return 'duplicate';
+  // Under a programme calendar the waves create the batches: planning only registers the claim.
+  if (request.programme) return 'scheduled';
   if (request.batchCount !== undefined) return republishOpen(ctx, request);
+  const inventory = request.inventory ?? message.inventory;
+  if (!request.planning) {
+    const programme = await ctx.ports.programme.getState();
+    // A programme claim needs the whole list (it is not planned in chunks, see the README).
+    if (programme) {
+      const all = await readAll(ctx, inventory);
+      if (await registerProgrammeClaim(ctx, request, all, programme, delivery)) return 'scheduled';
+    }
+  }
 
   const fromBatch = request.planning?.batches ?? 0;
   const perChunk = ctx.settings.planChunkBatches * ctx.settings.batchSize;
-  const inventory = request.inventory ?? message.inventory;
   const chunk = await readChunk(ctx, inventory, request.planning?.cursor, perChunk);
   const batches = splitIntoBatches(chunk.entries, ctx.settings.batchSize).map((b) => ({
     ...b,
@@ -116,6 +128,17 @@ async function republishOpen(ctx: AppContext, planned: RequestRecord): Promise<W
     })),
   );
   return 'planned';
+}
+
+async function readAll(ctx: AppContext, blobName: string): Promise<MailboxEntry[]> {
+  const mailboxes: MailboxEntry[] = [];
+  try {
+    for await (const entry of ctx.ports.artifacts.readInventory(blobName)) mailboxes.push(entry);
+  } catch (err: unknown) {
+    if (isTriageError(err, 'not-found')) throw transientFailure(`inventory ${blobName} is missing`);
+    throw err;
+  }
+  return mailboxes;
 }
 
 async function readChunk(ctx: AppContext, blobName: string, cursor: string | undefined, max: number) {

@@ -7,6 +7,8 @@ import type { AppContext } from '../../context';
 import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
 import { mutateRequest } from '../../effects/mutate-request';
+import { decideAndApply } from '../../effects/pool-requests';
+import { passPool } from './pass-pool';
 import type { WorkResult } from './work-result';
 
 /**
@@ -23,11 +25,15 @@ export async function processProvision(
   const request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
   if (isSupersededAttempt(request, message)) return 'duplicate';
+  // A declared pool for its resource: capacity first, in tier order (the stored request is the truth).
+  const resource = request.resource ?? message.resource;
+  const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
+  if (poolId && (await passPool(ctx, poolId, request)) === 'deferred') return 'deferred';
   const running = await mutateRequest(
     ctx,
     request.id,
-    (c) => decideStartProvision(c, delivery.functionName),
-    { known: request },
+    (c) => decideStartProvision(c, delivery.functionName, poolId),
+    poolId ? {} : { known: request },
   );
   // Cancelled (or finished by another delivery) since it was read: nothing starts.
   if (running && isTerminal(running.status))
@@ -40,7 +46,7 @@ export async function processProvision(
     tier: request.tier,
     itemId: request.id,
     idempotencyKey: `${request.id}:provision`,
-    payload: { resource: request.resource ?? message.resource },
+    payload: { resource },
     attempt,
   });
   if (!outcome.ok && outcome.retryable) throw transientFailure(`transient: ${outcome.reason}`);
@@ -60,6 +66,8 @@ export async function processProvision(
       ...(running ? { known: running } : {}),
     },
   );
+  // A failed provisioning holds nothing: its capacity goes back to the pool (and the line moves).
+  if (!outcome.ok && poolId) await decideAndApply(ctx, poolId, { remove: request.id });
   if (saved?.status === 'cancelled') return 'cancelled';
   return outcome.ok ? 'completed' : 'failed';
 }

@@ -7,6 +7,7 @@ import type { AppContext } from '../../context';
 import type { DeliveryContext } from '../../effects/delivery';
 import { recordEvent } from '../../effects/history';
 import { mutateRequest } from '../../effects/mutate-request';
+import { decideAndApply } from '../../effects/pool-requests';
 import { completeBatch } from './complete-batch';
 import { flagDeadLettered } from './record-dead-letter';
 
@@ -71,6 +72,10 @@ export async function recordExhausted(
     );
     if (saved?.deadLettered)
       await recordEvent(ctx, saved, { type: 'dead-letter', message: `given up: ${reason}` });
+    // Given up holds nothing: its capacity goes back to its pool, if it has one.
+    const resource = saved?.resource ?? message.resource;
+    const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
+    if (poolId) await decideAndApply(ctx, poolId, { remove: message.requestId });
     return;
   }
   await flagDeadLettered(ctx, message, `given up: ${reason}`);

@@ -13,4 +13,6 @@ export type WorkResult =
   /** A transient failure: a successor message is scheduled (back-off) and this one completes. */
   | 'retry-scheduled'
   /** The chain tried for its whole time: what was left is recorded as failed and dead-lettered. */
-  | 'gave-up';
+  | 'gave-up'
+  | 'deferred'
+  | 'scheduled';

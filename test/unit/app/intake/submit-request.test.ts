@@ -4,7 +4,7 @@ import { expectTriage, provision } from '../helpers';
 describe('submitRequest', () => {
   test('submit → publish → tier worker → executor → completed, at the registry tier', async () => {
     const t = createTestApp();
-    await t.app.upsertOrg('nhs', { name: 'NHS Trust', sector: 'health', tier: 'health' });
+    await t.app.upsertOrg('nhs', { name: 'NHS Trust', sector: 'health', tier: 'health', evidence: 'test' });
     const { request } = await t.app.submitRequest(provision('nhs'));
     expect(request).toMatchObject({ tier: 'health', status: 'queued' });
     expect(t.ports.publisher.queue[0]).toMatchObject({

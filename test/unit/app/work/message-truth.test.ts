@@ -13,7 +13,12 @@ describe('the stored request is the truth (items 4 and 5)', () => {
   test('item 5: a forged message naming another organisation is refused, audited, and runs nothing', async () => {
     const exec = new ScriptedExecutor();
     const t = appWithLog(exec);
-    await t.app.upsertOrg('victim', { name: 'Victim', sector: 'health', tier: 'health' });
+    await t.app.upsertOrg('victim', {
+      name: 'Victim',
+      sector: 'health',
+      tier: 'health',
+      evidence: 'test registry',
+    });
     const { request } = await t.app.submitRequest(provision('victim'));
     t.ports.publisher.queue = [];
     const forged = {
@@ -79,7 +84,12 @@ describe('the stored request is the truth (items 4 and 5)', () => {
       fail ? { ok: false, retryable: false, reason: 'quota' } : { ok: true },
     );
     const t = appWithLog(exec);
-    await t.app.upsertOrg('trust', { name: 'Trust', sector: 'health', tier: 'health' });
+    await t.app.upsertOrg('trust', {
+      name: 'Trust',
+      sector: 'health',
+      tier: 'health',
+      evidence: 'test registry',
+    });
     const { request } = await t.app.submitRequest(provision('trust'));
     await t.app.upsertOrg('trust', { name: 'Trust', sector: 'health', tier: 'standard' });
     await t.drain(); // re-routed to standard, then fails there

@@ -9,7 +9,7 @@ describe('processBatch (through the delivery protocol)', () => {
         : { ok: true },
     );
     const t = createTestApp({ executor: exec });
-    await t.app.upsertOrg('gov', { name: 'Gov', sector: 'government', tier: 'government' });
+    await t.app.upsertOrg('gov', { name: 'Gov', sector: 'government', tier: 'government', evidence: 'test' });
     const { request } = await t.app.submitRequest({
       kind: 'migrate',
       orgId: 'gov',
