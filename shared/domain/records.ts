@@ -28,7 +28,7 @@ export interface RequestRecord {
   /** Set when the migration has been planned. */
   batchCount?: number;
   /** Planning in progress (chunk by chunk): batches and mailboxes planned so far, where the next chunk starts. */
-  planning?: { batches: number; mailboxes: number; cursor?: string };
+  planning?: { batches: number; mailboxes: number; cursor?: string; chunkBatches?: number };
   batchesCompleted: number;
   total: number;
   succeeded: number;

@@ -110,7 +110,15 @@ export function decidePlanned(
  */
 export function decidePlanningChunk(
   current: RequestRecord,
-  chunk: { fromBatch: number; batches: number; mailboxes: number; cursor: string; functionName: string },
+  chunk: {
+    fromBatch: number;
+    batches: number;
+    mailboxes: number;
+    cursor: string;
+    functionName: string;
+    /** How many batches the next chunk plans (see `nextChunkBatches`). */
+    nextChunkBatches: number;
+  },
 ): RequestRecord | null {
   if (current.batchCount !== undefined || isTerminal(current.status)) return null;
   if ((current.planning?.batches ?? 0) !== chunk.fromBatch) return null;
@@ -121,8 +129,28 @@ export function decidePlanningChunk(
     // An inline list's size is known from the intake; an uploaded inventory's grows as it is read.
     total: Math.max(current.total, mailboxes),
     processedBy: chunk.functionName,
-    planning: { batches: chunk.fromBatch + chunk.batches, mailboxes, cursor: chunk.cursor },
+    planning: {
+      batches: chunk.fromBatch + chunk.batches,
+      mailboxes,
+      cursor: chunk.cursor,
+      chunkBatches: chunk.nextChunkBatches,
+    },
   };
+}
+
+/** A planning invocation should take about this long: far below a lock period (PT1M), whatever the storage's speed. */
+export const planningChunkTargetMs = 10_000;
+
+/**
+ * The size of the next planning chunk from how long the last one took: halved when it ran past twice the
+ * target, doubled (up to `maxBatches`) when it took under half of it, so an invocation stays near the target
+ * even when the storage slows down as a large migration fills it.
+ */
+export function nextChunkBatches(lastBatches: number, lastMs: number, maxBatches: number): number {
+  if (lastMs > 2 * planningChunkTargetMs)
+    return Math.max(1, Math.min(maxBatches, Math.floor(lastBatches / 2)));
+  if (lastMs < planningChunkTargetMs / 2) return Math.min(maxBatches, lastBatches * 2);
+  return Math.min(maxBatches, lastBatches);
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   decideCancelledPlanning,
   decidePlanned,
   decidePlanningChunk,
+  nextChunkBatches,
 } from '../../../domain/request-lifecycle';
 import { isSupersededAttempt } from '../../../domain/retry-plan';
 import { isTerminal } from '../../../domain/status';
@@ -20,7 +21,8 @@ import { registerProgrammeClaim } from './register-programme-claim';
 import type { WorkResult } from './work-result';
 
 /**
- * Plans a migration one chunk per message: reads the next `planChunkBatches` batches' worth of the
+ * Plans a migration one chunk per message: reads the next chunk's worth (up to `planChunkBatches` batches,
+ * fewer when the last chunk took long: see `nextChunkBatches`) of the
  * inventory (from where the record says the last chunk stopped), writes their manifests and batch records,
  * publishes their `migrate-batch` messages, records the chunk (the request shows `running` with its
  * planning progress from the first chunk), and publishes a continuation for the rest. No invocation holds
@@ -55,7 +57,12 @@ export async function planMigration(
   }
 
   const fromBatch = request.planning?.batches ?? 0;
-  const perChunk = ctx.settings.planChunkBatches * ctx.settings.batchSize;
+  const chunkBatches = Math.min(
+    request.planning?.chunkBatches ?? ctx.settings.planChunkBatches,
+    ctx.settings.planChunkBatches,
+  );
+  const chunkStarted = ctx.clock().getTime();
+  const perChunk = chunkBatches * ctx.settings.batchSize;
   const chunk = await readChunk(ctx, inventory, request.planning?.cursor, perChunk);
   const batches = splitIntoBatches(chunk.entries, ctx.settings.batchSize).map((b) => ({
     ...b,
@@ -97,6 +104,11 @@ export async function planMigration(
   let advanced = false;
   await mutateRequest(ctx, request.id, (c) => {
     const next = decidePlanningChunk(c, {
+      nextChunkBatches: nextChunkBatches(
+        chunkBatches,
+        ctx.clock().getTime() - chunkStarted,
+        ctx.settings.planChunkBatches,
+      ),
       fromBatch,
       batches: batches.length,
       mailboxes: chunk.entries.length,

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { nextChunkBatches, planningChunkTargetMs } from '../../../../shared/domain/request-lifecycle';
 import { createTestApp } from '../../../support/in-memory-ports';
 import { mailboxes } from '../helpers';
 
@@ -43,5 +45,24 @@ describe('planning in chunks (item 9)', () => {
       .filter((m) => m.message.kind === 'migrate-batch')
       .map((m) => m.messageId);
     expect(new Set(batchIds).size).toBe(10);
+  });
+});
+
+describe('nextChunkBatches', () => {
+  test('property: the next chunk is between 1 and the maximum, smaller after a slow one, never smaller after a fast one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 400 }),
+        fc.nat(200_000),
+        fc.integer({ min: 1, max: 400 }),
+        (last, ms, max) => {
+          const next = nextChunkBatches(last, ms, max);
+          if (next < 1 || next > Math.max(max, 1)) return false;
+          if (ms > 2 * planningChunkTargetMs) return next <= Math.max(1, last);
+          if (ms < planningChunkTargetMs / 2) return next >= Math.min(max, last);
+          return true;
+        },
+      ),
+    );
   });
 });
