@@ -42,6 +42,7 @@ export const actionPolicies = {
   'calendar:write': { anyOrg: [admin], ownOrgs: [], audited: true },
   'plan:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'plan:what-if': { anyOrg: [operator], ownOrgs: [], audited: false },
+  'dead-letters:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
 } as const satisfies Record<string, ActionPolicy>;
 
 export type Action = keyof typeof actionPolicies;

@@ -1,22 +1,16 @@
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import * as runtime from '../../../functions/runtime';
-import type * as HealthModule from '../../../functions/health';
-import type * as InventoriesApi from '../../../functions/inventories-api';
-import type * as OrgsApi from '../../../functions/orgs-api';
-import type * as RequestsApi from '../../../functions/requests-api';
-import { startAuthFixture, configTrusting, type AuthFixture } from '../../support/auth-fixture';
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { startAuthFixture, type AuthFixture } from '../../support/auth-fixture';
 import { createTestApp, type MemoryPublisher } from '../../support/in-memory-ports';
 import { mailboxes, provision } from '../app/helpers';
-
-// The handlers as the Functions library intends them to be tested: an HttpRequest and an
-// InvocationContext built by hand, the app behind getApp() on in-memory ports, with authentication on
-// (tokens from the local issuer, validated by the app's verifier).
-const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-const requestsApi = jest.requireActual<typeof RequestsApi>('../../../functions/requests-api');
-const orgsApi = jest.requireActual<typeof OrgsApi>('../../../functions/orgs-api');
-const inventoriesApi = jest.requireActual<typeof InventoriesApi>('../../../functions/inventories-api');
-const healthModule = jest.requireActual<typeof HealthModule>('../../../functions/health');
-quiet.mockRestore();
+import {
+  header,
+  healthModule,
+  installTestApp,
+  inventoriesApi,
+  json,
+  orgsApi,
+  requestsApi,
+} from './handler-harness';
 
 let auth: AuthFixture;
 let authorization: string;
@@ -28,16 +22,11 @@ afterAll(async () => auth?.close());
 
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = createTestApp({ tokens: auth.verifier });
-  jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
-  jest.spyOn(runtime, 'getConfig').mockReturnValue(configTrusting(auth.issuer));
+  t = installTestApp(auth);
 });
 afterEach(() => jest.restoreAllMocks());
 
 const context = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
-const json = (r: HttpResponseInit): any => JSON.parse(String(r.body));
-const header = (r: HttpResponseInit, name: string) => (r.headers as Record<string, string>)[name];
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}): HttpRequest {
   return new HttpRequest({
@@ -57,7 +46,14 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
     const response = await requestsApi.submitRequestHandler(post('requests', provision('o')), context());
     expect(response.status).toBe(202);
     const body = json(response);
-    expect(body).toEqual({ id: body.id, kind: 'provision', orgId: 'o', tier: 'standard', status: 'queued' });
+    expect(body).toEqual({
+      id: body.id,
+      kind: 'provision',
+      orgId: 'o',
+      tier: 'standard',
+      status: 'queued',
+      warnings: ['organisation "o" is not in the registry: served at the default tier standard'],
+    });
     expect(header(response, 'Location')).toBe(`/api/requests/${body.id}`);
     expect((t.ports.publisher as MemoryPublisher).queue).toHaveLength(1);
   });

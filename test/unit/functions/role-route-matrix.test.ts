@@ -76,6 +76,7 @@ const calls: Record<string, RouteCall> = {
   getCalendar: {},
   getPlan: {},
   planWhatIf: { body: { json: {} } },
+  listDeadLetters: {},
   health: {},
   openapi: {},
 };
@@ -107,6 +108,7 @@ const expected: Record<string, Expected> = {
   getCalendar:     { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   getPlan:         { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   planWhatIf:      { admin: 403, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  listDeadLetters: { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   // Anonymous (liveness and the API description): no principal is asked for.
   health:          { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   openapi:         { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },

@@ -144,6 +144,7 @@ describe('authorization: the role × action × organisation decision', () => {
       'calendar:write': { admin: 'any', operator: '-', requester: '-' },
       'plan:read': { admin: 'any', operator: 'any', requester: '-' },
       'plan:what-if': { admin: '-', operator: 'any', requester: '-' },
+      'dead-letters:read': { admin: 'any', operator: 'any', requester: '-' },
     });
   });
 });
