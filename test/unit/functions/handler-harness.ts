@@ -5,7 +5,7 @@ import type * as InventoriesApi from '../../../functions/inventories-api';
 import type * as OrgsApi from '../../../functions/orgs-api';
 import type * as RequestsApi from '../../../functions/requests-api';
 import type { CallerApp } from '../../../shared/app';
-import { configTrusting, type AuthFixture } from '../../support/auth-fixture';
+import { configTrusting, startAuthFixture, type AuthFixture } from '../../support/auth-fixture';
 import { createTestApp } from '../../support/in-memory-ports';
 
 /**
@@ -30,6 +30,33 @@ export function installTestApp(auth: AuthFixture): ReturnType<typeof createTestA
   jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
   jest.spyOn(runtime, 'getConfig').mockReturnValue(configTrusting(auth.issuer));
   return t;
+}
+
+/**
+ * The local token issuer for one test file (started before its tests, stopped after them) and, before each
+ * test, a fresh app behind `getApp()` trusting it. `authorization` carries every role, acting for `orgs`.
+ */
+export function useHandlerApp(orgs: readonly string[]) {
+  let auth: AuthFixture | undefined;
+  let authorization = '';
+  beforeAll(async () => {
+    auth = await startAuthFixture();
+    authorization = await auth.harness(orgs);
+  });
+  afterAll(async () => auth?.close());
+  afterEach(() => jest.restoreAllMocks());
+  return {
+    /** `Bearer <token>` of the harness principal. */
+    get authorization(): string {
+      return authorization;
+    },
+    /** Call in `beforeEach`. */
+    install(): ReturnType<typeof createTestApp> {
+      if (!auth)
+        throw new Error('useHandlerApp: the token issuer has not started (call install in beforeEach)');
+      return installTestApp(auth);
+    },
+  };
 }
 
 /** Makes one of the HTTP use-cases reject, for whichever principal the handler binds (`app.as`). */

@@ -1,36 +1,27 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { formatExchangeMigrationCsv } from '../../../shared/domain/inventory';
-import { startAuthFixture, type AuthFixture } from '../../support/auth-fixture';
 import { createTestApp } from '../../support/in-memory-ports';
 import { provision } from '../app/helpers';
 import {
   failUseCase,
   header,
   healthModule,
-  installTestApp,
   inventoriesApi,
   json,
   orgsApi,
   requestsApi,
+  useHandlerApp,
 } from './handler-harness';
 
 /**
  * Issue 12, items 8 and 12: hostile or sloppy input is answered fast, small and truthfully; an outage is a
  * 503 with Retry-After; no secret or internal error text leaks.
  */
-let auth: AuthFixture;
-let authorization: string;
-beforeAll(async () => {
-  auth = await startAuthFixture();
-  authorization = await auth.harness(['o', 'a', 'unregistered-trust']);
-});
-afterAll(async () => auth?.close());
-
+const session = useHandlerApp(['o', 'a', 'unregistered-trust']);
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = installTestApp(auth);
+  t = session.install();
 });
-afterEach(() => jest.restoreAllMocks());
 
 const logged: string[] = [];
 const context = () =>
@@ -42,7 +33,7 @@ const post = (url: string, body: string, headers: Record<string, string> = {}) =
   new HttpRequest({
     method: 'POST',
     url: `http://localhost/api/${url}`,
-    headers: { 'content-type': 'application/json', authorization, ...headers },
+    headers: { 'content-type': 'application/json', authorization: session.authorization, ...headers },
     body: { string: body },
   });
 
@@ -131,7 +122,7 @@ describe('the smaller items (item 12)', () => {
         method: 'PUT',
         url: 'http://localhost/api/orgs/o',
         params: { orgId: 'o' },
-        headers: { 'content-type': 'application/json', authorization },
+        headers: { 'content-type': 'application/json', authorization: session.authorization },
         body: { string: JSON.stringify({ name, sector: 'health', tier: 'health' }) },
       }),
       context(),
@@ -145,7 +136,7 @@ describe('the smaller items (item 12)', () => {
       new HttpRequest({
         method: 'GET',
         url: 'http://localhost/api/requests?code=s3cret-key&limit=5',
-        headers: { authorization },
+        headers: { authorization: session.authorization },
       }),
       context(),
     );
@@ -158,7 +149,7 @@ describe('the smaller items (item 12)', () => {
         method: 'GET',
         url: 'http://localhost/api/requests/abc?code=s3cret-key',
         params: { id: 'abc' },
-        headers: { authorization },
+        headers: { authorization: session.authorization },
       }),
       context(),
     );
@@ -206,7 +197,7 @@ describe('the smaller items (item 12)', () => {
         method: 'POST',
         url: 'http://localhost/api/inventories?orgId=o',
         query: { orgId: 'o' },
-        headers: { 'content-type': 'text/csv', authorization },
+        headers: { 'content-type': 'text/csv', authorization: session.authorization },
         body: { string: `EmailAddress,SizeBytes\n${rows}\n` },
       }),
       context(),

@@ -1,30 +1,21 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { startAuthFixture, type AuthFixture } from '../../support/auth-fixture';
 import { createTestApp, type MemoryPublisher } from '../../support/in-memory-ports';
 import { mailboxes, provision } from '../app/helpers';
 import {
   header,
   healthModule,
-  installTestApp,
   inventoriesApi,
   json,
   orgsApi,
   requestsApi,
+  useHandlerApp,
 } from './handler-harness';
 
-let auth: AuthFixture;
-let authorization: string;
-beforeAll(async () => {
-  auth = await startAuthFixture();
-  authorization = await auth.harness(['o', 'nhs']);
-});
-afterAll(async () => auth?.close());
-
+const session = useHandlerApp(['o', 'nhs']);
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = installTestApp(auth);
+  t = session.install();
 });
-afterEach(() => jest.restoreAllMocks());
 
 const context = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
 
@@ -32,14 +23,17 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
   return new HttpRequest({
     method: 'POST',
     url: `http://localhost/api/${url}`,
-    headers: { 'content-type': 'application/json', authorization, ...headers },
+    headers: { 'content-type': 'application/json', authorization: session.authorization, ...headers },
     body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
   });
 }
 
 /** A request as the library builds it, carrying the harness principal's token. */
 const signed = (init: ConstructorParameters<typeof HttpRequest>[0]) =>
-  new HttpRequest({ ...init, headers: { authorization, ...(init.headers as Record<string, string>) } });
+  new HttpRequest({
+    ...init,
+    headers: { authorization: session.authorization, ...(init.headers as Record<string, string>) },
+  });
 
 describe('HTTP handlers, called as the Functions library calls them', () => {
   test('POST /api/requests: 202 with Location and the accepted request', async () => {
