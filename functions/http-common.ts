@@ -1,10 +1,11 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { visit, type ParseErrorCode } from 'jsonc-parser';
 import type { CallerApp } from '../shared/app/index';
 import { ensureError, isTriageError, TriageError } from '../shared/domain/errors';
 import { requireAttempt, type Action } from '../shared/domain/identity/authorization';
 import { hasCredentials, type Credentials } from '../shared/domain/identity/credentials';
 import { easyAuthPrincipalHeader } from '../shared/domain/identity/easy-auth';
-import { problem, problemFromError, type ProblemDetails } from './problem-details';
+import { problem, problemFromError, retryAfterSeconds, type ProblemDetails } from './problem-details';
 import { getApp, getConfig } from './runtime';
 
 export function problemResponse(
@@ -13,7 +14,12 @@ export function problemResponse(
 ): HttpResponseInit {
   return {
     status: details.status,
-    headers: { 'Content-Type': 'application/problem+json', ...headers },
+    headers: {
+      'Content-Type': 'application/problem+json',
+      // A dependency outage is temporary: say when to come back (RFC 9110 §10.2.3).
+      ...(details.status === 503 ? { 'Retry-After': String(retryAfterSeconds) } : {}),
+      ...headers,
+    },
     body: JSON.stringify(details),
   };
 }
@@ -54,13 +60,59 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
     throw new TriageError('unsupported-media-type', `expected application/json, got ${contentType}`);
   }
   const bytes = await readBodyBytes(request, getConfig().maxBodyBytes);
+  return parseStrictJson(bytes.toString('utf8'));
+}
+
+/**
+ * JSON.parse, refusing what it would silently accept: a key repeated in one object (JSON.parse keeps the
+ * last one, so two parsers could read the same body differently).
+ * @throws TriageError `validation` naming the first repeated key, or `(body)` for malformed JSON.
+ */
+export function parseStrictJson(text: string): unknown {
+  const keys: Array<Set<string>> = [];
+  let duplicate: string | undefined;
+  let syntaxError: ParseErrorCode | undefined;
+  visit(
+    text,
+    {
+      onObjectBegin: () => {
+        keys.push(new Set());
+      },
+      onObjectEnd: () => {
+        keys.pop();
+      },
+      onObjectProperty: (property, _offset, _length, _line, _column, pathSupplier) => {
+        const seen = keys.at(-1);
+        if (duplicate === undefined && seen?.has(property)) {
+          duplicate = [...pathSupplier(), property].map(String).join('.');
+        }
+        seen?.add(property);
+      },
+      onError: (error) => {
+        syntaxError ??= error;
+      },
+    },
+    { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+  );
+  if (duplicate !== undefined && syntaxError === undefined) {
+    throw new TriageError('validation', `duplicate JSON key "${duplicate}"`, {
+      fields: [{ field: duplicate, message: 'this key appears more than once in its object' }],
+    });
+  }
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (err: unknown) {
-    throw new TriageError('validation', `malformed JSON: ${ensureError(err).message}`, {
+    throw new TriageError('validation', `malformed JSON: ${ensureError(err).message.slice(0, 200)}`, {
       fields: [{ field: '(body)', message: 'not valid JSON' }],
     });
   }
+}
+
+/** The request's URL for a log line: the function key a caller put in `?code=` is never written to a log. */
+export function loggableUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.searchParams.has('code')) parsed.searchParams.set('code', 'REDACTED');
+  return `${parsed.pathname}${parsed.search}`;
 }
 
 /** An upload's body, refused as it streams once it passes the upload limit (never buffered whole). */
@@ -85,6 +137,8 @@ export async function* limitedBody(
 export function queryOf(request: HttpRequest): Record<string, string> {
   const query: Record<string, string> = {};
   for (const [name, value] of request.query.entries()) {
+    // `code` is the function key, read by the host (Azure's `?code=` convention), not a parameter.
+    if (name === 'code') continue;
     query[name] = name in query ? `${query[name]}\u0000${value}` : value;
   }
   return query;
@@ -101,7 +155,7 @@ export async function withProblems(
   } catch (err: unknown) {
     const details = problemFromError(err, new URL(request.url).pathname);
     if (details.status >= 500)
-      context.error(`${request.method} ${request.url} failed: ${ensureError(err).stack ?? ''}`);
+      context.error(`${request.method} ${loggableUrl(request.url)} failed: ${ensureError(err).stack ?? ''}`);
     return problemResponse(details);
   }
 }

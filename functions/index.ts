@@ -8,6 +8,8 @@ import './members-api';
 import './health';
 import './openapi';
 import './tier-workers';
+import './reconciler';
+import './dead-letters';
 import './webhooks';
 import './pools-api';
 import './pools-timer';

@@ -13,9 +13,15 @@ async function* limited(body: AsyncIterable<Uint8Array>, maxBytes: number): Asyn
   }
 }
 
+/**
+ * The largest inventory upload: a 2.1-million-row Exchange CSV (`EmailAddress,SizeBytes`, ~40 bytes a row,
+ * ~85 MB) with room to spare for longer addresses and extra columns.
+ */
+export const maxInventoryBytes = 256 * 1024 * 1024;
+
 /** POST /api/inventories?orgId= — streams a CSV (EmailAddress[,SizeBytes]) into Blob, validating each row. */
 export const importInventoryHandler = authorized('inventories:import', async (request, _context, caller) => {
-  const maxBytes = Math.max(getConfig().maxBodyBytes, 64 * 1024 * 1024);
+  const maxBytes = Math.max(getConfig().maxBodyBytes, maxInventoryBytes);
   const declared = Number(request.headers.get('content-length') ?? '');
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new TriageError('payload-too-large', `the upload is ${declared} bytes; the limit is ${maxBytes}`);
@@ -29,14 +35,17 @@ export const importInventoryHandler = authorized('inventories:import', async (re
     },
   );
   if (result.blobName === null) {
+    const badRowCount = result.badRowCount ?? new Set(result.badRows.map((row) => row.line)).size;
+    const errorCount = result.problemCount ?? result.badRows.length;
     return problemResponse(
-      problem(400, `${result.badRows.length} bad row(s); nothing was stored`, {
+      problem(400, `${badRowCount} bad row(s); nothing was stored`, {
         code: 'validation',
         errors: result.badRows.map((row) => ({
           field: `line ${row.line}${row.field ? `: ${row.field}` : ''}`,
           message: row.message,
         })),
-        ...({ badRows: result.badRows, rowCount: result.rowCount } as object),
+        ...(errorCount > result.badRows.length ? { errorCount } : {}),
+        ...({ badRows: result.badRows, badRowCount, rowCount: result.rowCount } as object),
       }),
     );
   }

@@ -422,6 +422,19 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/dead-letters': {
+        get: {
+          ...secured('dead-letters:read'),
+          summary:
+            'Messages Triage refused (poison, mis-addressed, contradicting their stored request) or found dead-lettered, newest first.',
+          parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } }],
+          responses: {
+            '200': { description: '{ items: [{ messageId, at, source, reason, requestId?, body }] }' },
+            '400': problemResponse('Invalid limit'),
+            ...authResponses,
+          },
+        },
+      },
       '/health': {
         get: {
           summary: 'Liveness plus Storage and Service Bus checks.',

@@ -9,6 +9,8 @@ export interface ProblemDetails {
   instance?: string;
   code?: string;
   errors?: FieldProblem[];
+  /** Problems in all, when `errors` lists only the first 100. */
+  errorCount?: number;
 }
 
 const statusByCode: Record<TriageErrorCode, number> = {
@@ -55,6 +57,9 @@ export function problem(
   };
 }
 
+/** Seconds a caller should wait before trying again after a 503 (a dependency outage). */
+export const retryAfterSeconds = 30;
+
 /** Maps anything thrown to a problem; only TriageErrors show their message (others are not for callers). */
 export function problemFromError(err: unknown, instance?: string): ProblemDetails {
   if (isTriageError(err)) {
@@ -63,6 +68,7 @@ export function problemFromError(err: unknown, instance?: string): ProblemDetail
       code: err.code,
       ...(instance ? { instance } : {}),
       ...(err.fields.length > 0 ? { errors: err.fields } : {}),
+      ...(err.errorCount > err.fields.length ? { errorCount: err.errorCount } : {}),
     });
   }
   return problem(500, 'unexpected error; see the logs', instance ? { instance } : {});

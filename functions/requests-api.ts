@@ -7,7 +7,7 @@ export const submitRequestHandler = authorized(
   async (request, _context, caller): Promise<HttpResponseInit> => {
     const body = await readJsonBody(request);
     const key = request.headers.get('idempotency-key') ?? undefined;
-    const { request: created } = await caller.submitRequest(
+    const { request: created, warnings } = await caller.submitRequest(
       body,
       key === undefined ? {} : { idempotencyKey: key },
     );
@@ -19,6 +19,7 @@ export const submitRequestHandler = authorized(
         orgId: created.orgId,
         tier: created.tier,
         status: created.status,
+        ...(warnings.length > 0 ? { warnings } : {}),
       },
       { Location: `/api/requests/${created.id}` },
     );

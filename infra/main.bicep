@@ -125,6 +125,8 @@ var tableNames = [
   'memberships'
   'membersbyorg'
   'audit'
+  'activity'
+  'deadletters'
 ]
 var containerNames = [
   'inventories'
@@ -152,6 +154,11 @@ var appConfiguration = {
   TRIAGE_BATCH_SIZE: string(pipeline.?batchSize ?? '')
   TRIAGE_ITEM_CONCURRENCY: string(pipeline.?itemConcurrency ?? '')
   TRIAGE_MAX_BODY_BYTES: string(pipeline.?maxBodyBytes ?? '')
+  TRIAGE_RETRY_BASE_MS: string(pipeline.?retryBaseMs ?? '')
+  TRIAGE_RETRY_MAX_DELAY_MS: string(pipeline.?retryMaxDelayMs ?? '')
+  TRIAGE_RETRY_MAX_TOTAL_MS: string(pipeline.?retryMaxTotalMs ?? '')
+  TRIAGE_RECONCILE_SCHEDULE: pipeline.?reconcileSchedule ?? '0 */1 * * * *'
+  TRIAGE_RECONCILE_STALE_AFTER_MS: string(pipeline.?reconcileStaleAfterMs ?? '')
   TRIAGE_EXECUTOR: executor.type
   TRIAGE_EXECUTOR_SEED: string(executor.?seed ?? '')
   TRIAGE_EXECUTOR_LATENCY_MIN_MS: string(executor.?latencyMinMs ?? '')

@@ -73,6 +73,17 @@ export interface LocalStack {
   killHost(): Promise<void>;
   /** Starts a new host on the same port and settings (after killHost or a crash). */
   restartHost(): Promise<void>;
+  /**
+   * Stops Azurite (a storage outage). SIGTERM, not SIGKILL: Azurite persists its folder lazily, and a real
+   * account never loses a write it acknowledged. Its data survives only with `dataFolder`.
+   */
+  killAzurite(): Promise<void>;
+  /** Starts Azurite again on the same ports and folder. */
+  restartAzurite(): Promise<void>;
+  /** Kills the broker at once (SIGKILL). Its state is in memory: what it held is lost. */
+  killBroker(): Promise<void>;
+  /** Starts the broker again on the same ports. */
+  restartBroker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -115,14 +126,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
     if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
     if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
-    // Azurite and the broker do not depend on each other: start both at once (start-up time).
-    const [azuriteStart, brokerStart] = await Promise.allSettled([
+    const launchAzurite = (ports: { blobPort: number; queuePort?: number; tablePort?: number }) =>
       startAzurite({
-        blobPort: azuritePort,
+        ...ports,
         location: options.dataFolder,
         startTimeoutInMs: timeout,
         log: (line) => log(`[azurite] ${line}`),
-      }),
+      });
+    const launchBroker = (): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'servicebus', 'cli.js'),
         brokerArgs,
@@ -131,14 +142,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         'servicebus',
         log,
         timeout,
-      ),
+      );
+    // Azurite and the broker do not depend on each other: start both at once (start-up time).
+    const [azuriteStart, brokerStart] = await Promise.allSettled([
+      launchAzurite({ blobPort: azuritePort }),
+      launchBroker(),
     ]);
-    if (azuriteStart.status === 'fulfilled') started.push(() => azuriteStart.value.close());
-    if (brokerStart.status === 'fulfilled') started.push(() => brokerStart.value.stop());
+    // The current instances (a fault test may restart them): `stop` stops whichever is running.
+    let azurite: RunningAzurite;
+    let broker: ManagedProcess;
+    if (azuriteStart.status === 'fulfilled') started.push(() => azurite.close());
+    if (brokerStart.status === 'fulfilled') started.push(() => broker.stop());
+    if (azuriteStart.status === 'fulfilled') azurite = azuriteStart.value;
+    if (brokerStart.status === 'fulfilled') broker = brokerStart.value;
     if (azuriteStart.status === 'rejected') throw azuriteStart.reason;
     if (brokerStart.status === 'rejected') throw brokerStart.reason;
-    const azurite = azuriteStart.value;
-    const broker = brokerStart.value;
+    azurite = azuriteStart.value;
+    broker = brokerStart.value;
 
     const tokenIssuer = await issuing;
     if (tokenIssuer) started.push(() => tokenIssuer.close());
@@ -181,8 +201,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       hostUrl: `http://127.0.0.1:${resolvedHostPort}`,
       settings,
       ...(tokenIssuer ? { tokenIssuer } : {}),
-      azurite,
-      broker,
+      get azurite() {
+        return azurite;
+      },
+      get broker() {
+        return broker;
+      },
       get host() {
         return host;
       },
@@ -193,6 +217,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async restartHost() {
         await host.stop();
         host = await launchHost();
+      },
+      async killAzurite() {
+        // Up to 30 s for Azurite to finish its in-flight requests and save its folder.
+        await stopChild(azurite.process, 30_000);
+      },
+      async restartAzurite() {
+        await azurite.close();
+        const { blobPort, queuePort, tablePort } = azurite;
+        azurite = await launchAzurite({ blobPort, queuePort, tablePort });
+      },
+      async killBroker() {
+        broker.process.kill('SIGKILL');
+        await broker.stop();
+      },
+      async restartBroker() {
+        await broker.stop();
+        broker = await launchBroker();
       },
       stop: stopAll,
     };

@@ -17,6 +17,7 @@ import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { writeFileSync } from 'node:fs';
 import { createTableStores, type TableStores } from './adapters/table-stores';
 import { AppInsightsMetricsSink } from './adapters/app-insights-metrics';
+import { mapStorageError } from './adapters/storage-errors';
 
 /** Identity-based connections: `managedidentity` with an optional client id, or the default chain. */
 export function credentialFor(options: IdentityOptions): TokenCredential {
@@ -137,7 +138,11 @@ export function createRuntime(
           : {}),
       })
     : undefined;
-  const ready = Promise.all([stores.ensureTables(), artifacts.ensureContainers()]).then(() => undefined);
+  // Storage down at cold start is an outage (503 with Retry-After), not an unexpected error.
+  const ready = Promise.all([stores.ensureTables(), artifacts.ensureContainers()]).then(
+    () => undefined,
+    (err: unknown) => mapStorageError(err, 'creating tables and containers'),
+  );
   ready.catch(() => undefined);
   // A fast clock (local demos and scenarios): time runs `speed` times faster from the anchor on.
   const { speed, anchorMs = Date.now() } = config.clock;
@@ -149,6 +154,8 @@ export function createRuntime(
     events: stores.events,
     orgs: stores.orgs,
     idempotency: stores.idempotency,
+    activity: stores.activity,
+    deadLetters: stores.deadLetters,
     pools: stores.pools,
     programme: stores.programme,
     memberships: new CachedMembershipStore(stores.memberships, {
@@ -172,6 +179,10 @@ export function createRuntime(
     settings: {
       batchSize: config.batchSize,
       itemConcurrency: config.itemConcurrency,
+      // 200 batches of 100: 20,000 mailboxes, a few seconds of manifest writes per invocation.
+      planChunkBatches: Math.max(1, Math.floor(20_000 / config.batchSize)),
+      retry: config.retry,
+      staleAfterMs: config.reconcileStaleAfterMs,
       webhookAllowPrivate: config.webhooks.allowPrivate,
       auth: { mode: config.auth.mode, orgsClaim: config.auth.orgsClaim },
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ExecutorOptions } from './adapters/executors';
+import { defaultBackOff, type BackOffPolicy } from './domain/back-off';
 
 /**
  * Every app setting the Function app reads, by name, in one place. Bicep must set each of these
@@ -34,6 +35,13 @@ export const settingNames = {
   executorBackoffMs: 'TRIAGE_EXECUTOR_BACKOFF_MS',
   /** Optional. Largest request body accepted, in bytes. Default 4 MiB. */
   maxBodyBytes: 'TRIAGE_MAX_BODY_BYTES',
+  /** Optional. Back-off of transient failures: first delay, longest delay, total time (ms). Default 1 s / 5 min / 1 h. */
+  retryBaseMs: 'TRIAGE_RETRY_BASE_MS',
+  retryMaxDelayMs: 'TRIAGE_RETRY_MAX_DELAY_MS',
+  retryMaxTotalMs: 'TRIAGE_RETRY_MAX_TOTAL_MS',
+  /** Optional. The reconciler's NCRONTAB schedule (default every minute) and how long without progress is stuck (default 15 min). */
+  reconcileSchedule: 'TRIAGE_RECONCILE_SCHEDULE',
+  reconcileStaleAfterMs: 'TRIAGE_RECONCILE_STALE_AFTER_MS',
   /** Optional. The HMAC-SHA256 key webhook deliveries are signed with; without it webhooks wait (and dead-letter). */
   webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
   /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
@@ -122,6 +130,9 @@ export interface TriageConfig {
   itemConcurrency: number;
   maxBodyBytes: number;
   executor: ExecutorConfig;
+  retry: BackOffPolicy;
+  /** A non-terminal request with no progress for this long is repaired by the reconciler. */
+  reconcileStaleAfterMs: number;
   webhooks: { secret?: string; allowPrivate: boolean };
   /** Application Insights for the scheduler's metrics; absent: metrics are computed and logged only. */
   telemetry?: { connectionString: string; clientId?: string; entraAuth: boolean };
@@ -240,6 +251,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    retry: {
+      baseDelayMs: parse(settingNames.retryBaseMs, positiveInt, defaultBackOff.baseDelayMs),
+      maxDelayMs: parse(settingNames.retryMaxDelayMs, positiveInt, defaultBackOff.maxDelayMs),
+      maxTotalMs: parse(settingNames.retryMaxTotalMs, positiveInt, defaultBackOff.maxTotalMs),
+    },
+    reconcileStaleAfterMs: parse(settingNames.reconcileStaleAfterMs, positiveInt, 15 * 60_000),
     ...(get(settingNames.operationCountsFile)
       ? { operationCountsFile: get(settingNames.operationCountsFile) }
       : {}),

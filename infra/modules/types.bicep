@@ -143,6 +143,21 @@ type pipelineSettingsType = {
   @description('Optional. Largest request body accepted in bytes (TRIAGE_MAX_BODY_BYTES; code default 4 MiB).')
   @minValue(1024)
   maxBodyBytes: int?
+
+  @description('Optional. Back-off of transient failures: first delay in ms (TRIAGE_RETRY_BASE_MS; code default 1000).')
+  retryBaseMs: int?
+
+  @description('Optional. Longest delay between two attempts in ms (TRIAGE_RETRY_MAX_DELAY_MS; code default 300000).')
+  retryMaxDelayMs: int?
+
+  @description('Optional. How long a failing piece of work keeps being retried, in ms (TRIAGE_RETRY_MAX_TOTAL_MS; code default 3600000).')
+  retryMaxTotalMs: int?
+
+  @description('Optional. The reconciler timer, six-field NCRONTAB (TRIAGE_RECONCILE_SCHEDULE; default every minute).')
+  reconcileSchedule: string?
+
+  @description('Optional. No progress for this long (ms) makes a request stuck for the reconciler (TRIAGE_RECONCILE_STALE_AFTER_MS; code default 900000).')
+  reconcileStaleAfterMs: int?
 }
 
 @export()

@@ -71,6 +71,10 @@ export class OperationCounts {
         blob.reads++;
         return store.inventoryOwner(name);
       },
+      readInventoryChunk: (name, cursor, max) => {
+        blob.reads++;
+        return store.readInventoryChunk(name, cursor, max);
+      },
       readInventory: (name) => {
         blob.reads++;
         return store.readInventory(name);

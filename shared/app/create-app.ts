@@ -33,6 +33,7 @@ import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
+import { listDeadLetters } from './use-cases/requests/list-dead-letters';
 import { handleDelivery } from './use-cases/work/handle-delivery';
 import { listOrgs } from './use-cases/orgs/list-orgs';
 import { emitSchedulerMetrics } from './use-cases/pools/emit-scheduler-metrics';
@@ -40,10 +41,12 @@ import { getSchedulerStatus } from './use-cases/pools/scheduler-status';
 import { readReport } from './use-cases/reports/read-report';
 import { reportOnNotification } from './use-cases/reports/report-on-notification';
 import { listRequestItems } from './use-cases/requests/list-request-items';
+import { reconcile } from './use-cases/reconcile/reconcile';
+import { handleDeadLettered } from './use-cases/work/handle-dead-lettered';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
 export function createContext(deps: AppDeps): AppContext {
-  const { topology, settings, probes, newId, log, clock, ...ports } = deps;
+  const { topology, settings, probes, newId, random, log, clock, ...ports } = deps;
   const ctx: AppContext = {
     ports,
     tiers: tierView(topology),
@@ -55,6 +58,7 @@ export function createContext(deps: AppDeps): AppContext {
     // Through ctx.clock, so a test (or a fast local clock) that replaces the clock moves both.
     now: () => ctx.clock().toISOString(),
     newId: newId ?? (() => randomUUID()),
+    random: random ?? Math.random,
     log: log ?? (() => undefined),
     inFlightNotifications: new Set(),
   };
@@ -73,6 +77,8 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     as: (caller) => bindCallerUseCases(ctx, caller),
     health: () => health(ctx),
     handleDelivery: (body, delivery, options) => handleDelivery(ctx, body, delivery, options),
+    handleDeadLettered: (body, delivery, facts) => handleDeadLettered(ctx, body, delivery, facts),
+    reconcile: (options) => reconcile(ctx, options),
     tickPools: () => tickPools(ctx),
     emitSchedulerMetrics: () => emitSchedulerMetrics(ctx),
     getSchedulerStatus: () => getSchedulerStatus(ctx),
@@ -120,5 +126,6 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     importOrgs: (csv) => importOrgs(ctx, caller, csv),
     getPlan: () => getPlan(ctx),
     planWhatIf: (body) => planWhatIf(ctx, body),
+    listDeadLetters: (limit) => listDeadLetters(ctx, limit),
   };
 }

@@ -20,13 +20,14 @@ import type { PoolView } from './use-cases/pools/pool-view';
 import type { TickReport } from './use-cases/pools/tick-pools';
 import type { InventoryImportResult } from './ports/artifact-store';
 import type { AuditStore, Membership, MembershipStore, TokenVerifier } from './ports/identity';
-import type { Page } from './ports/stores';
+import type { DeadLetterEntry, Page } from './ports/stores';
 import type { ImportInventoryOptions } from './use-cases/intake/import-inventory';
 import type { SubmitOptions, SubmitResult } from './use-cases/intake/submit-request';
 import type { HealthReport } from './use-cases/health/health';
 import type { OrgView } from './use-cases/orgs/get-org';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
+import type { DeadLetterFacts } from './use-cases/work/handle-dead-lettered';
 import type { RequestView } from './views/request-view';
 import type { ItemPage } from './use-cases/requests/list-request-items';
 import type { RequestList } from './use-cases/requests/list-requests';
@@ -34,6 +35,7 @@ import type { ReportResult } from './use-cases/reports/write-report';
 import type { SchedulerStatusView } from './use-cases/pools/scheduler-status';
 import type { ListedOrg } from './use-cases/orgs/list-orgs';
 import type { SchedulerMetric } from '../domain/scheduler-status';
+import type { ReconcileOptions, ReconcileReport } from './use-cases/reconcile/reconcile';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, AuthSettings, Logger, LogLevel } from './context';
@@ -44,6 +46,8 @@ export type {
   MembershipStore,
   Principal,
   TokenVerifier,
+  DeadLetterEntry,
+  DeadLetterFacts,
   DeliveryContext,
   DeliveryOptions,
   HealthReport,
@@ -61,6 +65,8 @@ export type {
   ItemPage,
   ListedOrg,
   Page,
+  ReconcileOptions,
+  ReconcileReport,
   ReportResult,
   RequestList,
   SchedulerMetric,
@@ -81,6 +87,10 @@ export interface TriageApp {
   health(): Promise<HealthReport>;
   /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
   handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** The dead-letter Function: records a message Service Bus dead-lettered from a work subscription. */
+  handleDeadLettered(body: unknown, delivery: DeliveryContext, facts: DeadLetterFacts): Promise<string>;
+  /** The reconciler timer: repairs non-terminal requests with no progress for the configured time. */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
   /** The pools' timer: due capacity changes, promotions, repairs. */
   tickPools(): Promise<TickReport>;
   /** The metrics timer: per-tier scheduler metrics to Application Insights. */
@@ -170,4 +180,6 @@ export interface CallerApp {
   getPlan(): Promise<PlanAnswer>;
   /** POST /api/plan/what-if. */
   planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
+  /** GET /api/dead-letters: the messages Triage refused or found dead-lettered, newest first. */
+  listDeadLetters(limit?: number): Promise<DeadLetterEntry[]>;
 }

@@ -10,6 +10,10 @@ const common = {
   requestId: requestIdSchema,
   orgId: orgIdSchema,
   tier: z.string().min(1).max(50),
+  /** The attempt of this message's chain (a scheduled successor carries the next one); absent = 1. */
+  attempt: z.number().int().min(1).max(100_000).optional(),
+  /** When the chain's first attempt was delivered (ISO); absent on the first attempt. */
+  firstAttemptAt: z.iso.datetime().optional(),
 };
 
 export const provisionMessageSchema = z.object({

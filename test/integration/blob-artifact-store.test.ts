@@ -151,6 +151,17 @@ describe('BlobArtifactStore on Azurite', () => {
     expect(result.rowCount).toBe(2_500);
   });
 
+  test('counts bad rows, not problems: a row with a bad address and a bad size is one bad row', async () => {
+    const store = await freshStore();
+    const rows = Array.from({ length: 300 }, (_, i) => `bad-${i},lots`);
+    const result = await store.importInventoryCsv(
+      'contoso',
+      chunked(`EmailAddress,SizeBytes\n${rows.join('\n')}\n`, 4096),
+    );
+    expect(result.badRows).toHaveLength(MAX_REPORTED_BAD_ROWS);
+    expect(result).toMatchObject({ badRowCount: 300, problemCount: 600, rowCount: 300 });
+  });
+
   test('a large import is staged in several blocks; a bad last row leaves nothing committed', async () => {
     const store = await freshStore();
     const n = 60_000;

@@ -3,6 +3,10 @@ import type { AuditStore, Membership, MembershipStore, TokenVerifier } from '../
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../shared/app/ports/executor';
 import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publisher';
 import type {
+  ActivityEntry,
+  ActivityIndex,
+  DeadLetterEntry,
+  DeadLetterLog,
   StoredReadiness,
   EventStore,
   IdempotencyClaim,
@@ -37,6 +41,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import {
   InventoryValidator,
   mailboxEntrySchema,
+  skipAndTake,
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../../shared/domain/inventory';
@@ -196,6 +201,37 @@ export class MemoryOrgStore implements OrgStore {
   }
 }
 
+export class MemoryActivityIndex implements ActivityIndex {
+  entries = new Map<string, ActivityEntry>();
+  /** When set, every call is rejected, like a Table outage. */
+  fail = false;
+  async touch(entry: ActivityEntry): Promise<void> {
+    if (this.fail) throw new Error('activity table unavailable');
+    this.entries.set(entry.requestId, { ...entry });
+  }
+  async remove(requestId: string): Promise<void> {
+    if (this.fail) throw new Error('activity table unavailable');
+    this.entries.delete(requestId);
+  }
+  async listIdle(before: string, limit: number): Promise<ActivityEntry[]> {
+    if (this.fail) throw new Error('activity table unavailable');
+    return [...this.entries.values()].filter((e) => e.progressAt < before).slice(0, limit);
+  }
+}
+
+export class MemoryDeadLetterLog implements DeadLetterLog {
+  entries = new Map<string, DeadLetterEntry>();
+  async record(entry: DeadLetterEntry): Promise<void> {
+    this.entries.set(`${entry.source}/${entry.messageId}`, clone(entry));
+  }
+  async list(limit: number): Promise<DeadLetterEntry[]> {
+    return [...this.entries.values()]
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, limit)
+      .map(clone);
+  }
+}
+
 export class MemoryIdempotencyStore implements IdempotencyStore {
   keys = new Map<string, { bodyHash: string; requestId: string }>();
   async claim(orgId: string, key: string, bodyHash: string, requestId: string): Promise<IdempotencyClaim> {
@@ -259,7 +295,18 @@ export class MemoryArtifactStore implements ArtifactStore {
     } else if (validator.rowCount === 0 && badRows.length === 0) {
       badRows.push({ line: 2, message: 'the inventory has a header but no mailbox rows' });
     }
-    if (badRows.length > 0) return { blobName: null, rowCount: validator.rowCount, badRows };
+    if (badRows.length > 0) {
+      const rows = new Set(badRows.map((row) => row.line)).size;
+      return badRows.length > 100
+        ? {
+            blobName: null,
+            rowCount: validator.rowCount,
+            badRows: badRows.slice(0, 100),
+            badRowCount: rows,
+            problemCount: badRows.length,
+          }
+        : { blobName: null, rowCount: validator.rowCount, badRows };
+    }
     const name = `${orgId}/upload-${String(++this.uploads).padStart(6, '0')}.ndjson`;
     this.inventories.set(name, entries);
     this.owners.set(name, {
@@ -300,6 +347,13 @@ export class MemoryArtifactStore implements ArtifactStore {
       yield clone(parsed.data);
     }
   }
+  async readInventoryChunk(
+    name: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }> {
+    return skipAndTake(this.readInventory(name), cursor === undefined ? 0 : Number(cursor), maxEntries);
+  }
   async writeBatchManifest(
     requestId: string,
     n: number,
@@ -334,12 +388,15 @@ export class MemoryArtifactStore implements ArtifactStore {
 
 export class MemoryPublisher implements Publisher {
   queue: OutgoingWorkMessage[] = [];
+  /** Messages scheduled for later (back-off successors), moved to `queue` when the test clock reaches them. */
+  scheduled: OutgoingWorkMessage[] = [];
   sent: OutgoingWorkMessage[] = [];
   notifications: RequestNotification[] = [];
   seenIds = new Set<string>();
   fail = false;
   /** When set, a publish containing a message it matches is rejected as a whole. */
   failWhen: ((m: OutgoingWorkMessage) => boolean) | undefined;
+  constructor(private readonly clock: () => Date = () => new Date()) {}
   async publishWork(messages: OutgoingWorkMessage[]): Promise<void> {
     if (this.fail) throw new Error('broker down');
     const failWhen = this.failWhen;
@@ -349,8 +406,22 @@ export class MemoryPublisher implements Publisher {
       // Duplicate detection, like the topics' requiresDuplicateDetection.
       if (this.seenIds.has(m.messageId)) continue;
       this.seenIds.add(m.messageId);
-      this.queue.push(clone(m));
+      if (m.scheduledFor && m.scheduledFor.getTime() > this.clock().getTime()) this.scheduled.push(clone(m));
+      else this.queue.push(clone(m));
     }
+  }
+  /** Moves the scheduled messages that are due to the queue, earliest first. */
+  release(): void {
+    const now = this.clock().getTime();
+    const due = this.scheduled.filter((m) => (m.scheduledFor?.getTime() ?? 0) <= now);
+    this.scheduled = this.scheduled.filter((m) => !due.includes(m));
+    due.sort((a, b) => (a.scheduledFor?.getTime() ?? 0) - (b.scheduledFor?.getTime() ?? 0));
+    this.queue.push(...due);
+  }
+  /** When the next scheduled message is due, if any. */
+  nextDue(): number | undefined {
+    const times = this.scheduled.map((m) => m.scheduledFor?.getTime() ?? 0);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
   async publishNotification(n: RequestNotification): Promise<void> {
     this.notifications.push(clone(n));
@@ -605,10 +676,35 @@ export function createMemoryStores() {
     idempotency: new MemoryIdempotencyStore(),
     memberships: new MemoryMembershipStore(),
     audit: new MemoryAuditStore(),
+    activity: new MemoryActivityIndex(),
+    deadLetters: new MemoryDeadLetterLog(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
     programme: new MemoryProgrammeStore(),
   };
+}
+
+/** Settings of the test app: small batches, and back-off in seconds with a 10-minute total. */
+export const testSettings: AppSettings = {
+  batchSize: 10,
+  itemConcurrency: 4,
+  planChunkBatches: 3,
+  retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, maxTotalMs: 10 * 60_000 },
+  staleAfterMs: 15 * 60_000,
+  auth: { mode: 'token', orgsClaim: 'triage_orgs' },
+};
+
+/** A clock that runs with real time plus an offset the test moves forward (scheduled messages, staleness). */
+export class TestClock {
+  offsetMs = 0;
+  now = (): Date => new Date(Date.now() + this.offsetMs);
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+  /** Moves the clock to `at` if that is later. */
+  advanceTo(at: number): void {
+    this.offsetMs += Math.max(0, at - this.now().getTime());
+  }
 }
 
 /**
@@ -619,9 +715,10 @@ export function createMemoryStores() {
 export function createTestApp(
   options: { executor?: Executor; settings?: Partial<AppSettings>; tokens?: TokenVerifier } = {},
 ) {
+  const clock = new TestClock();
   const ports = {
     ...createMemoryStores(),
-    publisher: new MemoryPublisher(),
+    publisher: new MemoryPublisher(clock.now),
     executor: options.executor ?? new ScriptedExecutor(),
     tokens: options.tokens ?? refusingTokenVerifier,
   };
@@ -629,12 +726,9 @@ export function createTestApp(
   const ctx = createContext({
     ...ports,
     topology,
-    settings: {
-      batchSize: 10,
-      itemConcurrency: 4,
-      auth: { mode: 'token', orgsClaim: 'triage_orgs' },
-      ...options.settings,
-    },
+    settings: { ...testSettings, ...options.settings },
+    clock: clock.now,
+    random: () => 0.5,
     newId: () => `req${String(++id).padStart(4, '0')}`,
   });
   const triage = bindUseCases(ctx);
@@ -642,30 +736,51 @@ export function createTestApp(
   const processed: Array<{ functionName: string; tier: string; messageTier: string; kind: string }> = [];
 
   /** The delivery facts of the tier "Function" a message is routed to, as its subscription sets them. */
-  function deliveryOf(message: OutgoingWorkMessage['message'], deliveryCount: number): DeliveryContext {
+  function deliveryOf(
+    message: OutgoingWorkMessage['message'],
+    deliveryCount: number,
+    messageId = 'test-message',
+  ): DeliveryContext {
     const topic = message.kind === 'provision' ? 'provisioning' : 'migration';
     const prefix = topic === 'provisioning' ? 'provision' : 'migrate';
     const { maxDeliveryCount } = subscriptionSettings(
       topology,
       tierSubscription(topology, topic, message.tier),
     );
-    return { functionName: `${prefix}-${message.tier}`, tier: message.tier, deliveryCount, maxDeliveryCount };
+    return {
+      functionName: `${prefix}-${message.tier}`,
+      tier: message.tier,
+      deliveryCount,
+      maxDeliveryCount,
+      messageId,
+    };
   }
 
   /**
    * Delivers queued messages to the tier "Function" matching their tier, like the subscriptions do, through
    * the app's one delivery protocol (`handleDelivery`, as functions/tier-workers.ts does): a throw redelivers
-   * (deliveryCount + 1) until maxDeliveryCount, then dead-letters.
+   * (deliveryCount + 1) until maxDeliveryCount, then dead-letters. When only scheduled messages are left,
+   * the clock jumps to the next one (back-off costs no real time in tests).
    */
   async function drain(
-    optionsDrain: { redeliverCompletedOnce?: boolean } = {},
-  ): Promise<{ deadLettered: OutgoingWorkMessage[] }> {
+    optionsDrain: { redeliverCompletedOnce?: boolean; maxDeliveries?: number } = {},
+  ): Promise<{ deadLettered: OutgoingWorkMessage[]; deliveries: number }> {
     const deadLettered: OutgoingWorkMessage[] = [];
     const redelivered = new Set<string>();
-    while (ports.publisher.queue.length > 0) {
+    let deliveries = 0;
+    const budget = optionsDrain.maxDeliveries ?? 20_000;
+    for (;;) {
+      ports.publisher.release();
+      if (ports.publisher.queue.length === 0) {
+        const due = ports.publisher.nextDue();
+        if (due === undefined) break;
+        clock.advanceTo(due);
+        continue;
+      }
       const next = ports.publisher.queue.shift()!;
       for (let deliveryCount = 1; ; deliveryCount++) {
-        const delivery = deliveryOf(next.message, deliveryCount);
+        if (++deliveries > budget) throw new Error(`drain: more than ${budget} deliveries`);
+        const delivery = deliveryOf(next.message, deliveryCount, next.messageId);
         try {
           await app.handleDelivery(clone(next.message), delivery);
           processed.push({
@@ -687,8 +802,8 @@ export function createTestApp(
         }
       }
     }
-    return { deadLettered };
+    return { deadLettered, deliveries };
   }
 
-  return { app, ctx, ports, drain, deliveryOf, processed };
+  return { app, ctx, ports, drain, deliveryOf, processed, clock };
 }

@@ -9,8 +9,10 @@ export interface InventoryImportResult {
   rowCount: number;
   /** Bad rows with their 1-based line numbers, in file order; capped (see `badRowCount`). */
   badRows: InventoryRowProblem[];
-  /** Total number of problems found, when `badRows` was capped; absent otherwise. */
+  /** Rows with a problem, when `badRows` was capped (at 100 problems); absent otherwise. */
   badRowCount?: number;
+  /** Problems in all (a row can have two), when `badRows` was capped; absent otherwise. */
+  problemCount?: number;
 }
 
 /**
@@ -46,6 +48,16 @@ export interface ArtifactStore {
    * missing and `InventoryInvalidError` (with `badRows`) at the first invalid entry.
    */
   readInventory(blobName: string): AsyncIterable<MailboxEntry>;
+  /**
+   * Reads at most `maxEntries` entries of an inventory from `cursor` (undefined: the start), so planning
+   * holds one chunk in memory and resumes where the previous invocation stopped. `next` is absent at the end.
+   * The cursor is opaque (a byte offset for NDJSON). Errors as for `readInventory`.
+   */
+  readInventoryChunk(
+    blobName: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }>;
   /** Writes (or idempotently overwrites) a batch's NDJSON manifest and its Exchange-format CSV. */
   writeBatchManifest(
     requestId: string,

@@ -28,6 +28,8 @@ export interface RequestView {
   inventory?: string;
   progress: Progress;
   batchCount?: number;
+  /** While a large inventory is planned chunk by chunk: what is planned so far. */
+  planning?: { batchesPlanned: number; mailboxesPlanned: number };
   batchesCompleted: number;
   processedBy?: string;
   reason?: string;
@@ -35,6 +37,8 @@ export interface RequestView {
   retryCount: number;
   /** Once the request is final: its CSV report (`reports/{blobName}`), served at `url`. */
   report?: { blobName: string; url: string; writtenAt: string };
+  /** A provisioning's executor calls so far (an attempt is one executor call). */
+  attempts?: number;
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
@@ -79,11 +83,20 @@ export async function toRequestView(
     ...(record.inventory ? { inventory: record.inventory } : {}),
     progress: progressOf(record),
     ...(record.batchCount !== undefined ? { batchCount: record.batchCount } : {}),
+    ...(record.planning
+      ? {
+          planning: {
+            batchesPlanned: record.planning.batches,
+            mailboxesPlanned: record.planning.mailboxes,
+          },
+        }
+      : {}),
     batchesCompleted: record.batchesCompleted,
     ...(record.processedBy ? { processedBy: record.processedBy } : {}),
     ...(record.reason ? { reason: record.reason } : {}),
     deadLettered: record.deadLettered ?? false,
     retryCount: record.retryCount,
+    ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
   };
   if (!options.detail) return base;
   const [batches, history, claim, planned] = await Promise.all([

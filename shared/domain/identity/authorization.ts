@@ -45,6 +45,7 @@ export const actionPolicies = {
   // The operator's views across organisations: the registry listing and the status page's data.
   'orgs:list': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'status:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'dead-letters:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
 } as const satisfies Record<string, ActionPolicy>;
 
 export type Action = keyof typeof actionPolicies;

@@ -691,4 +691,84 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect((await audit.list(orgId, 100)).items).toHaveLength(3);
     });
   });
+
+  describe(`${name}: ActivityIndex`, () => {
+    test('touch upserts, listIdle finds only what is older than the cutoff, remove forgets (twice is fine)', async () => {
+      const { activity } = ports();
+      const [a, b] = [unique('act'), unique('act')];
+      const old = new Date(Date.now() - 3_600_000).toISOString();
+      await activity.touch({ requestId: a, status: 'queued', progressAt: old });
+      await activity.touch({ requestId: b, status: 'running', progressAt: new Date().toISOString() });
+      const cutoff = new Date(Date.now() - 60_000).toISOString();
+      const idle = (await activity.listIdle(cutoff, 10_000)).filter(
+        (e) => e.requestId === a || e.requestId === b,
+      );
+      expect(idle).toEqual([{ requestId: a, status: 'queued', progressAt: old }]);
+      await activity.touch({ requestId: a, status: 'running', progressAt: new Date().toISOString() });
+      expect((await activity.listIdle(cutoff, 10_000)).some((e) => e.requestId === a)).toBe(false);
+      await activity.remove(a);
+      await activity.remove(a);
+      await activity.remove(b);
+      expect(
+        (await activity.listIdle(new Date(Date.now() + 60_000).toISOString(), 10_000)).some(
+          (e) => e.requestId === a || e.requestId === b,
+        ),
+      ).toBe(false);
+    });
+  });
+
+  describe(`${name}: DeadLetterLog and re-indexing`, () => {
+    test('the log keeps each refused message once, newest first', async () => {
+      const { deadLetters } = ports();
+      const id = unique('msg');
+      const older = {
+        messageId: `${id}-a`,
+        at: new Date(Date.now() - 1000).toISOString(),
+        source: 'f',
+        reason: 'poison',
+        body: '{}',
+      };
+      const newer = { ...older, messageId: `${id}-b`, at: new Date().toISOString(), requestId: 'r-1' };
+      await deadLetters.record(older);
+      await deadLetters.record(older);
+      await deadLetters.record(newer);
+      const mine = (await deadLetters.list(500)).filter((e) => e.messageId.startsWith(id));
+      expect(mine).toEqual([newer, older]);
+    });
+
+    test('an update with reindex moves the request to its new tier in the organisation listing', async () => {
+      const { requests } = ports();
+      const orgId = unique('org');
+      const created = await requests.create(request({ orgId, tier: 'health' }));
+      await requests.update({ ...created, tier: 'standard' }, { reindex: true });
+      expect((await requests.list({ orgId, tier: 'standard' }, 10)).items.map((r) => r.id)).toEqual([
+        created.id,
+      ]);
+      expect((await requests.list({ orgId, tier: 'health' }, 10)).items).toEqual([]);
+    });
+  });
+
+  describe(`${name}: ArtifactStore.readInventoryChunk`, () => {
+    test('reads an inventory chunk by chunk from the cursor it returns, to the end', async () => {
+      const { artifacts } = ports();
+      const requestId = unique('chunks');
+      const list = Array.from({ length: 25 }, (_, i) => ({ address: `u${i}@x.example`, sizeBytes: i }));
+      const blob = await artifacts.writeInventory(unique('org'), requestId, list);
+      const seen: Array<{ address: string }> = [];
+      let cursor: string | undefined;
+      const sizes: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const chunk = await artifacts.readInventoryChunk(blob, cursor, 10);
+        sizes.push(chunk.entries.length);
+        seen.push(...chunk.entries);
+        if (chunk.next === undefined) break;
+        cursor = chunk.next;
+      }
+      expect(sizes).toEqual([10, 10, 5]);
+      expect(seen).toEqual(list);
+      const exact = await artifacts.readInventoryChunk(blob, undefined, 25);
+      expect(exact.entries).toHaveLength(25);
+      expect(exact.next).toBeUndefined();
+    });
+  });
 }

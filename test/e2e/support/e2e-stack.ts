@@ -11,7 +11,11 @@ import { allRoles } from '../../../shared/domain/identity/principal';
 /** Parsed JSON from our own API, read loosely by tests and benchmarks. */
 type Json = ReturnType<typeof JSON.parse>;
 
-const root = path.resolve(__dirname, '..', '..', '..');
+// From test/e2e/support under jest, or from dist/test/e2e/support when compiled (npm run scenario:faults).
+const root = path.resolve(
+  __dirname,
+  ...(__dirname.split(path.sep).includes('dist') ? ['..', '..', '..', '..'] : ['..', '..', '..']),
+);
 
 /**
  * Starts Azurite, the broker, the token issuer and the host from the compiled build, on free ports, with
@@ -34,6 +38,13 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
     settings: {
       TRIAGE_EXECUTOR_LATENCY_MIN_MS: '0',
       TRIAGE_EXECUTOR_LATENCY_MAX_MS: '0',
+      // Back-off scaled to test time: 100 ms doubling to 2 s, for a minute.
+      TRIAGE_RETRY_BASE_MS: '100',
+      TRIAGE_RETRY_MAX_DELAY_MS: '2000',
+      TRIAGE_RETRY_MAX_TOTAL_MS: '60000',
+      // The reconciler every 2 s, repairing what made no progress for longer than a lock (PT1M) and a delay.
+      TRIAGE_RECONCILE_SCHEDULE: '*/2 * * * * *',
+      TRIAGE_RECONCILE_STALE_AFTER_MS: '20000',
       ...options.settings,
     },
     log: (line) => {
@@ -214,6 +225,8 @@ export async function startCountingExecutorServer(options: {
   successes: Map<string, number>;
   calls: () => number;
   failures: () => number;
+  /** While true, every call answers 503 (a back-end outage). */
+  setOutage(down: boolean): void;
   close(): Promise<void>;
 }> {
   let state = options.seed ?? 12345;
@@ -227,6 +240,7 @@ export async function startCountingExecutorServer(options: {
   const successes = new Map<string, number>();
   let calls = 0;
   let failures = 0;
+  let outage = false;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -239,7 +253,7 @@ export async function startCountingExecutorServer(options: {
         res.writeHead(400).end('no Idempotency-Key');
         return;
       }
-      if (random() < options.failureRate) {
+      if (outage || random() < options.failureRate) {
         failures++;
         res.writeHead(503).end('try again');
         return;
@@ -256,6 +270,9 @@ export async function startCountingExecutorServer(options: {
     successes,
     calls: () => calls,
     failures: () => failures,
+    setOutage: (down) => {
+      outage = down;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,63 +1,53 @@
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import * as runtime from '../../../functions/runtime';
-import type * as HealthModule from '../../../functions/health';
-import type * as InventoriesApi from '../../../functions/inventories-api';
-import type * as OrgsApi from '../../../functions/orgs-api';
-import type * as RequestsApi from '../../../functions/requests-api';
-import { startAuthFixture, configTrusting, type AuthFixture } from '../../support/auth-fixture';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { createTestApp, type MemoryPublisher } from '../../support/in-memory-ports';
 import { mailboxes, provision } from '../app/helpers';
+import {
+  header,
+  healthModule,
+  inventoriesApi,
+  json,
+  orgsApi,
+  requestsApi,
+  useHandlerApp,
+} from './handler-harness';
 
-// The handlers as the Functions library intends them to be tested: an HttpRequest and an
-// InvocationContext built by hand, the app behind getApp() on in-memory ports, with authentication on
-// (tokens from the local issuer, validated by the app's verifier).
-const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-const requestsApi = jest.requireActual<typeof RequestsApi>('../../../functions/requests-api');
-const orgsApi = jest.requireActual<typeof OrgsApi>('../../../functions/orgs-api');
-const inventoriesApi = jest.requireActual<typeof InventoriesApi>('../../../functions/inventories-api');
-const healthModule = jest.requireActual<typeof HealthModule>('../../../functions/health');
-quiet.mockRestore();
-
-let auth: AuthFixture;
-let authorization: string;
-beforeAll(async () => {
-  auth = await startAuthFixture();
-  authorization = await auth.harness(['o', 'nhs']);
-});
-afterAll(async () => auth?.close());
-
+const session = useHandlerApp(['o', 'nhs']);
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = createTestApp({ tokens: auth.verifier });
-  jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
-  jest.spyOn(runtime, 'getConfig').mockReturnValue(configTrusting(auth.issuer));
+  t = session.install();
 });
-afterEach(() => jest.restoreAllMocks());
 
 const context = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
-const json = (r: HttpResponseInit): any => JSON.parse(String(r.body));
-const header = (r: HttpResponseInit, name: string) => (r.headers as Record<string, string>)[name];
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}): HttpRequest {
   return new HttpRequest({
     method: 'POST',
     url: `http://localhost/api/${url}`,
-    headers: { 'content-type': 'application/json', authorization, ...headers },
+    headers: { 'content-type': 'application/json', authorization: session.authorization, ...headers },
     body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
   });
 }
 
 /** A request as the library builds it, carrying the harness principal's token. */
 const signed = (init: ConstructorParameters<typeof HttpRequest>[0]) =>
-  new HttpRequest({ ...init, headers: { authorization, ...(init.headers as Record<string, string>) } });
+  new HttpRequest({
+    ...init,
+    headers: { authorization: session.authorization, ...(init.headers as Record<string, string>) },
+  });
 
 describe('HTTP handlers, called as the Functions library calls them', () => {
   test('POST /api/requests: 202 with Location and the accepted request', async () => {
     const response = await requestsApi.submitRequestHandler(post('requests', provision('o')), context());
     expect(response.status).toBe(202);
     const body = json(response);
-    expect(body).toEqual({ id: body.id, kind: 'provision', orgId: 'o', tier: 'standard', status: 'queued' });
+    expect(body).toEqual({
+      id: body.id,
+      kind: 'provision',
+      orgId: 'o',
+      tier: 'standard',
+      status: 'queued',
+      warnings: ['organisation "o" is not in the registry: served at the default tier standard'],
+    });
     expect(header(response, 'Location')).toBe(`/api/requests/${body.id}`);
     expect((t.ports.publisher as MemoryPublisher).queue).toHaveLength(1);
   });

@@ -82,6 +82,7 @@ const calls: Record<string, RouteCall> = {
   statusData: {},
   statusPage: {},
   statusAsset: { params: () => ({ name: 'style.css' }) },
+  listDeadLetters: {},
   health: {},
   openapi: {},
 };
@@ -121,6 +122,7 @@ const expected: Record<string, Expected> = {
   // The status page's HTML and assets hold no data: the function key (or nothing) gates them, no token.
   statusPage:      { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   statusAsset:     { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
+  listDeadLetters: { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   // Anonymous (liveness and the API description): no principal is asked for.
   health:          { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   openapi:         { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },

@@ -146,6 +146,7 @@ describe('authorization: the role × action × organisation decision', () => {
       'plan:what-if': { admin: '-', operator: 'any', requester: '-' },
       'orgs:list': { admin: 'any', operator: 'any', requester: '-' },
       'status:read': { admin: 'any', operator: 'any', requester: '-' },
+      'dead-letters:read': { admin: 'any', operator: 'any', requester: '-' },
     });
   });
 });

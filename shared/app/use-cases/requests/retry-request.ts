@@ -12,7 +12,9 @@ import {
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
+import { isSettled } from '../../effects/activity';
 import { recordEvent } from '../../effects/history';
+import { repairStuck } from '../../effects/repair';
 import { mutateBatchAndRequest } from '../../effects/mutate-batch';
 import { mutateExistingRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
@@ -22,8 +24,9 @@ import { replayDeadLettered } from './replay-dead-lettered';
 
 /**
  * POST /api/requests/{id}/retry — re-queues what failed (a failed provisioning; a migration's batches
- * with failed items), and replays what was dead-lettered while the request is not finished.
- * Audited with the caller once something was re-queued or replayed.
+ * with failed items), replays what was dead-lettered while the request is not finished, and repairs a
+ * request stuck in any other non-terminal state (re-publishes its lost or never-published messages).
+ * Audited with the caller once something was re-queued, replayed or repaired.
  * @throws TriageError `not-found` (also for a request the caller may not act on); `invalid-transition`
  *   when there is nothing to retry; `dependency-unavailable` when Service Bus does not accept the messages.
  */
@@ -32,11 +35,19 @@ export async function retryRequest(ctx: AppContext, caller: Principal, id: unkno
   const requestId = record.id;
   const audit = (detail: string) =>
     recordAudit(ctx, caller, 'requests:retry', { orgId: record.orgId, target: requestId, detail });
-  if (!isTerminal(record.status)) {
+  if (!isTerminal(record.status) || !isSettled(record)) {
     const replayed = await replayDeadLettered(ctx, record);
     if (replayed) {
       await audit('replayed dead-lettered messages');
       return toRequestView(ctx, replayed, { detail: true });
+    }
+    // Stuck without a dead-letter (a message lost, an intake never published): repair it now.
+    // Idle for a minute (or never published) is stuck enough for an operator; fresher work is left alone.
+    const idleForMs = record.unpublished ? 0 : Math.min(ctx.settings.staleAfterMs, 60_000);
+    const repair = await repairStuck(ctx, record, record.updatedAt, { idleForMs, force: true });
+    if (repair.action === 'republished') {
+      await audit('re-published lost messages');
+      return toRequestView(ctx, (await ctx.ports.requests.get(requestId)) ?? record, { detail: true });
     }
   }
   if (!isRetryableOutcome(record)) {
@@ -44,7 +55,7 @@ export async function retryRequest(ctx: AppContext, caller: Principal, id: unkno
       'invalid-transition',
       isTerminal(record.status)
         ? `only failed or completed-with-errors requests can be retried (this one is ${record.status})`
-        : `nothing to retry: the request is ${record.status} and none of its messages is dead-lettered`,
+        : `nothing to retry: the request is ${record.status}, made progress in the last minute and none of its messages is dead-lettered`,
     );
   }
   const retryCount = record.retryCount + 1;

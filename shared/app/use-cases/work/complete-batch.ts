@@ -1,5 +1,5 @@
 import { batchLabel } from '../../../domain/batches';
-import { countFinalItems, rollUpBatch } from '../../../domain/batch-rollup';
+import { countFinalItems, rollUpBatch, settleCancelledBatch } from '../../../domain/batch-rollup';
 import type { AppContext } from '../../context';
 import { transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { mutateBatchAndRequest } from '../../effects/mutate-batch';
@@ -56,4 +56,25 @@ export async function completeBatch(
   }
   if (written) return 'batch-completed';
   return duplicate ? 'duplicate' : 'rejected';
+}
+
+/**
+ * Settles a batch of a cancelled request with what ran (its in-flight items have finished): the request's
+ * counts stay exact and, once every batch is settled, nothing of it is left open.
+ */
+export async function settleCancelled(
+  ctx: AppContext,
+  requestId: string,
+  batchNumber: number,
+  delivery: DeliveryContext,
+): Promise<WorkResult> {
+  const counts = countFinalItems(await ctx.ports.items.list(requestId, batchNumber));
+  await mutateBatchAndRequest(
+    ctx,
+    requestId,
+    batchNumber,
+    (batch, request) => settleCancelledBatch(batch, request, counts, delivery.functionName),
+    { maxAttempts: rollUpAttempts },
+  );
+  return 'cancelled';
 }

@@ -1,19 +1,15 @@
 import { batchLabel } from '../../../domain/batches';
-import { isLastDelivery, itemAttempt } from '../../../domain/delivery';
+import { executorAttempt } from '../../../domain/back-off';
+import { isSupersededAttempt } from '../../../domain/retry-plan';
 import type { MailboxEntry } from '../../../domain/inventory';
 import type { MigrateBatchMessage } from '../../../domain/messages';
 import type { ItemRecord, RequestRecord } from '../../../domain/records';
 import type { AppContext } from '../../context';
-import {
-  execute,
-  exhaustedAfterRecording,
-  transientFailure,
-  type DeliveryContext,
-} from '../../effects/delivery';
-import { recordEvent } from '../../effects/history';
+import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
-import { completeBatch } from './complete-batch';
+import { trackActivity } from '../../effects/activity';
+import { completeBatch, settleCancelled } from './complete-batch';
 import type { WorkResult } from './work-result';
 
 interface PendingTransient {
@@ -26,7 +22,8 @@ interface PendingTransient {
  * Executes a batch item by item. Items already final are never executed again; results are written as
  * they arrive (`ItemResultWriter`), so a redelivery or a crash repeats at most the items in flight. The
  * batch's counters roll up into the request when its last item is final. Transient item failures throw
- * (redelivery) until the last delivery, which records them as failed and the batch as dead-lettered.
+ * once the others are written: the delivery protocol schedules the next attempt (back-off), which runs only
+ * what is not final, or records what is left as given up when the chain's time is over.
  */
 export async function processBatch(
   ctx: AppContext,
@@ -41,55 +38,26 @@ export async function processBatch(
     );
     return 'rejected';
   }
-  if (request.status === 'cancelled') return 'cancelled';
   const batch = await ctx.ports.requests.getBatch(request.id, message.batchNumber);
   if (!batch) return 'rejected';
-  if (batch.status === 'completed') return 'duplicate';
+  if (batch.status === 'completed' || batch.status === 'cancelled') return 'duplicate';
+  if (request.status === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+  if (isSupersededAttempt(batch, message)) return 'duplicate';
+  // A heartbeat for the reconciler: this request's batches are being delivered.
+  await trackActivity(ctx, request);
 
   const mailboxes = await ctx.ports.artifacts.readBatchManifest(request.id, message.batchNumber);
   const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
   const attemptOf = (index: number): number =>
-    itemAttempt(priorAttempts.get(index), request.retryCount, delivery);
+    executorAttempt(priorAttempts.get(index), message.attempt ?? 1);
   const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
   const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf);
-  if (pending === 'cancelled') return 'cancelled';
-  const lastTransient = pending.at(-1)?.reason;
+  if (pending === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
   if (pending.length > 0) {
-    if (!isLastDelivery(delivery)) {
-      throw transientFailure(`${pending.length} item(s) failed transiently (last: ${lastTransient})`);
-    }
-    // Last delivery: record what is left as failed so the request finishes, then let the message dead-letter.
-    await ctx.ports.items.write(
-      request.id,
-      message.batchNumber,
-      pending.map((p) => ({
-        index: p.index,
-        address: p.address,
-        status: 'failed',
-        attempts: attemptOf(p.index),
-        reason: `transient failures exhausted ${delivery.maxDeliveryCount} deliveries: ${p.reason}`,
-        at: ctx.now(),
-      })),
-    );
+    throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
   }
-
-  const result = await completeBatch(
-    ctx,
-    request.id,
-    message.batchNumber,
-    mailboxes.length,
-    delivery,
-    lastTransient,
-  );
-  if (pending.length > 0) {
-    await recordEvent(ctx, request, {
-      type: 'dead-letter',
-      message: `${batchLabel(message.batchNumber)} dead-lettered after ${delivery.deliveryCount} deliveries`,
-    });
-    throw exhaustedAfterRecording(delivery);
-  }
-  return result;
+  return completeBatch(ctx, request.id, message.batchNumber, mailboxes.length, delivery);
 }
 
 /** The items already final (never executed again) and the attempts of those a retry re-opened. */
@@ -124,7 +92,7 @@ async function runItems(
   let stopped = false;
   try {
     await mapLimit(todo, ctx.settings.itemConcurrency, async ({ m, index }) => {
-      if (writer.cancelled || stopped) return;
+      if (writer.cancelled || writer.failed || stopped) return;
       const attempt = attemptOf(index);
       const outcome = await execute(ctx, {
         kind: 'migrate-mailbox',

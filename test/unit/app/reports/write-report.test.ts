@@ -11,12 +11,13 @@ async function reportText(t: ReturnType<typeof createTestApp>, id: string): Prom
 describe('reports', () => {
   test('a finished migration gets its CSV, linked from its view, with every item once', async () => {
     const exec = new ScriptedExecutor((task) =>
-      task.payload.address === '=evil@contoso.example'
+      task.payload.address === 'evil@contoso.example'
         ? { ok: false, retryable: false, reason: '@SUM(1)' }
         : { ok: true },
     );
     const t = createTestApp({ executor: exec });
-    const list = [...mailboxes(14), { address: '=evil@contoso.example' }];
+    // Intake refuses addresses that start a formula; a back-end's reason can still start one.
+    const list = [...mailboxes(14), { address: 'evil@contoso.example' }];
     const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: list });
     await t.drain();
     await expectTriage(t.app.readReport(request.id), 'not-found');
@@ -29,7 +30,7 @@ describe('reports', () => {
     expect(rows[0]).toEqual(['EmailAddress', 'Status', 'Reason', 'Attempts', 'Batch', 'At']);
     expect(rows.slice(1).map((r) => r[0])).toEqual([
       ...mailboxes(14).map((m) => m.address),
-      "'=evil@contoso.example",
+      'evil@contoso.example',
     ]);
     expect(rows.at(-1)!.slice(1, 5)).toEqual(['failed', "'@SUM(1)", '1', '2']);
     const view = await t.app.getRequest(request.id);
