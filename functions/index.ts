@@ -10,6 +10,7 @@ import './openapi';
 import './tier-workers';
 import './reconciler';
 import './dead-letters';
+import './holds-api';
 import './webhooks';
 import './pools-api';
 import './pools-timer';

@@ -11,6 +11,7 @@ import { provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared
 import { requestStatuses } from '../shared/domain/status';
 import { topology } from '../shared/topology';
 import { jsonResponse } from './http-common';
+import { holdRoutes } from './openapi-holds';
 import { operatorPaths } from './openapi-operator';
 
 const json = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { unrepresentable: 'any' });
@@ -114,6 +115,7 @@ export function openApiDocument(): Record<string, unknown> {
     security: [{ functionKey: [] }],
     paths: {
       ...operatorPaths(tiers, secured),
+      ...holdRoutes(tiers, secured),
       '/requests': {
         post: {
           ...secured('requests:submit'),

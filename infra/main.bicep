@@ -127,6 +127,7 @@ var tableNames = [
   'audit'
   'activity'
   'deadletters'
+  'holds'
 ]
 var containerNames = [
   'inventories'

@@ -156,6 +156,7 @@ export function createRuntime(
     idempotency: stores.idempotency,
     activity: stores.activity,
     deadLetters: stores.deadLetters,
+    holds: stores.holds,
     pools: stores.pools,
     programme: stores.programme,
     memberships: new CachedMembershipStore(stores.memberships, {

@@ -27,6 +27,7 @@ import type {
   RequestStore,
 } from '../app/ports/stores';
 import { isNotFound, mapStorageError, storageCall } from './storage-errors';
+import { TableHoldStore } from './table-hold-store';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
 import { TableRequestIndex } from './table-request-index';
@@ -50,7 +51,8 @@ export function tableNames(
   | 'membersByOrg'
   | 'audit'
   | 'activity'
-  | 'deadLetters',
+  | 'deadLetters'
+  | 'holds',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -69,6 +71,7 @@ export function tableNames(
     audit: `${p}audit`,
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
+    holds: `${p}holds`,
   };
 }
 
@@ -677,6 +680,7 @@ export class TableDeadLetterLog implements DeadLetterLog {
 
 export interface TableStores {
   deadLetters: TableDeadLetterLog;
+  holds: TableHoldStore;
   activity: TableActivityIndex;
   requests: TableRequestStore;
   items: TableItemStore;
@@ -709,6 +713,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: clientFor(names.audit),
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
+    holds: clientFor(names.holds),
   };
   return {
     requests: translated(
@@ -732,6 +737,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: translated(new TableAuditStore(clients.audit), names.audit),
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
+    holds: translated(new TableHoldStore(clients.holds), names.holds),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

@@ -7,6 +7,7 @@ import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
+import type { HoldStore } from './ports/holds';
 import type { PoolStore } from './ports/pools';
 import type { MetricsSink } from './ports/metrics';
 import type { ProgrammeStore } from './ports/programme';
@@ -55,6 +56,7 @@ export interface AppPorts {
   idempotency: IdempotencyStore;
   activity: ActivityIndex;
   deadLetters: DeadLetterLog;
+  holds: HoldStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
   programme: ProgrammeStore;

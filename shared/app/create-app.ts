@@ -42,6 +42,10 @@ import { readReport } from './use-cases/reports/read-report';
 import { reportOnNotification } from './use-cases/reports/report-on-notification';
 import { listRequestItems } from './use-cases/requests/list-request-items';
 import { reconcile } from './use-cases/reconcile/reconcile';
+import { getHold } from './use-cases/holds/get-hold';
+import { listHolds } from './use-cases/holds/list-holds';
+import { placeHold } from './use-cases/holds/place-hold';
+import { resumeHold } from './use-cases/holds/resume-hold';
 import { handleDeadLettered } from './use-cases/work/handle-dead-lettered';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
@@ -127,5 +131,9 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     getPlan: () => getPlan(ctx),
     planWhatIf: (body) => planWhatIf(ctx, body),
     listDeadLetters: (limit) => listDeadLetters(ctx, limit),
+    placeHold: (scope, target, body) => placeHold(ctx, caller, scope, target, body),
+    resumeHold: (scope, target) => resumeHold(ctx, caller, scope, target),
+    getHold: (scope, target) => getHold(ctx, scope, target),
+    listHolds: () => listHolds(ctx),
   };
 }

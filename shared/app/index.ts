@@ -36,6 +36,8 @@ import type { SchedulerStatusView } from './use-cases/pools/scheduler-status';
 import type { ListedOrg } from './use-cases/orgs/list-orgs';
 import type { SchedulerMetric } from '../domain/scheduler-status';
 import type { ReconcileOptions, ReconcileReport } from './use-cases/reconcile/reconcile';
+import type { DrainReport, Hold, HoldScope } from '../domain/holds';
+import type { ResumeResult } from './use-cases/holds/resume-hold';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, AuthSettings, Logger, LogLevel } from './context';
@@ -65,8 +67,12 @@ export type {
   ItemPage,
   ListedOrg,
   Page,
+  DrainReport,
+  Hold,
+  HoldScope,
   ReconcileOptions,
   ReconcileReport,
+  ResumeResult,
   ReportResult,
   RequestList,
   SchedulerMetric,
@@ -182,4 +188,16 @@ export interface CallerApp {
   planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
   /** GET /api/dead-letters: the messages Triage refused or found dead-lettered, newest first. */
   listDeadLetters(limit?: number): Promise<DeadLetterEntry[]>;
+  /** POST /api/tiers/{tier}/hold, POST /api/orgs/{orgId}/hold. */
+  placeHold(
+    scope: HoldScope,
+    target: unknown,
+    body: unknown,
+  ): Promise<{ report: DrainReport; created: boolean }>;
+  /** POST /api/tiers/{tier}/resume, POST /api/orgs/{orgId}/resume. */
+  resumeHold(scope: HoldScope, target: unknown): Promise<ResumeResult>;
+  /** GET /api/tiers/{tier}/hold, GET /api/orgs/{orgId}/hold: the drain report. */
+  getHold(scope: HoldScope, target: unknown): Promise<DrainReport>;
+  /** GET /api/holds. */
+  listHolds(): Promise<{ items: DrainReport[] }>;
 }

@@ -20,6 +20,8 @@ import type {
 } from '../../shared/app/ports/stores';
 import type { AppSettings } from '../../shared/app/context';
 import { maxClaimChangesPerCommit, type PoolChanges, type PoolStore } from '../../shared/app/ports/pools';
+import type { HoldStore } from '../../shared/app/ports/holds';
+import type { Hold, HoldScope, ParkedWork, RunningWork } from '../../shared/domain/holds';
 import type { PoolClaimRecord, PoolLedger } from '../../shared/domain/scheduling/pool-claims';
 import type { ProgrammeClaimRecord } from '../../shared/domain/scheduling/programme-claims';
 import type {
@@ -661,6 +663,44 @@ export class MemoryAuditStore implements AuditStore {
   }
 }
 
+/** Holds, parked work and the running registry in memory, with the adapter's semantics. */
+export class MemoryHoldStore implements HoldStore {
+  holds = new Map<string, Hold>();
+  parked = new Map<string, ParkedWork>();
+  running = new Map<string, RunningWork>();
+  async listHolds(): Promise<Hold[]> {
+    return [...this.holds.values()].map(clone);
+  }
+  async getHold(scope: HoldScope, target: string): Promise<Hold | null> {
+    return clone(this.holds.get(`${scope}-${target}`) ?? null);
+  }
+  async putHold(hold: Hold): Promise<Hold> {
+    this.holds.set(`${hold.scope}-${hold.target}`, clone(hold));
+    return clone(hold);
+  }
+  async removeHold(scope: HoldScope, target: string): Promise<boolean> {
+    return this.holds.delete(`${scope}-${target}`);
+  }
+  async park(work: ParkedWork): Promise<void> {
+    this.parked.set(work.key, clone(work));
+  }
+  async listParked(): Promise<ParkedWork[]> {
+    return [...this.parked.values()].map(clone);
+  }
+  async unpark(key: string): Promise<boolean> {
+    return this.parked.delete(key);
+  }
+  async markRunning(work: RunningWork): Promise<void> {
+    this.running.set(`${work.tier}\u0000${work.key}`, clone(work));
+  }
+  async clearRunning(work: Pick<RunningWork, 'key' | 'tier'>): Promise<void> {
+    this.running.delete(`${work.tier}\u0000${work.key}`);
+  }
+  async listRunning(): Promise<RunningWork[]> {
+    return [...this.running.values()].map(clone);
+  }
+}
+
 /** A verifier for apps under test that take no bearer tokens (the real one is tested with the local issuer). */
 export const refusingTokenVerifier: TokenVerifier = {
   verify: () => Promise.reject(new TriageError('unauthenticated', 'no token verifier in this test')),
@@ -678,6 +718,7 @@ export function createMemoryStores() {
     audit: new MemoryAuditStore(),
     activity: new MemoryActivityIndex(),
     deadLetters: new MemoryDeadLetterLog(),
+    holds: new MemoryHoldStore(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
     programme: new MemoryProgrammeStore(),

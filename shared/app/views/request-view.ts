@@ -1,4 +1,5 @@
 import { batchLabel } from '../../domain/batches';
+import { holdOn, type Hold } from '../../domain/holds';
 import {
   progressOf,
   type BatchRecord,
@@ -6,7 +7,7 @@ import {
   type RequestEvent,
   type RequestRecord,
 } from '../../domain/records';
-import type { RequestStatus } from '../../domain/status';
+import { isTerminal, type RequestStatus } from '../../domain/status';
 import type { AppContext } from '../context';
 
 /** A request as the API shows it: the record's public fields, and with `detail` its batches and history. */
@@ -39,6 +40,8 @@ export interface RequestView {
   report?: { blobName: string; url: string; writtenAt: string };
   /** A provisioning's executor calls so far (an attempt is one executor call). */
   attempts?: number;
+  /** Its tier or organisation is held: who held it, why and since when (nothing of it starts meanwhile). */
+  hold?: Hold;
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
@@ -67,8 +70,11 @@ const iso = (ms: number | null | undefined): string | null =>
 export async function toRequestView(
   ctx: AppContext,
   record: RequestRecord,
-  options: { detail: boolean },
+  options: { detail: boolean; holds?: readonly Hold[] },
 ): Promise<RequestView> {
+  // Views read the holds as they are (the work's cached view may lag by a couple of seconds).
+  const holds = options.holds ?? (options.detail ? await ctx.ports.holds.listHolds() : []);
+  const hold = isTerminal(record.status) ? undefined : holdOn(holds, record);
   const base: RequestView = {
     id: record.id,
     kind: record.kind,
@@ -97,6 +103,7 @@ export async function toRequestView(
     deadLettered: record.deadLettered ?? false,
     retryCount: record.retryCount,
     ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
+    ...(hold ? { hold } : {}),
   };
   if (!options.detail) return base;
   const [batches, history, claim, planned] = await Promise.all([

@@ -46,6 +46,9 @@ export const actionPolicies = {
   'orgs:list': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'status:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'dead-letters:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  // Hold and drain: stopping a tier's or an organisation's work is an operator's call (and an admin's).
+  'holds:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'holds:write': { anyOrg: [admin, operator], ownOrgs: [], audited: true },
 } as const satisfies Record<string, ActionPolicy>;
 
 export type Action = keyof typeof actionPolicies;

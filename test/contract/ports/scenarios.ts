@@ -771,4 +771,87 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(exact.next).toBeUndefined();
     });
   });
+
+  describe(`${name}: HoldStore`, () => {
+    test('holds: put replaces, get and list read them, remove says whether one was there', async () => {
+      const { holds } = ports();
+      const target = unique('org');
+      const hold = {
+        scope: 'org' as const,
+        target,
+        reason: 'licences lapsed',
+        heldBy: { id: 'olga', name: 'Olga Operator' },
+        since: '2026-12-01T10:00:00.000Z',
+      };
+      expect(await holds.getHold('org', target)).toBeNull();
+      await holds.putHold(hold);
+      await holds.putHold({ ...hold, reason: 'contract dispute' });
+      expect(await holds.getHold('org', target)).toEqual({ ...hold, reason: 'contract dispute' });
+      expect(await holds.getHold('tier', target)).toBeNull();
+      expect((await holds.listHolds()).filter((h) => h.target === target)).toHaveLength(1);
+      expect(await holds.removeHold('org', target)).toBe(true);
+      expect(await holds.removeHold('org', target)).toBe(false);
+      expect(await holds.getHold('org', target)).toBeNull();
+    });
+
+    test('parked work: parking again replaces, unpark takes it once; the running registry per tier', async () => {
+      const { holds } = ports();
+      const requestId = unique('req');
+      const parked = {
+        key: `${requestId}:batch:3`,
+        requestId,
+        tier: 'standard',
+        orgId: 'org-1',
+        message: {
+          schemaVersion: 1 as const,
+          kind: 'migrate-batch' as const,
+          requestId,
+          orgId: 'org-1',
+          tier: 'standard',
+          batchNumber: 3,
+          batchCount: 4,
+        },
+        parkedAt: '2026-12-01T10:00:00.000Z',
+      };
+      await holds.park(parked);
+      await holds.park({ ...parked, parkedAt: '2026-12-01T11:00:00.000Z' });
+      expect((await holds.listParked()).filter((p) => p.requestId === requestId)).toEqual([
+        { ...parked, parkedAt: '2026-12-01T11:00:00.000Z' },
+      ]);
+      expect(await holds.unpark(parked.key)).toBe(true);
+      expect(await holds.unpark(parked.key)).toBe(false);
+
+      const run = {
+        key: `${requestId}:batch:1`,
+        kind: 'batch' as const,
+        requestId,
+        batchNumber: 1,
+        tier: 'health',
+        orgId: 'org-1',
+        itemsLeft: 100,
+        startedAt: '2026-12-01T10:00:00.000Z',
+        heartbeatAt: '2026-12-01T10:00:00.000Z',
+      };
+      const provision = {
+        ...run,
+        key: `${requestId}:provision`,
+        kind: 'provision' as const,
+        tier: 'standard',
+      };
+      delete (provision as { batchNumber?: number }).batchNumber;
+      await holds.markRunning(run);
+      await holds.markRunning({ ...run, itemsLeft: 40, heartbeatAt: '2026-12-01T10:00:30.000Z' });
+      await holds.markRunning({ ...provision, itemsLeft: 1 });
+      const mine = () => holds.listRunning().then((rows) => rows.filter((r) => r.requestId === requestId));
+      expect((await mine()).sort((a, b) => (a.key < b.key ? -1 : 1))).toEqual([
+        { ...run, itemsLeft: 40, heartbeatAt: '2026-12-01T10:00:30.000Z' },
+        { ...provision, itemsLeft: 1 },
+      ]);
+      await holds.clearRunning(run);
+      await holds.clearRunning(run);
+      expect((await mine()).map((r) => r.kind)).toEqual(['provision']);
+      await holds.clearRunning(provision);
+      expect(await mine()).toEqual([]);
+    });
+  });
 }

@@ -83,6 +83,13 @@ const calls: Record<string, RouteCall> = {
   statusPage: {},
   statusAsset: { params: () => ({ name: 'style.css' }) },
   listDeadLetters: {},
+  placeTierHold: { params: () => ({ tier: 'standard' }), body: { json: { reason: 'back-end upgrade' } } },
+  getTierHold: { params: () => ({ tier: 'standard' }) },
+  resumeTier: { params: () => ({ tier: 'standard' }) },
+  placeOrgHold: { params: () => ({ orgId: ORG }), body: { json: { reason: 'licences lapsed' } } },
+  getOrgHold: { params: () => ({ orgId: ORG }) },
+  resumeOrg: { params: () => ({ orgId: ORG }) },
+  listHolds: {},
   health: {},
   openapi: {},
 };
@@ -123,6 +130,14 @@ const expected: Record<string, Expected> = {
   statusPage:      { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   statusAsset:     { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   listDeadLetters: { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  placeTierHold:   { admin: 201, operator: 201, requester: 403, 'other requester': 403, 'no role': 403 },
+  getTierHold:     { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  // Nothing is held in this world: 404 once allowed.
+  resumeTier:      { admin: 404, operator: 404, requester: 403, 'other requester': 403, 'no role': 403 },
+  placeOrgHold:    { admin: 201, operator: 201, requester: 403, 'other requester': 403, 'no role': 403 },
+  getOrgHold:      { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  resumeOrg:       { admin: 404, operator: 404, requester: 403, 'other requester': 403, 'no role': 403 },
+  listHolds:       { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   // Anonymous (liveness and the API description): no principal is asked for.
   health:          { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
   openapi:         { admin: 200, operator: 200, requester: 200, 'other requester': 200, 'no role': 200 },
@@ -132,6 +147,8 @@ const anonymous = new Set(['health', 'openapi', 'statusAsset']);
 const keyOnly = new Set(['statusPage']);
 /** Actions on the deployment itself: audited under no organisation. */
 const deploymentWide = new Set(['pools:write', 'orgs:import', 'calendar:write']);
+/** Routes of a per-organisation-or-not action that act on the deployment (a tier's hold). */
+const deploymentWideRoutes = new Set(['placeTierHold', 'resumeTier']);
 
 const callerClaims: Record<Caller, { roles: Role[]; orgs: string[]; subject: string }> = {
   admin: { roles: [roles.admin], orgs: [], subject: 'adam' },
@@ -278,7 +295,7 @@ describe('the role × route matrix', () => {
         expect.objectContaining({
           action,
           principalId: callerClaims[caller].subject,
-          ...(deploymentWide.has(action) ? {} : { orgId: ORG }),
+          ...(deploymentWide.has(action) || deploymentWideRoutes.has(name) ? {} : { orgId: ORG }),
         }),
       ]);
     } else {

@@ -147,6 +147,8 @@ describe('authorization: the role × action × organisation decision', () => {
       'orgs:list': { admin: 'any', operator: 'any', requester: '-' },
       'status:read': { admin: 'any', operator: 'any', requester: '-' },
       'dead-letters:read': { admin: 'any', operator: 'any', requester: '-' },
+      'holds:read': { admin: 'any', operator: 'any', requester: '-' },
+      'holds:write': { admin: 'any', operator: 'any', requester: '-' },
     });
   });
 });
@@ -221,6 +223,7 @@ describe('what the use-cases ask', () => {
     expect(audited.sort()).toEqual(
       [
         'calendar:write',
+        'holds:write',
         'inventories:import',
         'members:write',
         'orgs:import',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isTriageError, TriageError } from '../../../domain/errors';
+import { holdOn, type Hold } from '../../../domain/holds';
 import { effectiveTier } from '../../../domain/orgs';
 import {
   continuationTokenSchema,
@@ -15,7 +16,12 @@ import { requiredChecks } from '../../views/readiness';
 import type { OrgView } from './get-org';
 
 /** A registry entry as listed: its served tier and its readiness now (the failing required checks). */
-export type ListedOrg = OrgView & { ready: boolean; failing: string[] };
+export type ListedOrg = OrgView & {
+  ready: boolean;
+  failing: string[];
+  /** The hold that stops its work (its own, or its served tier's): who, why, since when. */
+  hold?: Hold;
+};
 
 function listOrgsQuerySchema(tierNames: readonly string[]) {
   return z.strictObject({
@@ -51,16 +57,19 @@ export async function listOrgs(
     });
   }
   const nowMs = ctx.clock().getTime();
-  const required = await requiredChecks(ctx);
+  const [required, holds] = await Promise.all([requiredChecks(ctx), ctx.ports.holds.listHolds()]);
   const listed = await Promise.all(
     page.items.map(async (org): Promise<ListedOrg> => {
       const stored = await ctx.ports.orgs.getReadiness(org.orgId);
       const evaluation = evaluateReadiness(stored?.checks ?? [], required);
+      const servedTier = effectiveTier(org, nowMs, ctx.tiers);
+      const hold = holdOn(holds, { tier: servedTier, orgId: org.orgId });
       return {
         ...org,
-        servedTier: effectiveTier(org, nowMs, ctx.tiers),
+        servedTier,
         ready: evaluation.ready,
         failing: evaluation.failing.map((f) => f.name),
+        ...(hold ? { hold } : {}),
       };
     }),
   );

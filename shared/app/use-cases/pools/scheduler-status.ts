@@ -1,5 +1,7 @@
 import { schedulerStatus, type TierStatus } from '../../../domain/scheduler-status';
+import type { DrainReport } from '../../../domain/holds';
 import type { AppContext } from '../../context';
+import { drainReports } from '../../effects/holds';
 import { getPoolQueue, type QueueItem } from './get-pool-queue';
 import { toPoolView, type PoolView } from './pool-view';
 
@@ -12,6 +14,8 @@ export interface SchedulerStatusView {
   pools: Array<PoolView & { head: QueueItem[] }>;
   /** Whether a migration calendar is set (then GET /api/plan has the programme's burn-down). */
   calendar: boolean;
+  /** Every hold: who placed it, why, since when, and what of it still runs. */
+  holds: DrainReport[];
 }
 
 /**
@@ -21,10 +25,11 @@ export interface SchedulerStatusView {
  * request); each pool costs its ledger and one claims partition read.
  */
 export async function getSchedulerStatus(ctx: AppContext): Promise<SchedulerStatusView> {
-  const [totals, ledgers, programme] = await Promise.all([
+  const [totals, ledgers, programme, holds] = await Promise.all([
     ctx.ports.requests.totals(),
     ctx.ports.pools.listLedgers(),
     ctx.ports.programme.getState(),
+    drainReports(ctx),
   ]);
   const pools = await Promise.all(
     ledgers.map(async (ledger) => {
@@ -50,5 +55,6 @@ export async function getSchedulerStatus(ctx: AppContext): Promise<SchedulerStat
     ),
     pools: pools.map((p) => p.view),
     calendar: programme !== null,
+    holds,
   };
 }

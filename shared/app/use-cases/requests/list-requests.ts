@@ -50,11 +50,12 @@ export async function listRequests(
   // Totals count every organisation's requests: only for a caller who may list them all.
   const listing = mayAttempt(caller, 'requests:list');
   const seesAll = caller.unrestricted || (listing.allowed && listing.scope === 'any-org');
-  const [page, totals] = await Promise.all([
+  const [page, totals, holds] = await Promise.all([
     onePage(),
     seesAll && !parsed.continuationToken ? ctx.ports.requests.totals() : undefined,
+    ctx.ports.holds.listHolds(),
   ]);
-  const items = await Promise.all(page.items.map((r) => toRequestView(ctx, r, { detail: false })));
+  const items = await Promise.all(page.items.map((r) => toRequestView(ctx, r, { detail: false, holds })));
   return {
     items,
     ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),

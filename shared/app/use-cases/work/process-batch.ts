@@ -1,4 +1,5 @@
 import { batchLabel } from '../../../domain/batches';
+import { workKey, type Hold } from '../../../domain/holds';
 import { executorAttempt } from '../../../domain/back-off';
 import { isSupersededAttempt } from '../../../domain/retry-plan';
 import type { MailboxEntry } from '../../../domain/inventory';
@@ -9,6 +10,8 @@ import { execute, transientFailure, type DeliveryContext } from '../../effects/d
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
 import { trackActivity } from '../../effects/activity';
+import { holdOnWork, trackRunning, type RunningHandle } from '../../effects/holds';
+import { parkHeld } from './park-held';
 import { completeBatch, settleCancelled } from './complete-batch';
 import type { WorkResult } from './work-result';
 
@@ -43,6 +46,9 @@ export async function processBatch(
   if (batch.status === 'completed' || batch.status === 'cancelled') return 'duplicate';
   if (request.status === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
   if (isSupersededAttempt(batch, message)) return 'duplicate';
+  // Held (its tier or organisation): nothing of it starts; the message is kept for the resume.
+  const hold = await holdOnWork(ctx, request);
+  if (hold) return parkHeld(ctx, request, message, hold);
   // A heartbeat for the reconciler: this request's batches are being delivered.
   await trackActivity(ctx, request);
 
@@ -52,8 +58,21 @@ export async function processBatch(
     executorAttempt(priorAttempts.get(index), message.attempt ?? 1);
   const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
-  const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf);
+  const running = await trackRunning(ctx, {
+    key: workKey(request.id, message.batchNumber),
+    kind: 'batch',
+    requestId: request.id,
+    batchNumber: message.batchNumber,
+    tier: request.tier,
+    orgId: request.orgId,
+    itemsLeft: todo.length,
+  });
+  const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf, running).finally(() =>
+    running.done(),
+  );
   if (pending === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+  // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
+  if (typeof pending === 'object' && 'held' in pending) return parkHeld(ctx, request, message, pending.held);
   if (pending.length > 0) {
     throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
   }
@@ -77,8 +96,9 @@ async function itemsSoFar(
 
 /**
  * Runs the items `itemConcurrency` at a time, writing each final result. Stops taking items when the
- * request is cancelled or a write fails (the message is then abandoned: nothing runs on after it).
- * @returns the items that failed transiently, or `cancelled`.
+ * request is cancelled, a write fails (the message is then abandoned: nothing runs on after it) or a hold
+ * covers it (checked at every item boundary against the cached holds: no storage read per item).
+ * @returns the items that failed transiently, `cancelled`, or the hold that stopped it.
  */
 async function runItems(
   ctx: AppContext,
@@ -86,13 +106,19 @@ async function runItems(
   batchNumber: number,
   todo: ReadonlyArray<{ m: MailboxEntry; index: number }>,
   attemptOf: (index: number) => number,
-): Promise<PendingTransient[] | 'cancelled'> {
+  running: RunningHandle,
+): Promise<PendingTransient[] | 'cancelled' | { held: Hold }> {
   const writer = new ItemResultWriter(ctx, request.id, batchNumber);
   const pending: PendingTransient[] = [];
   let stopped = false;
+  let held: Hold | undefined;
+  let left = todo.length;
   try {
     await mapLimit(todo, ctx.settings.itemConcurrency, async ({ m, index }) => {
-      if (writer.cancelled || writer.failed || stopped) return;
+      if (writer.cancelled || writer.failed || stopped || held) return;
+      held = await holdOnWork(ctx, request);
+      if (held) return;
+      running.beat(left--);
       const attempt = attemptOf(index);
       const outcome = await execute(ctx, {
         kind: 'migrate-mailbox',
@@ -134,5 +160,6 @@ async function runItems(
   } finally {
     await writer.close();
   }
-  return writer.cancelled ? 'cancelled' : pending;
+  if (writer.cancelled) return 'cancelled';
+  return held ? { held } : pending;
 }

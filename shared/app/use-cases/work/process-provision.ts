@@ -1,4 +1,5 @@
 import { executorAttempt } from '../../../domain/back-off';
+import { workKey } from '../../../domain/holds';
 import type { ProvisionMessage } from '../../../domain/messages';
 import { decideProvisionOutcome, decideStartProvision } from '../../../domain/request-lifecycle';
 import { isSupersededAttempt } from '../../../domain/retry-plan';
@@ -8,6 +9,8 @@ import { execute, transientFailure, type DeliveryContext } from '../../effects/d
 import { ensureRequest } from '../../effects/ensure-request';
 import { mutateRequest } from '../../effects/mutate-request';
 import { decideAndApply } from '../../effects/pool-requests';
+import { holdOnWork, trackRunning } from '../../effects/holds';
+import { parkHeld } from './park-held';
 import { passPool } from './pass-pool';
 import type { WorkResult } from './work-result';
 
@@ -25,6 +28,10 @@ export async function processProvision(
   const request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
   if (isSupersededAttempt(request, message)) return 'duplicate';
+  // Held: not started, and not in a pool's line meanwhile (it arrives there on resume, at its own arrival
+  // time, so it keeps its place); claims already waiting stay there and are not admitted while held.
+  const hold = await holdOnWork(ctx, request);
+  if (hold) return parkHeld(ctx, request, message, hold);
   // A declared pool for its resource: capacity first, in tier order (the stored request is the truth).
   const resource = request.resource ?? message.resource;
   const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
@@ -39,6 +46,14 @@ export async function processProvision(
   if (running && isTerminal(running.status))
     return running.status === 'cancelled' ? 'cancelled' : 'duplicate';
   const attempt = executorAttempt(request.attempts, message.attempt ?? 1);
+  const executing = await trackRunning(ctx, {
+    key: workKey(request.id),
+    kind: 'provision',
+    requestId: request.id,
+    tier: request.tier,
+    orgId: request.orgId,
+    itemsLeft: 1,
+  });
   const outcome = await execute(ctx, {
     kind: 'provision',
     requestId: request.id,
@@ -48,7 +63,7 @@ export async function processProvision(
     idempotencyKey: `${request.id}:provision`,
     payload: { resource },
     attempt,
-  });
+  }).finally(() => executing.done());
   if (!outcome.ok && outcome.retryable) throw transientFailure(`transient: ${outcome.reason}`);
   const saved = await mutateRequest(
     ctx,

@@ -15,4 +15,8 @@ export type WorkResult =
   /** The chain tried for its whole time: what was left is recorded as failed and dead-lettered. */
   | 'gave-up'
   | 'deferred'
+  /** Its tier or organisation is held: the message is kept (parked) and sent again on resume. */
+  | 'held'
+  /** Parked while a hold was being lifted: sent again at once. */
+  | 'rescheduled'
   | 'scheduled';
