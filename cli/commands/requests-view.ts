@@ -17,7 +17,7 @@ export interface RequestView {
   resource?: { type: string; quantity: number; region: string };
   queue?: { poolId: string; position: number | null; eta: string | null; reason: string | null };
   schedule?: { start?: string; finish?: string; reason?: string };
-  hold?: { by?: string; reason?: string; at?: string };
+  hold?: HoldView;
   report?: { url: string };
   batches?: Array<{
     name: string;
@@ -28,6 +28,20 @@ export interface RequestView {
     failed: number;
   }>;
   history?: Array<{ at: string; type: string; status?: string; message?: string }>;
+}
+
+/** A hold as the API shows it on a request, an organisation, a claim or a drain report. */
+export interface HoldView {
+  scope: 'tier' | 'org';
+  target: string;
+  reason: string;
+  heldBy: { id: string; name: string };
+  since: string;
+}
+
+/** "tier standard, by Olga since …: reason". */
+export function holdText(h: HoldView): string {
+  return `${h.scope} ${h.target}, by ${h.heldBy.name} since ${when(h.since)}: ${h.reason}`;
 }
 
 export type Totals = { byStatus: Record<string, number>; byTier: Record<string, Record<string, number>> };
@@ -60,7 +74,7 @@ export function renderRequest(r: RequestView): string {
       r.resource ? `${r.resource.quantity} × ${r.resource.type} in ${r.resource.region}` : undefined,
     ],
     ['waiting', waitingText(r)],
-    ['held', r.hold ? `by ${r.hold.by ?? '?'}: ${r.hold.reason ?? ''}` : undefined],
+    ['held', r.hold ? holdText(r.hold) : undefined],
     ['reason', r.reason],
     ['dead-lettered', r.deadLettered ? 'yes: triage requests retry replays it' : undefined],
     ['report', r.report?.url],
