@@ -54,13 +54,30 @@ interface PoolStatus {
     quantity: number;
     eta: string | null;
     reason: string | null;
+    hold?: Hold;
   }>;
+}
+interface Hold {
+  scope: 'tier' | 'org';
+  target: string;
+  reason: string;
+  heldBy: { id: string; name: string };
+  since: string;
+}
+interface DrainReport {
+  scope: 'tier' | 'org';
+  target: string;
+  hold?: Hold;
+  drained: boolean;
+  running: { batches: number; provisionings: number; items: number };
+  parked: number;
 }
 interface Status {
   at: string;
   calendar: boolean;
   tiers: TierStatus[];
   pools: PoolStatus[];
+  holds: DrainReport[];
 }
 /** GET /api/plan, as the domain defines it. */
 type Plan = PlanView;
@@ -218,6 +235,33 @@ function renderTiers(tiers: TierStatus[]): void {
   );
 }
 
+function renderHolds(holds: DrainReport[]): void {
+  $('no-holds').hidden = holds.length > 0;
+  const table = $<HTMLTableElement>('holds');
+  table.hidden = holds.length === 0;
+  const body = table.tBodies[0]!;
+  body.replaceChildren();
+  for (const h of holds) {
+    const row = body.insertRow();
+    row.dataset.hold = `${h.scope}-${h.target}`;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = `${h.scope === 'tier' ? 'tier' : 'organisation'} ${h.target}`;
+    row.append(th);
+    cell(row, h.hold?.heldBy.name ?? '');
+    cell(row, h.hold ? new Date(h.hold.since).toLocaleString() : '');
+    cell(row, h.hold?.reason ?? '', { testId: `hold-${h.target}-reason` });
+    cell(
+      row,
+      h.drained
+        ? 'drained'
+        : `${h.running.batches} batch(es), ${h.running.provisionings} provisioning(s) running; ${h.running.items} item(s) left`,
+      { testId: `hold-${h.target}-drain` },
+    );
+    cell(row, String(h.parked), { number: true, testId: `hold-${h.target}-parked` });
+  }
+}
+
 function renderPools(pools: PoolStatus[]): void {
   $('no-pools').hidden = pools.length > 0;
   $('pools-figure').hidden = pools.length === 0;
@@ -264,7 +308,7 @@ function renderPools(pools: PoolStatus[]): void {
           q.tier,
           String(q.quantity),
           time(q.eta),
-          q.reason ?? '',
+          q.hold ? `held (${q.hold.scope} ${q.hold.target}): ${q.hold.reason}` : (q.reason ?? ''),
         ])
           cell(row, text);
       }
@@ -394,6 +438,7 @@ async function refresh(): Promise<void> {
     if (!status.ok) throw new Error(status.detail);
     // The plan only once there is a calendar (the status says): nothing is asked that cannot be answered.
     const plan = status.data.calendar ? await get<Plan>('/plan') : noCalendar;
+    renderHolds(status.data.holds);
     renderTiers(status.data.tiers);
     renderPools(status.data.pools);
     renderPlan(plan);

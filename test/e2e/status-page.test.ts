@@ -215,6 +215,45 @@ describeInBrowser('status page', () => {
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 
+  test('shows a hold: who placed it, why, since when and its drain; the held claim in its pool line; gone once resumed', async () => {
+    const held = await e2e.http('POST', '/api/orgs/sp-standard/hold', { reason: 'licences lapsed' });
+    expect(held.status).toBe(201);
+    const row = '[data-hold="org-sp-standard"]';
+    await until(
+      'the page shows the hold',
+      async () => (await page.$(row)) !== null,
+      (shown) => shown,
+    );
+    expect(await page.textContent(`${row} th`)).toBe('organisation sp-standard');
+    expect(await page.textContent('[data-testid="hold-sp-standard-reason"]')).toBe('licences lapsed');
+    expect(await page.textContent(row)).toContain('e2e-harness');
+    expect(await page.textContent('[data-testid="hold-sp-standard-drain"]')).toBe('drained');
+    expect(await page.isHidden('#no-holds')).toBe(true);
+    // The standard claim still waiting in sp-vm's line keeps its place, shown as held.
+    await until(
+      'the pool line shows the held claim',
+      () => page.textContent('#pools'),
+      (t) => /held \(org sp-standard\): licences lapsed/.test(t ?? ''),
+    );
+    const api = (await e2e.http('GET', '/api/status/data')).json;
+    expect(api.holds).toEqual([
+      expect.objectContaining({
+        scope: 'org',
+        target: 'sp-standard',
+        hold: expect.objectContaining({ reason: 'licences lapsed' }),
+      }),
+    ]);
+
+    expect((await e2e.http('POST', '/api/orgs/sp-standard/resume')).status).toBe(200);
+    await until(
+      'the page shows nothing held',
+      () => page.isVisible('#no-holds'),
+      (visible) => visible,
+    );
+    expect(await page.$(row)).toBeNull();
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
   test('the programme: burn-down against the deadline, not-ready organisations and their failing checks', async () => {
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     const calendar = {
