@@ -119,6 +119,7 @@ var tableNames = [
   'audit'
   'activity'
   'deadletters'
+  'mailboxclaims'
 ]
 var containerNames = [
   'inventories'

@@ -141,6 +141,7 @@ export function createRuntime(
     idempotency: stores.idempotency,
     activity: stores.activity,
     deadLetters: stores.deadLetters,
+    mailboxClaims: stores.mailboxClaims,
     pools: stores.pools,
     programme: stores.programme,
     memberships: new CachedMembershipStore(stores.memberships, {

@@ -30,6 +30,7 @@ import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
 import { TableProgrammeStore } from './table-programme-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
+import { TableMailboxClaimStore } from './table-mailbox-claims';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
@@ -47,7 +48,8 @@ export function tableNames(
   | 'membersByOrg'
   | 'audit'
   | 'activity'
-  | 'deadLetters',
+  | 'deadLetters'
+  | 'mailboxClaims',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -65,6 +67,7 @@ export function tableNames(
     audit: `${p}audit`,
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
+    mailboxClaims: `${p}mailboxclaims`,
   };
 }
 
@@ -127,6 +130,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Unpublished: r.unpublished ?? false,
     Skipped: r.skipped ?? 0,
     Planning: r.planning ? JSON.stringify(r.planning) : '',
+    Duplicates: r.duplicates ? JSON.stringify(r.duplicates) : '',
   };
 }
 
@@ -162,6 +166,9 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (e.Unpublished === true) record.unpublished = true;
   if (num(e.Skipped) > 0) record.skipped = num(e.Skipped);
   if (str(e.Planning)) record.planning = JSON.parse(str(e.Planning) as string) as RequestRecord['planning'];
+  if (str(e.Duplicates)) {
+    record.duplicates = JSON.parse(str(e.Duplicates) as string) as RequestRecord['duplicates'];
+  }
   if (e.etag) record.etag = e.etag;
   return record;
 }
@@ -613,6 +620,7 @@ export class TableDeadLetterLog implements DeadLetterLog {
 
 export interface TableStores {
   deadLetters: TableDeadLetterLog;
+  mailboxClaims: TableMailboxClaimStore;
   activity: TableActivityIndex;
   requests: TableRequestStore;
   items: TableItemStore;
@@ -644,6 +652,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: clientFor(names.audit),
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
+    mailboxClaims: clientFor(names.mailboxClaims),
   };
   return {
     requests: translated(new TableRequestStore(clients.requests, clients.requestsByOrg), names.requests),
@@ -660,6 +669,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: translated(new TableAuditStore(clients.audit), names.audit),
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
+    mailboxClaims: translated(new TableMailboxClaimStore(clients.mailboxClaims), names.mailboxClaims),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

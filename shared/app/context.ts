@@ -7,6 +7,7 @@ import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
+import type { MailboxClaimStore } from './ports/mailbox-claims';
 import type { PoolStore } from './ports/pools';
 import type { ProgrammeStore } from './ports/programme';
 import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
@@ -54,6 +55,8 @@ export interface AppPorts {
   idempotency: IdempotencyStore;
   activity: ActivityIndex;
   deadLetters: DeadLetterLog;
+  /** Which request migrates each mailbox: no mailbox in two requests in flight. */
+  mailboxClaims: MailboxClaimStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
   programme: ProgrammeStore;
