@@ -128,6 +128,7 @@ var tableNames = [
   'activity'
   'deadletters'
   'holds'
+  'mailboxclaims'
 ]
 var containerNames = [
   'inventories'

@@ -157,6 +157,7 @@ export function createRuntime(
     activity: stores.activity,
     deadLetters: stores.deadLetters,
     holds: stores.holds,
+    mailboxClaims: stores.mailboxClaims,
     pools: stores.pools,
     programme: stores.programme,
     memberships: new CachedMembershipStore(stores.memberships, {

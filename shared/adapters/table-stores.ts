@@ -33,6 +33,7 @@ import { TablePoolStore } from './table-pool-store';
 import { TableRequestIndex } from './table-request-index';
 import { TableProgrammeStore } from './table-programme-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
+import { TableMailboxClaimStore } from './table-mailbox-claims';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
@@ -52,7 +53,8 @@ export function tableNames(
   | 'audit'
   | 'activity'
   | 'deadLetters'
-  | 'holds',
+  | 'holds'
+  | 'mailboxClaims',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -72,6 +74,7 @@ export function tableNames(
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
     holds: `${p}holds`,
+    mailboxClaims: `${p}mailboxclaims`,
   };
 }
 
@@ -134,6 +137,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Unpublished: r.unpublished ?? false,
     Skipped: r.skipped ?? 0,
     Planning: r.planning ? JSON.stringify(r.planning) : '',
+    Duplicates: r.duplicates ? JSON.stringify(r.duplicates) : '',
   };
 }
 
@@ -169,6 +173,9 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (e.Unpublished === true) record.unpublished = true;
   if (num(e.Skipped) > 0) record.skipped = num(e.Skipped);
   if (str(e.Planning)) record.planning = JSON.parse(str(e.Planning) as string) as RequestRecord['planning'];
+  if (str(e.Duplicates)) {
+    record.duplicates = JSON.parse(str(e.Duplicates) as string) as RequestRecord['duplicates'];
+  }
   if (e.etag) record.etag = e.etag;
   return record;
 }
@@ -681,6 +688,7 @@ export class TableDeadLetterLog implements DeadLetterLog {
 export interface TableStores {
   deadLetters: TableDeadLetterLog;
   holds: TableHoldStore;
+  mailboxClaims: TableMailboxClaimStore;
   activity: TableActivityIndex;
   requests: TableRequestStore;
   items: TableItemStore;
@@ -714,6 +722,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
     holds: clientFor(names.holds),
+    mailboxClaims: clientFor(names.mailboxClaims),
   };
   return {
     requests: translated(
@@ -738,6 +747,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
     holds: translated(new TableHoldStore(clients.holds), names.holds),
+    mailboxClaims: translated(new TableMailboxClaimStore(clients.mailboxClaims), names.mailboxClaims),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

@@ -8,6 +8,7 @@ import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { Executor } from './ports/executor';
 import type { HoldStore } from './ports/holds';
+import type { MailboxClaimStore } from './ports/mailbox-claims';
 import type { PoolStore } from './ports/pools';
 import type { MetricsSink } from './ports/metrics';
 import type { ProgrammeStore } from './ports/programme';
@@ -57,6 +58,8 @@ export interface AppPorts {
   activity: ActivityIndex;
   deadLetters: DeadLetterLog;
   holds: HoldStore;
+  /** Which request migrates each mailbox: no mailbox in two requests in flight. */
+  mailboxClaims: MailboxClaimStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
   programme: ProgrammeStore;
