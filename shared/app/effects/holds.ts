@@ -36,11 +36,13 @@ export async function currentHolds(ctx: AppContext, options: { fresh?: boolean }
   if (!options.fresh && cached && nowMs - cached.atMs < holdCacheInMs && nowMs >= cached.atMs) {
     return cached.holds;
   }
-  const holds = ctx.ports.holds.listHolds();
-  cache.set(ctx, { atMs: nowMs, holds });
+  const entry = { atMs: nowMs, holds: ctx.ports.holds.listHolds() };
+  cache.set(ctx, entry);
   // A failed read is not cached: the next check reads again.
-  holds.catch(() => cache.delete(ctx));
-  return holds;
+  entry.holds.catch(() => {
+    if (cache.get(ctx) === entry) cache.delete(ctx);
+  });
+  return entry.holds;
 }
 
 /** This process's view after it placed or removed a hold: no stale answer here. */

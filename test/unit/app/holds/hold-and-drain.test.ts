@@ -1,5 +1,6 @@
 import { createTestApp, ScriptedExecutor } from '../../../support/in-memory-ports';
 import type { ExecutionTask } from '../../../../shared/app/ports/executor';
+import { currentHolds, holdCacheInMs } from '../../../../shared/app/effects/holds';
 import { expectTriage, mailboxes } from '../helpers';
 
 type T = ReturnType<typeof createTestApp>;
@@ -226,5 +227,22 @@ describe('hold and drain', () => {
     await expectTriage(t.app.placeHold('tier', 'gold', reason), 'validation');
     await expectTriage(t.app.placeHold('org', 'nobody', reason), 'not-found');
     await expectTriage(t.app.resumeHold('tier', 'standard'), 'not-found');
+  });
+  test("another instance's hold is seen within the cache time; this instance's own at once", async () => {
+    const t = createTestApp();
+    expect(await currentHolds(t.ctx)).toEqual([]);
+    // Placed elsewhere (only the store changes): this process may not see it for up to holdCacheInMs.
+    t.ports.holds.holds.set('tier-health', {
+      scope: 'tier',
+      target: 'health',
+      reason: 'elsewhere',
+      heldBy: { id: 'x', name: 'x' },
+      since: new Date().toISOString(),
+    });
+    expect(await currentHolds(t.ctx)).toEqual([]);
+    t.clock.offsetMs += holdCacheInMs;
+    expect((await currentHolds(t.ctx)).map((h) => h.target)).toEqual(['health']);
+    await t.app.placeHold('tier', 'standard', reason);
+    expect((await currentHolds(t.ctx)).map((h) => h.target).sort()).toEqual(['health', 'standard']);
   });
 });
