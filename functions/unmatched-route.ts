@@ -45,7 +45,9 @@ export async function unmatchedRouteHandler(request: HttpRequest): Promise<HttpR
   );
 }
 
-// The lowest precedence of all routes (a catch-all): any route declared elsewhere wins.
+// The lowest precedence of all routes: the Functions host sorts its routes static segment before parameter
+// (the HTTP extension's WebJobsRouteBuilder), and every other route of the app starts with a static segment,
+// so this catch-all only sees what none of them matched (the local host sorts the same way: local/host/routes.ts).
 app.http('unmatchedRoute', {
   route: '{*path}',
   methods: allMethods,
