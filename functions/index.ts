@@ -21,6 +21,8 @@ import './status-page';
 import './metrics-timer';
 import './programme-api';
 import './programme-timer';
+// Last, though precedence does not depend on it: the catch-all for paths and methods nothing else takes.
+import './unmatched-route';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {
