@@ -32,7 +32,8 @@ export const drainReportSchema = {
     drained: { type: 'boolean', description: 'Nothing of it is executing (stale rows excepted).' },
     running: {
       type: 'object',
-      description: 'What of it is executing now, across every instance, and the items those still have.',
+      description:
+        'What of it is executing now, across every instance; `items`: the items executing at most now (what a drain waits for).',
       properties: {
         batches: { type: 'integer' },
         provisionings: { type: 'integer' },

@@ -255,7 +255,7 @@ function renderHolds(holds: DrainReport[]): void {
       row,
       h.drained
         ? 'drained'
-        : `${h.running.batches} batch(es), ${h.running.provisionings} provisioning(s) running; ${h.running.items} item(s) left`,
+        : `${h.running.batches} batch(es), ${h.running.provisionings} provisioning(s) running; ${h.running.items} item(s) in flight`,
       { testId: `hold-${h.target}-drain` },
     );
     cell(row, String(h.parked), { number: true, testId: `hold-${h.target}-parked` });

@@ -20,7 +20,7 @@ interface DrainReport {
 const drainText = (r: DrainReport): string =>
   r.drained
     ? 'drained: nothing of it runs'
-    : `${r.running.batches} batch(es) and ${r.running.provisionings} provisioning(s) still running, ${r.running.items} item(s) left`;
+    : `${r.running.batches} batch(es) and ${r.running.provisionings} provisioning(s) still running, ${r.running.items} item(s) in flight`;
 
 function renderReport(r: DrainReport): string {
   return details([

@@ -44,6 +44,7 @@ function decodeRunning(e: Entity): RunningWork {
     tier: str(e.Tier),
     orgId: str(e.OrgId),
     itemsLeft: typeof e.ItemsLeft === 'number' ? e.ItemsLeft : 0,
+    concurrency: typeof e.Concurrency === 'number' ? e.Concurrency : 1,
     startedAt: str(e.StartedAt),
     heartbeatAt: str(e.HeartbeatAt),
   };
@@ -136,6 +137,7 @@ export class TableHoldStore implements HoldStore {
         Tier: work.tier,
         OrgId: work.orgId,
         ItemsLeft: work.itemsLeft,
+        Concurrency: work.concurrency,
         StartedAt: work.startedAt,
         HeartbeatAt: work.heartbeatAt,
       },

@@ -57,6 +57,8 @@ export interface RunningWork {
   orgId: string;
   /** Items of this invocation not final yet, at its last heartbeat. */
   itemsLeft: number;
+  /** Most items it executes at once (a provisioning: 1). */
+  concurrency: number;
   startedAt: string;
   heartbeatAt: string;
 }
@@ -68,6 +70,7 @@ export interface DrainReport {
   hold?: Hold;
   /** True when nothing of it is executing (rows whose heartbeat is older than the stale limit excepted). */
   drained: boolean;
+  /** `items`: the items executing at most now (each one's concurrency, or fewer left): what a drain waits for. */
   running: { batches: number; provisionings: number; items: number };
   /** Running rows with no heartbeat for longer than the stale limit: an instance that died mid-work. */
   stale: number;
@@ -76,7 +79,14 @@ export interface DrainReport {
   checkedAt: string;
 }
 
-export const holdBodySchema = z.strictObject({ reason: displayText(500) });
+export const holdBodySchema = z.strictObject({
+  reason: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? 'required: why it is held (shown in every view)' : 'expected text',
+    })
+    .pipe(displayText(500)),
+});
 
 /**
  * Validates a hold's body: a reason is required (it is shown in every view).
@@ -147,7 +157,7 @@ export function drainReport(input: {
     }
     if (row.kind === 'batch') running.batches++;
     else running.provisionings++;
-    running.items += row.itemsLeft;
+    running.items += Math.min(row.itemsLeft, row.concurrency);
   }
   return {
     ...scope,

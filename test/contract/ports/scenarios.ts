@@ -829,6 +829,7 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
         tier: 'health',
         orgId: 'org-1',
         itemsLeft: 100,
+        concurrency: 16,
         startedAt: '2026-12-01T10:00:00.000Z',
         heartbeatAt: '2026-12-01T10:00:00.000Z',
       };
@@ -837,6 +838,7 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
         key: `${requestId}:provision`,
         kind: 'provision' as const,
         tier: 'standard',
+        concurrency: 1,
       };
       delete (provision as { batchNumber?: number }).batchNumber;
       await holds.markRunning(run);

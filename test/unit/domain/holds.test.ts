@@ -41,15 +41,17 @@ const runningArb: fc.Arbitrary<RunningWork> = fc
     owner: ownerArb,
     batch: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
     itemsLeft: fc.nat({ max: 100 }),
+    concurrency: fc.integer({ min: 1, max: 16 }),
     ageMs: fc.nat({ max: 30 * 60_000 }),
   })
-  .map(({ owner, batch, itemsLeft, ageMs }, i = 0) => ({
+  .map(({ owner, batch, itemsLeft, concurrency, ageMs }, i = 0) => ({
     key: workKey(`r-${owner.orgId}-${i}`, batch),
     kind: batch === undefined ? ('provision' as const) : ('batch' as const),
     requestId: `r-${owner.orgId}`,
     ...(batch !== undefined ? { batchNumber: batch } : {}),
     ...owner,
     itemsLeft,
+    concurrency: batch === undefined ? 1 : concurrency,
     startedAt: new Date(t0).toISOString(),
     heartbeatAt: new Date(t0 + 60 * 60_000 - ageMs).toISOString(),
   }));
@@ -132,7 +134,9 @@ describe('drainReport: what of it still runs', () => {
           const fresh = inScope.filter((r) => nowMs - Date.parse(r.heartbeatAt) <= staleAfterMs);
           expect(report.running.batches).toBe(fresh.filter((r) => r.kind === 'batch').length);
           expect(report.running.provisionings).toBe(fresh.filter((r) => r.kind === 'provision').length);
-          expect(report.running.items).toBe(fresh.reduce((n, r) => n + r.itemsLeft, 0));
+          expect(report.running.items).toBe(
+            fresh.reduce((n, r) => n + Math.min(r.itemsLeft, r.concurrency), 0),
+          );
           expect(report.stale).toBe(inScope.length - fresh.length);
           expect(report.drained).toBe(fresh.length === 0);
           expect(report.parked).toBe(

@@ -66,6 +66,7 @@ export async function processBatch(
     tier: request.tier,
     orgId: request.orgId,
     itemsLeft: todo.length,
+    concurrency: ctx.settings.itemConcurrency,
   });
   const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf, running).finally(() =>
     running.done(),

@@ -53,6 +53,7 @@ export async function processProvision(
     tier: request.tier,
     orgId: request.orgId,
     itemsLeft: 1,
+    concurrency: 1,
   });
   const outcome = await execute(ctx, {
     kind: 'provision',

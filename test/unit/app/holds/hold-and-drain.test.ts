@@ -148,7 +148,7 @@ describe('hold and drain', () => {
     expect(report).toMatchObject({
       held: true,
       drained: false,
-      running: { batches: 1, provisionings: 0, items: 10 },
+      running: { batches: 1, provisionings: 0, items: 2 },
     });
     release();
     await draining;
