@@ -29,9 +29,16 @@ const heartbeatEveryMs = 30_000;
 
 const cache = new WeakMap<AppContext, { atMs: number; holds: Promise<Hold[]> }>();
 
+/**
+ * Wall-clock milliseconds, for this process's cache and the running registry's liveness: those are about
+ * real seconds whatever `TRIAGE_CLOCK_SPEED` does to the app's clock (at 1440× a 2 s cache would last
+ * 1.4 ms, and every item boundary would read the table).
+ */
+const wallClockMs = (): number => Date.now();
+
 /** The holds, at most {@link holdCacheInMs} old (`fresh`: read now). */
 export async function currentHolds(ctx: AppContext, options: { fresh?: boolean } = {}): Promise<Hold[]> {
-  const nowMs = ctx.clock().getTime();
+  const nowMs = wallClockMs();
   const cached = cache.get(ctx);
   if (!options.fresh && cached && nowMs - cached.atMs < holdCacheInMs && nowMs >= cached.atMs) {
     return cached.holds;
@@ -90,11 +97,11 @@ export async function trackRunning(
   ctx: AppContext,
   work: Omit<RunningWork, 'startedAt' | 'heartbeatAt'>,
 ): Promise<RunningHandle> {
-  const startedAt = ctx.now();
-  let lastBeatMs = ctx.clock().getTime();
+  const startedAt = new Date(wallClockMs()).toISOString();
+  let lastBeatMs = wallClockMs();
   const write = (itemsLeft: number): Promise<void> =>
     ctx.ports.holds
-      .markRunning({ ...work, itemsLeft, startedAt, heartbeatAt: ctx.now() })
+      .markRunning({ ...work, itemsLeft, startedAt, heartbeatAt: new Date(wallClockMs()).toISOString() })
       .catch((err: unknown) =>
         ctx.log('warn', `running registry: ${work.key} not recorded: ${ensureError(err).message}`),
       );
@@ -102,7 +109,7 @@ export async function trackRunning(
   let pending: Promise<void> = Promise.resolve();
   return {
     beat(itemsLeft) {
-      const nowMs = ctx.clock().getTime();
+      const nowMs = wallClockMs();
       if (nowMs - lastBeatMs < heartbeatEveryMs) return;
       lastBeatMs = nowMs;
       pending = pending.then(() => write(itemsLeft));
@@ -131,7 +138,7 @@ export async function drainReportOf(ctx: AppContext, scope: HoldScope, target: s
     hold: hold ?? undefined,
     running,
     parked,
-    nowMs: ctx.clock().getTime(),
+    nowMs: wallClockMs(),
     staleAfterMs: runningStaleAfterMs,
   });
 }
@@ -143,7 +150,7 @@ export async function drainReports(ctx: AppContext): Promise<DrainReport[]> {
     ctx.ports.holds.listRunning(),
     ctx.ports.holds.listParked(),
   ]);
-  const nowMs = ctx.clock().getTime();
+  const nowMs = wallClockMs();
   return holds
     .sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : 0))
     .map((hold) => drainReport({ ...hold, hold, running, parked, nowMs, staleAfterMs: runningStaleAfterMs }));
