@@ -142,6 +142,7 @@ var appConfiguration = {
   TRIAGE_EXECUTOR_LATENCY_MAX_MS: string(executor.?latencyMaxMs ?? '')
   TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE: executor.?transientFailureRate ?? ''
   TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE: executor.?permanentFailureRate ?? ''
+  TRIAGE_EXECUTOR_CAPACITY: string(executor.?capacity ?? '')
   TRIAGE_EXECUTOR_URL: executor.?url ?? ''
   TRIAGE_EXECUTOR_TIMEOUT_MS: string(executor.?timeoutMs ?? '')
   TRIAGE_EXECUTOR_MAX_ATTEMPTS: string(executor.?maxAttempts ?? '')

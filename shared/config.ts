@@ -27,6 +27,8 @@ export const settingNames = {
   executorLatencyMaxMs: 'TRIAGE_EXECUTOR_LATENCY_MAX_MS',
   executorTransientFailureRate: 'TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE',
   executorPermanentFailureRate: 'TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE',
+  /** Optional. Simulated executor: calls its back-end serves at once (more wait their turn). Default 0 = unlimited. */
+  executorCapacity: 'TRIAGE_EXECUTOR_CAPACITY',
   /** Required with `http`: where each item is POSTed; plus timeout, in-process attempts and backoff. */
   executorUrl: 'TRIAGE_EXECUTOR_URL',
   executorTimeoutMs: 'TRIAGE_EXECUTOR_TIMEOUT_MS',
@@ -165,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       latencyMs: { min, max },
       transientFailureRate: parse(settingNames.executorTransientFailureRate, rate, 0),
       permanentFailureRate: parse(settingNames.executorPermanentFailureRate, rate, 0),
+      capacity: parse(settingNames.executorCapacity, nonNegativeInt, 0),
     };
   }
 

@@ -178,4 +178,8 @@ type executorSettingsType = {
 
   @description('Optional. simulated: share of items failing permanently, as a decimal string such as \'0.01\'.')
   permanentFailureRate: string?
+
+  @description('Optional. simulated: calls its back-end serves at once, more wait their turn (code default 0 = unlimited).')
+  @minValue(0)
+  capacity: int?
 }
