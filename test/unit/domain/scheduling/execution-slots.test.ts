@@ -1,0 +1,186 @@
+import { decideSlots } from '../../../../shared/domain/scheduling/execution-slots';
+import {
+  acquireShortcut,
+  emptySlotSummary,
+  quietShortcut,
+  summaryOfLeases,
+  withHeld,
+  withoutHeld,
+  type SlotLease,
+} from '../../../../shared/domain/scheduling/slot-leases';
+import type { TierPolicy } from '../../../../shared/domain/scheduling/waiting-line';
+
+const tiers: TierPolicy[] = [
+  { name: 'health', rank: 1 },
+  { name: 'government', rank: 2 },
+  { name: 'remote-work', rank: 3 },
+  { name: 'standard', rank: 4 },
+];
+const nowMs = 100_000;
+const leaseDurationMs = 30_000;
+
+function lease(leaseId: string, over: Partial<SlotLease> = {}): SlotLease {
+  return {
+    leaseId,
+    requestId: leaseId.split(':')[0]!,
+    orgId: 'org',
+    tier: 'standard',
+    arrivedAtMs: 0,
+    state: 'waiting',
+    slots: 16,
+    holder: `holder-of-${leaseId}`,
+    expiresAtMs: nowMs + leaseDurationMs,
+    yieldRequested: false,
+    sinceMs: 0,
+    ...over,
+  };
+}
+
+const decide = (
+  capacity: number,
+  reserved: Record<string, number>,
+  leases: SlotLease[],
+  change?: Parameters<typeof decideSlots>[0]['change'],
+) =>
+  decideSlots({
+    spec: { capacity, reserved },
+    tiers,
+    leases,
+    nowMs,
+    leaseDurationMs,
+    ...(change ? { change } : {}),
+  });
+
+describe('decideSlots', () => {
+  test('a lease that fits is granted its whole ask, for one lease duration', () => {
+    const d = decide(64, {}, [], { kind: 'acquire', lease: lease('a:batch-0001') });
+    expect(d.outcome).toBe('granted');
+    expect(d.own).toMatchObject({
+      state: 'held',
+      slots: 16,
+      expiresAtMs: nowMs + leaseDurationMs,
+      sinceMs: nowMs,
+    });
+    expect(d.summary.usedByTier).toEqual({ standard: 16 });
+  });
+
+  test("tier 4 cannot take health's reservation; health takes it at once", () => {
+    const flood = [1, 2, 3].map((n) => lease(`f:batch-000${n}`, { state: 'held', slots: 16 }));
+    const more = decide(64, { health: 16 }, flood, { kind: 'acquire', lease: lease('f:batch-0004') });
+    expect(more.outcome).toBe('waiting');
+    expect(more.position).toBe(1);
+    const health = decide(64, { health: 16 }, flood, {
+      kind: 'acquire',
+      lease: lease('h:batch-0001', { tier: 'health', arrivedAtMs: 50 }),
+    });
+    expect(health.outcome).toBe('granted');
+    expect(health.summary.usedByTier).toEqual({ standard: 48, health: 16 });
+  });
+
+  test('a higher tier short of slots waits for lower-tier holders to yield, latest granted first and just enough', () => {
+    const flood = [1, 2, 3, 4].map((n) => lease(`f:batch-000${n}`, { state: 'held', slots: 16, sinceMs: n }));
+    const d = decide(64, {}, flood, {
+      kind: 'acquire',
+      lease: lease('g:batch-0001', { tier: 'government', slots: 10 }),
+    });
+    expect(d.outcome).toBe('waiting');
+    expect(d.leases.filter((l) => l.yieldRequested).map((l) => l.leaseId)).toEqual(['f:batch-0004']);
+    // The yielding holder gives its slots back: the release grants them to the waiting government lease.
+    const after = decide(64, {}, d.leases, {
+      kind: 'release',
+      leaseId: 'f:batch-0004',
+      holder: 'holder-of-f:batch-0004',
+    });
+    expect(after.leases.find((l) => l.leaseId === 'g:batch-0001')).toMatchObject({
+      state: 'held',
+      slots: 10,
+    });
+    // Its reason gone, no one is asked to yield any more.
+    expect(after.leases.some((l) => l.yieldRequested)).toBe(false);
+  });
+
+  test('with nothing lower to yield, a lease starts with the slots there are', () => {
+    const held = [lease('a:batch-0001', { state: 'held', slots: 60 })];
+    const d = decide(64, {}, held, { kind: 'acquire', lease: lease('b:batch-0001') });
+    expect(d.own).toMatchObject({ state: 'held', slots: 4 });
+  });
+
+  test('the head of the line blocks those behind it (strict), even one that would fit', () => {
+    const held = [
+      lease('a:batch-0001', { state: 'held', slots: 56, tier: 'health' }),
+      lease('s:batch-0001', { state: 'held', slots: 4 }),
+    ];
+    // Government waits for the standard holder to yield its 4; the 4 free slots stay its own meanwhile.
+    const waiting = [lease('b:batch-0001', { tier: 'government', slots: 8, arrivedAtMs: 1 })];
+    const d = decide(64, {}, [...held, ...waiting], {
+      kind: 'acquire',
+      lease: lease('c:provision', { tier: 'remote-work', slots: 1, arrivedAtMs: 2 }),
+    });
+    expect(d.outcome).toBe('waiting');
+    expect(d.position).toBe(2);
+    expect(d.leases.find((l) => l.leaseId === 's:batch-0001')?.yieldRequested).toBe(true);
+  });
+
+  test('another delivery of the same work is told busy until the lease is gone or expired', () => {
+    const held = [lease('a:batch-0001', { state: 'held' })];
+    const intruder = lease('a:batch-0001', { holder: 'second-delivery' });
+    expect(decide(64, {}, held, { kind: 'acquire', lease: intruder }).outcome).toBe('busy');
+    const expired = [lease('a:batch-0001', { state: 'held', expiresAtMs: nowMs })];
+    expect(decide(64, {}, expired, { kind: 'acquire', lease: intruder }).outcome).toBe('granted');
+  });
+
+  test('renewing extends a held lease; a lease that expired meanwhile is lost', () => {
+    const held = [lease('a:batch-0001', { state: 'held', expiresAtMs: nowMs + 10 })];
+    const renewed = decide(64, {}, held, {
+      kind: 'renew',
+      leaseId: 'a:batch-0001',
+      holder: 'holder-of-a:batch-0001',
+      expiresAtMs: nowMs + leaseDurationMs,
+    });
+    expect(renewed.outcome).toBe('renewed');
+    expect(renewed.own?.expiresAtMs).toBe(nowMs + leaseDurationMs);
+    const gone = decide(64, {}, [{ ...held[0]!, expiresAtMs: nowMs }], {
+      kind: 'renew',
+      leaseId: 'a:batch-0001',
+      holder: 'holder-of-a:batch-0001',
+      expiresAtMs: nowMs + leaseDurationMs,
+    });
+    expect(gone.outcome).toBe('lost');
+    expect(gone.remove).toEqual(['a:batch-0001']);
+  });
+});
+
+describe('the ledger-only decisions', () => {
+  const spec = { capacity: 64, reserved: { health: 16 } };
+
+  test('acquire: granted from the ledger only when nothing waits at or above the tier and it fits', () => {
+    const summary = { ...emptySlotSummary(), usedByTier: { standard: 32 } };
+    expect(acquireShortcut({ spec, summary }, tiers, { tier: 'standard', slots: 16 }, nowMs)).toBe('grant');
+    expect(acquireShortcut({ spec, summary }, tiers, { tier: 'standard', slots: 17 }, nowMs)).toBe('full');
+    const waiting = { ...summary, waitingByTier: { government: 4 } };
+    expect(acquireShortcut({ spec, summary: waiting }, tiers, { tier: 'health', slots: 1 }, nowMs)).toBe(
+      'grant',
+    );
+    expect(acquireShortcut({ spec, summary: waiting }, tiers, { tier: 'standard', slots: 1 }, nowMs)).toBe(
+      'full',
+    );
+    const expiring = { ...summary, nextExpiryMs: nowMs };
+    expect(acquireShortcut({ spec, summary: expiring }, tiers, { tier: 'health', slots: 1 }, nowMs)).toBe(
+      'full',
+    );
+  });
+
+  test('release and renew: from the ledger only when nothing waits and nothing expired', () => {
+    expect(quietShortcut(emptySlotSummary(), nowMs)).toBe(true);
+    expect(quietShortcut({ ...emptySlotSummary(), waitingByTier: { standard: 1 } }, nowMs)).toBe(false);
+    expect(quietShortcut({ ...emptySlotSummary(), nextExpiryMs: nowMs - 1 }, nowMs)).toBe(false);
+  });
+
+  test('the cheap summary updates agree with the summary recomputed from the rows', () => {
+    const a = lease('a:batch-0001', { state: 'held', slots: 5, expiresAtMs: nowMs + 5 });
+    const b = lease('b:batch-0001', { state: 'held', slots: 7, tier: 'health' });
+    const both = withHeld(withHeld(emptySlotSummary(), a), b);
+    expect(both).toEqual(summaryOfLeases([a, b], nowMs));
+    expect(withoutHeld(both, a).usedByTier).toEqual(summaryOfLeases([b], nowMs).usedByTier);
+  });
+});
