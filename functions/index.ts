@@ -10,6 +10,7 @@ import './tier-workers';
 import './webhooks';
 import './pools-api';
 import './pools-timer';
+import './execution-slots-api';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

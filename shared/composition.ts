@@ -91,6 +91,7 @@ export function createRuntime(
     orgs: stores.orgs,
     idempotency: stores.idempotency,
     pools: stores.pools,
+    slots: stores.slots,
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
@@ -107,6 +108,15 @@ export function createRuntime(
       batchSize: config.batchSize,
       itemConcurrency: config.itemConcurrency,
       webhookAllowPrivate: config.webhooks.allowPrivate,
+      ...(config.executionSlots
+        ? {
+            executionSlots: {
+              spec: { capacity: config.executionSlots.capacity, reserved: config.executionSlots.reserved },
+              leaseDurationMs: config.executionSlots.leaseDurationMs,
+              maxWaitMs: config.executionSlots.maxWaitMs,
+            },
+          }
+        : {}),
     },
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),

@@ -16,13 +16,19 @@ export function workMessageProperties(message: WorkMessage): Record<string, stri
 }
 
 /** The Service Bus message for a work message, with its deterministic messageId. */
-export function toServiceBusMessage(message: WorkMessage, messageId: string): ServiceBusMessage {
+export function toServiceBusMessage(
+  message: WorkMessage,
+  messageId: string,
+  scheduledFor?: Date,
+): ServiceBusMessage {
   return {
     body: message,
     contentType: 'application/json',
     messageId,
     subject: message.kind,
     applicationProperties: workMessageProperties(message),
+    // Service Bus holds it until then (duplicate detection applies at send, as for any message).
+    ...(scheduledFor ? { scheduledEnqueueTimeUtc: scheduledFor } : {}),
   };
 }
 
@@ -59,10 +65,10 @@ export class ServiceBusPublisher implements Publisher {
   /** Sends in as few batches as fit; rejects when Service Bus does not accept them. */
   async publishWork(messages: OutgoingWorkMessage[]): Promise<void> {
     const byTopic = new Map<string, ServiceBusMessage[]>();
-    for (const { message, messageId } of messages) {
+    for (const { message, messageId, scheduledFor } of messages) {
       const topic = topicFor(message);
       const list = byTopic.get(topic) ?? [];
-      list.push(toServiceBusMessage(message, messageId));
+      list.push(toServiceBusMessage(message, messageId, scheduledFor));
       byTopic.set(topic, list);
     }
     for (const [topic, list] of byTopic) await this.sendAll(topic, list);

@@ -24,11 +24,15 @@ import type {
 import { isNotFound, mapStorageError } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
+import { TableSlotStore } from './table-slot-store';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
-): Record<'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools', string> {
+): Record<
+  'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools' | 'slots',
+  string
+> {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
   return {
     requests: `${p}requests`,
@@ -38,6 +42,7 @@ export function tableNames(
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
     pools: `${p}pools`,
+    slots: `${p}slots`,
   };
 }
 
@@ -474,6 +479,7 @@ export interface TableStores {
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
   pools: TablePoolStore;
+  slots: TableSlotStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -489,6 +495,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
     pools: clientFor(names.pools),
+    slots: clientFor(names.slots),
   };
   return {
     requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
@@ -497,6 +504,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: new TableOrgStore(clients.orgs),
     idempotency: new TableIdempotencyStore(clients.idempotency),
     pools: new TablePoolStore(clients.pools),
+    slots: new TableSlotStore(clients.slots),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

@@ -2,9 +2,11 @@
  * What every use-case gets: the ports, the clock, the id source, the logger and a view of the topology.
  * Built once per process by `createApp`; use-cases take it as their first argument.
  */
+import type { SlotSpec } from '../domain/scheduling/slot-leases';
 import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
+import type { ExecutionSlotStore } from './ports/execution-slots';
 import type { Executor } from './ports/executor';
 import type { PoolStore } from './ports/pools';
 import type { HealthProbe, Publisher } from './ports/publisher';
@@ -18,6 +20,20 @@ export interface AppSettings {
   itemConcurrency: number;
   /** Webhooks may target http and private addresses (local stacks and tests only). */
   webhookAllowPrivate?: boolean;
+  /** The executor back-end's concurrency, shared by every tier and instance; absent: no limit. */
+  executionSlots?: ExecutionSlotSettings;
+}
+
+export interface ExecutionSlotSettings {
+  spec: SlotSpec;
+  /** How long a grant lasts unless its holder renews it (at half-life, from its checkpoints). */
+  leaseDurationMs: number;
+  /** Longest a delivery waits in process for slots; then it completes and schedules its successor. */
+  maxWaitMs: number;
+  /** How often a holder checks whether it must yield (and a waiter whether it was granted). Default 200 ms. */
+  checkpointMs?: number;
+  /** How much later that successor is delivered. Default 2 s. */
+  successorDelayMs?: number;
 }
 
 export interface AppPorts {
@@ -28,6 +44,8 @@ export interface AppPorts {
   idempotency: IdempotencyStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
+  /** The execution slots' ledger; absent: executor calls are not limited. */
+  slots?: ExecutionSlotStore;
   publisher: Publisher;
   executor: Executor;
   /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */

@@ -20,6 +20,7 @@ import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
+import { getExecutionSlots } from './use-cases/slots/get-execution-slots';
 import { handleDelivery } from './use-cases/work/handle-delivery';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
@@ -67,6 +68,7 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     getPoolQueue: (poolId, query) => getPoolQueue(ctx, poolId, query),
     releaseRequest: (id) => releaseRequest(ctx, id),
     tickPools: () => tickPools(ctx),
+    getExecutionSlots: () => getExecutionSlots(ctx),
     deliverWebhook: (body, delivery) => deliverWebhook(ctx, body, delivery),
     flushNotifications: () => flushNotifications(ctx),
   };

@@ -19,12 +19,14 @@ import type { UpsertOrgOptions } from './use-cases/orgs/upsert-org';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
 import type { RequestView } from './views/request-view';
+import type { ExecutionSlotsView } from './use-cases/slots/get-execution-slots';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, Logger, LogLevel } from './context';
 export type {
   DeliveryContext,
   DeliveryOptions,
+  ExecutionSlotsView,
   HealthReport,
   ImportInventoryOptions,
   OrgAuditEntry,
@@ -85,6 +87,8 @@ export interface TriageApp {
   releaseRequest(id: unknown): Promise<RequestView>;
   /** The pools' timer: due capacity changes, promotions, repairs. */
   tickPools(): Promise<TickReport>;
+  /** GET /api/execution-slots. */
+  getExecutionSlots(): Promise<ExecutionSlotsView>;
   /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
   deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
   /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */

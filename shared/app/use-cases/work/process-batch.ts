@@ -10,6 +10,7 @@ import {
   transientFailure,
   type DeliveryContext,
 } from '../../effects/delivery';
+import { acquireSlots, scheduleSuccessor, type SlotGrant } from '../../effects/execution-slots';
 import { recordEvent } from '../../effects/history';
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
@@ -50,10 +51,29 @@ export async function processBatch(
   const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
   const attemptOf = (index: number): number =>
     itemAttempt(priorAttempts.get(index), request.retryCount, delivery);
-  const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
+  let todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
-  const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf);
-  if (pending === 'cancelled') return 'cancelled';
+  // The slot gate: each run of items holds execution slots; one that yields for higher-tier work gives them
+  // back and queues again for the items it did not take (or, after a long wait, leaves them to a successor).
+  const pending: PendingTransient[] = [];
+  while (todo.length > 0) {
+    const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
+    const want = Math.min(ctx.settings.itemConcurrency, todo.length);
+    const grant = await acquireSlots(ctx, { leaseId, request, want });
+    if (grant === 'later') {
+      await scheduleSuccessor(ctx, message, leaseId);
+      return 'rescheduled';
+    }
+    if (grant.contended) {
+      // Another delivery of this batch ran meanwhile: only what it left is still to do.
+      const now = await itemsSoFar(ctx, request.id, message.batchNumber);
+      todo = todo.filter(({ index }) => !now.done.has(index));
+    }
+    const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant);
+    if (ran === 'cancelled') return 'cancelled';
+    pending.push(...ran.pending);
+    todo = ran.untaken;
+  }
   const lastTransient = pending.at(-1)?.reason;
   if (pending.length > 0) {
     if (!isLastDelivery(delivery)) {
@@ -108,9 +128,10 @@ async function itemsSoFar(
 }
 
 /**
- * Runs the items `itemConcurrency` at a time, writing each final result. Stops taking items when the
- * request is cancelled or a write fails (the message is then abandoned: nothing runs on after it).
- * @returns the items that failed transiently, or `cancelled`.
+ * Runs the items as many at a time as `grant` holds slots, writing each final result. Stops taking items when
+ * the request is cancelled, the grant must yield, or a write fails (the message is then abandoned: nothing
+ * runs on after it); then gives the slots back.
+ * @returns the items that failed transiently and those not taken, or `cancelled`.
  */
 async function runItems(
   ctx: AppContext,
@@ -118,13 +139,21 @@ async function runItems(
   batchNumber: number,
   todo: ReadonlyArray<{ m: MailboxEntry; index: number }>,
   attemptOf: (index: number) => number,
-): Promise<PendingTransient[] | 'cancelled'> {
+  grant: SlotGrant,
+): Promise<
+  { pending: PendingTransient[]; untaken: Array<{ m: MailboxEntry; index: number }> } | 'cancelled'
+> {
   const writer = new ItemResultWriter(ctx, request.id, batchNumber);
   const pending: PendingTransient[] = [];
+  const untaken: Array<{ m: MailboxEntry; index: number }> = [];
   let stopped = false;
   try {
-    await mapLimit(todo, ctx.settings.itemConcurrency, async ({ m, index }) => {
+    await mapLimit(todo, grant.slots, async ({ m, index }) => {
       if (writer.cancelled || stopped) return;
+      if (grant.stopping) {
+        untaken.push({ m, index });
+        return;
+      }
       const attempt = attemptOf(index);
       const outcome = await execute(ctx, {
         kind: 'migrate-mailbox',
@@ -164,7 +193,11 @@ async function runItems(
     stopped = true;
     throw err;
   } finally {
-    await writer.close();
+    try {
+      await writer.close();
+    } finally {
+      await grant.release();
+    }
   }
-  return writer.cancelled ? 'cancelled' : pending;
+  return writer.cancelled ? 'cancelled' : { pending, untaken };
 }

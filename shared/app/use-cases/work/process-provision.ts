@@ -1,5 +1,6 @@
 import { provisionAttempt, isLastDelivery } from '../../../domain/delivery';
 import type { ProvisionMessage } from '../../../domain/messages';
+import type { RequestRecord } from '../../../domain/records';
 import { decideProvisionOutcome, decideStartProvision } from '../../../domain/request-lifecycle';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
@@ -10,6 +11,7 @@ import {
   type DeliveryContext,
 } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
+import { acquireSlots, scheduleSuccessor } from '../../effects/execution-slots';
 import { recordEvent } from '../../effects/history';
 import { mutateRequest } from '../../effects/mutate-request';
 import { decideAndApply } from '../../effects/pool-requests';
@@ -32,6 +34,28 @@ export async function processProvision(
   const resource = request.resource ?? message.resource;
   const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
   if (poolId && (await passPool(ctx, poolId, request)) === 'deferred') return 'deferred';
+  // The slot gate: one executor call, one slot, in tier order with every other unit of work.
+  const leaseId = `${request.id}:provision`;
+  const slot = await acquireSlots(ctx, { leaseId, request, want: 1 });
+  if (slot === 'later') {
+    await scheduleSuccessor(ctx, message, leaseId);
+    return 'rescheduled';
+  }
+  try {
+    return await provisionHoldingSlot(ctx, message, delivery, request, poolId);
+  } finally {
+    await slot.release();
+  }
+}
+
+/** `running`, the executor call and its outcome, while the provisioning holds its execution slot. */
+async function provisionHoldingSlot(
+  ctx: AppContext,
+  message: ProvisionMessage,
+  delivery: DeliveryContext,
+  request: RequestRecord,
+  poolId: string | null,
+): Promise<WorkResult> {
   const running = await mutateRequest(
     ctx,
     request.id,

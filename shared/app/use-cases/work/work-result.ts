@@ -8,4 +8,6 @@ export type WorkResult =
   | 'cancelled'
   | 'planned'
   | 'batch-completed'
-  | 'deferred';
+  | 'deferred'
+  /** Waited too long for execution slots: completed, with a scheduled successor that carries on. */
+  | 'rescheduled';
