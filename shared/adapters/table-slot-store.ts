@@ -50,6 +50,7 @@ function encodeLease(l: SlotLease): TableEntity {
     ArrivedAtMs: l.arrivedAtMs,
     State: l.state,
     Slots: l.slots,
+    MinSlots: l.minSlots,
     Holder: l.holder,
     ExpiresAtMs: l.expiresAtMs,
     YieldRequested: l.yieldRequested,
@@ -66,6 +67,7 @@ function decodeLease(e: TableEntityResult<Record<string, unknown>>): SlotLease {
     arrivedAtMs: num(e.ArrivedAtMs),
     state: e.State as SlotLeaseState,
     slots: num(e.Slots),
+    minSlots: num(e.MinSlots, 1),
     holder: e.Holder as string,
     expiresAtMs: num(e.ExpiresAtMs),
     yieldRequested: e.YieldRequested === true,
@@ -108,8 +110,9 @@ export class TableSlotStore implements ExecutionSlotStore {
 
   async commit(ledger: SlotLedger, changes: SlotChanges): Promise<SlotLedger> {
     const put = changes.put ?? [];
+    const create = changes.create ?? [];
     const remove = changes.remove ?? [];
-    if (put.length + remove.length > maxLeaseChangesPerCommit) {
+    if (put.length + create.length + remove.length > maxLeaseChangesPerCommit) {
       throw new RangeError(`a commit holds at most ${maxLeaseChangesPerCommit} lease changes`);
     }
     const actions: TransactionAction[] = [
@@ -117,6 +120,7 @@ export class TableSlotStore implements ExecutionSlotStore {
         ? ['update', encodeLedger(ledger), 'Replace', { etag: ledger.etag }]
         : ['create', encodeLedger(ledger)],
       ...put.map((l): TransactionAction => ['upsert', encodeLease(l), 'Replace']),
+      ...create.map((l): TransactionAction => ['create', encodeLease(l)]),
       ...remove.map((id): TransactionAction => ['delete', { partitionKey: PARTITION, rowKey: leaseKey(id) }]),
     ];
     try {
@@ -124,7 +128,7 @@ export class TableSlotStore implements ExecutionSlotStore {
       const etag = response.subResponses[0]?.etag;
       return { ...ledger, ...(etag ? { etag } : {}) };
     } catch (err: unknown) {
-      // Created by another instance meanwhile, or a lease another decision already removed: read again.
+      // Created by another instance meanwhile (the ledger, or a lease), or a lease already removed: read again.
       const status = storageStatus(err);
       if (status === 409 || status === 404) {
         throw new TriageError('concurrency', 'the execution slots changed since they were read', {

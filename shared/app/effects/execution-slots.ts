@@ -1,8 +1,8 @@
 /**
  * The slot gate the work use-cases pass before calling the executor (SCHEDULING.md "Priority under
  * overload"): a unit of work asks for up to N slots, waits in line for them (in process, up to
- * `maxWaitMs`), then holds them while its items run. At every checkpoint (`checkpointMs`) the holder reads
- * its own lease: asked to yield for higher-tier work, or its lease lost, it stops taking items — those in
+ * `maxWaitMs`), then holds them while its items run. At every checkpoint its process's watcher reads the
+ * leases: asked to yield for higher-tier work, or its lease lost, the holder stops taking items — those in
  * flight finish — and gives the slots back. It renews its lease at half-life, so a crashed holder's slots
  * come back within one lease duration. With no slots declared the gate is always open.
  */
@@ -12,14 +12,9 @@ import type { SlotLease } from '../../domain/scheduling/slot-leases';
 import type { AppContext, ExecutionSlotSettings } from '../context';
 import type { ExecutionSlotStore } from '../ports/execution-slots';
 import { publishWork } from './publish';
-import { decideOnSlots } from './slot-decisions';
+import { decide, defaultCheckpointMs, watcherFor, type SlotMember } from './slot-watcher';
 
-const defaultCheckpointMs = 200;
 const defaultSuccessorDelayMs = 2_000;
-/** A waiter deep in the line polls less often (its position times the checkpoint, up to this). */
-const maxPollMs = 1_000;
-/** A waiter runs a decision of its own this often, so leases that expired are purged even when all is quiet. */
-const redecideEveryMs = 1_000;
 
 /** Who asks for slots: one unit of work of one request. */
 export interface SlotClaim {
@@ -28,6 +23,8 @@ export interface SlotClaim {
   request: { id: string; orgId: string; tier: string; createdAt: string };
   /** The most slots it can use (its item concurrency, at most its items left). */
   want: number;
+  /** The fewest it starts with; default 1. */
+  min?: number;
 }
 
 /** Slots held for a unit of work. `stopping` turns true when it must stop taking items. */
@@ -42,7 +39,23 @@ export interface SlotGrant {
   release(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `wake` is called first. */
+function napper(): { nap(ms: number): Promise<void>; wake(): void } {
+  let wake: (() => void) | undefined;
+  return {
+    nap: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done(): void {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      }),
+    wake: () => wake?.(),
+  };
+}
 
 /**
  * Waits for slots for `claim`: a grant, or `later` when the wait ran out (the caller completes its message
@@ -53,7 +66,6 @@ export async function acquireSlots(ctx: AppContext, claim: SlotClaim): Promise<S
   const settings = ctx.settings.executionSlots;
   const store = ctx.ports.slots;
   if (!settings || !store) return openGrant(claim.want);
-  const checkpointMs = settings.checkpointMs ?? defaultCheckpointMs;
   const startedMs = ctx.clock().getTime();
   const deadlineMs = startedMs + settings.maxWaitMs;
   const lease: SlotLease = {
@@ -64,73 +76,70 @@ export async function acquireSlots(ctx: AppContext, claim: SlotClaim): Promise<S
     arrivedAtMs: Date.parse(claim.request.createdAt),
     state: 'waiting',
     slots: Math.max(1, claim.want),
+    minSlots: Math.min(Math.max(1, claim.want), Math.max(1, claim.min ?? 1)),
     holder: ctx.newId(),
     // A waiter that dies leaves the line by itself, shortly after it would have given up.
     expiresAtMs: deadlineMs + settings.leaseDurationMs,
     yieldRequested: false,
     sinceMs: startedMs,
   };
-  let decidedAtMs = -Infinity;
-  let position = 1;
-  let inLine = false;
-  let contended = false;
-  for (;;) {
-    const nowMs = ctx.clock().getTime();
-    let own: SlotLease | null = null;
-    if (!inLine) {
-      // Joins the line (or finds another delivery of the same work there: it waits for it to finish).
-      const result = await decideOnSlots(ctx, store, settings, { kind: 'acquire', lease });
-      decidedAtMs = nowMs;
-      position = result.position ?? position;
-      inLine = result.outcome !== 'busy';
-      contended ||= !inLine;
-      if (inLine) own = result.own;
-    } else {
-      if (nowMs - decidedAtMs >= redecideEveryMs) {
-        // Nothing of its own to change: purges expired leases and dispatches the line, writing only if that moved.
-        await decideOnSlots(ctx, store, settings);
-        decidedAtMs = nowMs;
-      }
-      own = await store.getLease(lease.leaseId);
-      if (!own || own.holder !== lease.holder) {
-        inLine = false;
-        own = null;
-      }
-    }
-    if (own?.state === 'held') return new HeldSlots(ctx, store, settings, own, contended);
-    if (nowMs >= deadlineMs) {
-      if (inLine) await leaveLine(ctx, store, settings, lease);
-      return 'later';
-    }
-    await sleep(Math.min(maxPollMs, checkpointMs * Math.max(1, position), Math.max(1, deadlineMs - nowMs)));
-  }
-}
-
-/** Gives up a place in the line; a grant that arrived meanwhile is given back with it. */
-async function leaveLine(
-  ctx: AppContext,
-  store: ExecutionSlotStore,
-  settings: ExecutionSlotSettings,
-  lease: SlotLease,
-): Promise<void> {
-  await decideOnSlots(ctx, store, settings, {
-    kind: 'release',
+  const watcher = watcherFor(ctx, store, settings);
+  const sleeper = napper();
+  let row: SlotLease | null | undefined;
+  const member: SlotMember = {
     leaseId: lease.leaseId,
     holder: lease.holder,
-  });
+    waiting: true,
+    onRow: (seen) => {
+      row = seen;
+      if (!seen || seen.state === 'held') sleeper.wake();
+    },
+  };
+  let inLine = false;
+  let contended = false;
+  watcher.join(member);
+  try {
+    for (;;) {
+      if (!inLine) {
+        // Joins the line (or finds another delivery of the same work there: it waits for it to finish).
+        const result = await decide(ctx, store, settings, { kind: 'acquire', lease });
+        inLine = result.outcome !== 'busy';
+        contended ||= !inLine;
+        row = inLine ? result.own : undefined;
+      }
+      if (row?.state === 'held') return new HeldSlots(ctx, store, settings, row, contended, watcher);
+      if (row === null) inLine = false;
+      const nowMs = ctx.clock().getTime();
+      if (nowMs >= deadlineMs) {
+        if (inLine) {
+          await decide(ctx, store, settings, {
+            kind: 'release',
+            leaseId: lease.leaseId,
+            holder: lease.holder,
+          });
+        }
+        return 'later';
+      }
+      // Woken by the watcher (granted, or gone) or, while another delivery holds the work, at the next checkpoint.
+      const checkpointMs = settings.checkpointMs ?? defaultCheckpointMs;
+      await sleeper.nap(Math.min(inLine ? deadlineMs - nowMs : 5 * checkpointMs, deadlineMs - nowMs));
+    }
+  } finally {
+    watcher.leave(member);
+  }
 }
 
 function openGrant(want: number): SlotGrant {
   return { slots: Math.max(1, want), stopping: false, contended: false, release: async () => undefined };
 }
 
-/** A held lease with its checkpoint timer: yield requests, lost leases and renewals. */
+/** A held lease, told by the watcher about yield requests and a lost lease; renews itself at half-life. */
 class HeldSlots implements SlotGrant {
   readonly slots: number;
   reason?: 'yield' | 'lost';
-  private readonly timer: ReturnType<typeof setInterval>;
-  private checking = false;
+  private renewing = false;
   private released: Promise<void> | undefined;
+  private readonly member: SlotMember;
 
   constructor(
     private readonly ctx: AppContext,
@@ -138,50 +147,55 @@ class HeldSlots implements SlotGrant {
     private readonly settings: ExecutionSlotSettings,
     private lease: SlotLease,
     readonly contended: boolean,
+    private readonly watcher: ReturnType<typeof watcherFor>,
   ) {
     this.slots = lease.slots;
-    this.timer = setInterval(() => void this.checkpoint(), settings.checkpointMs ?? defaultCheckpointMs);
-    this.timer.unref?.();
+    this.member = {
+      leaseId: lease.leaseId,
+      holder: lease.holder,
+      waiting: false,
+      onRow: (row) => this.checkpoint(row),
+    };
+    watcher.join(this.member);
   }
 
   get stopping(): boolean {
     return this.reason !== undefined;
   }
 
-  private async checkpoint(): Promise<void> {
-    if (this.checking || this.released) return;
-    this.checking = true;
+  private checkpoint(row: SlotLease | null): void {
+    if (this.released) return;
+    const nowMs = this.ctx.clock().getTime();
+    if (!row || row.state !== 'held' || row.expiresAtMs <= nowMs) this.reason ??= 'lost';
+    else if (row.yieldRequested) this.reason ??= 'yield';
+    else if (row.expiresAtMs - nowMs < this.settings.leaseDurationMs / 2) void this.renew(nowMs);
+  }
+
+  private async renew(nowMs: number): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
     try {
-      const current = await this.store.getLease(this.lease.leaseId);
-      const nowMs = this.ctx.clock().getTime();
-      if (!current || current.holder !== this.lease.holder || current.expiresAtMs <= nowMs) {
-        this.reason ??= 'lost';
-      } else if (current.yieldRequested) {
-        this.reason ??= 'yield';
-      } else if (current.expiresAtMs - nowMs < this.settings.leaseDurationMs / 2) {
-        const renewed = await decideOnSlots(this.ctx, this.store, this.settings, {
-          kind: 'renew',
-          leaseId: current.leaseId,
-          holder: current.holder,
-          expiresAtMs: nowMs + this.settings.leaseDurationMs,
-        });
-        if (renewed.outcome === 'lost') this.reason ??= 'lost';
-        else if (renewed.own) this.lease = renewed.own;
-      }
+      const renewed = await decide(this.ctx, this.store, this.settings, {
+        kind: 'renew',
+        leaseId: this.lease.leaseId,
+        holder: this.lease.holder,
+        expiresAtMs: nowMs + this.settings.leaseDurationMs,
+      });
+      if (renewed.outcome === 'lost') this.reason ??= 'lost';
+      else if (renewed.own) this.lease = renewed.own;
     } catch (err: unknown) {
-      // A checkpoint that cannot read is tried again at the next one; the lease outlives a short outage.
       this.ctx.log(
         'warn',
-        `execution slots: checkpoint of ${this.lease.leaseId} failed: ${ensureError(err).message}`,
+        `execution slots: ${this.lease.leaseId} not renewed yet: ${ensureError(err).message}`,
       );
     } finally {
-      this.checking = false;
+      this.renewing = false;
     }
   }
 
   release(): Promise<void> {
-    clearInterval(this.timer);
-    this.released ??= decideOnSlots(this.ctx, this.store, this.settings, {
+    this.watcher.leave(this.member);
+    this.released ??= decide(this.ctx, this.store, this.settings, {
       kind: 'release',
       leaseId: this.lease.leaseId,
       holder: this.lease.holder,
@@ -195,6 +209,19 @@ class HeldSlots implements SlotGrant {
       },
     );
     return this.released;
+  }
+}
+
+/**
+ * Runs `work` holding `grant`, and gives the slots back however it ends — without waiting for the ledger, so
+ * what follows the call (recording its outcome) is not delayed by it; a release that fails is logged and the
+ * lease expires instead.
+ */
+export async function holdingSlots<T>(grant: SlotGrant, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    void grant.release();
   }
 }
 

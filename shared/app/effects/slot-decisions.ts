@@ -1,114 +1,153 @@
 /**
- * Decisions on the execution slots, applied to their partition: the ledger (ETag-checked) and the leases a
- * decision moves commit together, so instances never grant the same slot twice. Most acquires, releases and
- * renewals are decided from the ledger alone (one point read, one commit); the rest read the partition and
- * run the domain's full decision (`decideSlots`). A conflict re-reads and decides again.
+ * Decisions on the execution slots, applied to their partition: the ledger (ETag-checked) and the leases the
+ * decisions move commit together, so instances never grant the same slot twice. Every row of the one ledger
+ * is a hot spot, so each process sends its decisions through one writer that group-commits them: the changes
+ * waiting while a commit is under way are decided together (the domain's `decideSlots`, one after the other
+ * on the same rows) and written in the next single commit. Conflicts then only arise between instances, and
+ * the ledger's rate of commits no longer limits how many grants and releases it serves.
  */
 import { decideSlots, type SlotChange, type SlotDecision } from '../../domain/scheduling/execution-slots';
 import {
-  acquireShortcut,
   emptySlotSummary,
-  quietShortcut,
-  withHeld,
-  withoutHeld,
+  maxLeaseChangesPerCommit,
+  summaryOfLeases,
   type SlotLease,
   type SlotLedger,
-  type SlotSpec,
 } from '../../domain/scheduling/slot-leases';
 import type { AppContext, ExecutionSlotSettings } from '../context';
 import type { ExecutionSlotStore } from '../ports/execution-slots';
 import { retryOnConflict } from './retry-on-conflict';
 
-/** Every holder and waiter decides on the one ledger: allow more collisions than elsewhere. */
-const decisionAttempts = 60;
+/** Decisions collide only across instances now, but each attempt re-reads the partition: bound them. */
+const decisionAttempts = 40;
+/** Room left in a commit for the line's own moves (grants, yields, purges) when a group is cut. */
+const groupChangeBudget = maxLeaseChangesPerCommit - 40;
 
-/** The part of a decision the caller acts on. */
-export type SlotResult = Pick<SlotDecision, 'outcome' | 'own' | 'position'>;
+/** The part of a decision the caller acts on, and the leases it wrote (granted, asked to yield). */
+export type SlotResult = Pick<SlotDecision, 'outcome' | 'own' | 'position'> & { changed: SlotLease[] };
 
-const sameSpec = (a: SlotSpec, b: SlotSpec): boolean =>
-  a.capacity === b.capacity && JSON.stringify(a.reserved) === JSON.stringify(b.reserved);
+interface Pending {
+  change: SlotChange | undefined;
+  resolve(result: SlotResult): void;
+  reject(err: unknown): void;
+}
+
+class SlotLedgerWriter {
+  private readonly queue: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly store: ExecutionSlotStore,
+    private readonly settings: ExecutionSlotSettings,
+  ) {}
+
+  submit(change: SlotChange | undefined): Promise<SlotResult> {
+    return new Promise<SlotResult>((resolve, reject) => {
+      this.queue.push({ change, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, this.queue.length);
+        try {
+          const { results, leftOver } = await retryOnConflict(() => this.decide(group), {
+            what: 'the execution slots',
+            maxAttempts: decisionAttempts,
+          });
+          // What did not fit one commit goes first in the next group.
+          this.queue.unshift(...leftOver);
+          results.forEach((result, i) => group[i]!.resolve(result));
+        } catch (err: unknown) {
+          for (const pending of group) pending.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One read of the partition, the group's changes decided in order, one commit. */
+  private async decide(group: readonly Pending[]): Promise<{ results: SlotResult[]; leftOver: Pending[] }> {
+    const [ledger, read] = await Promise.all([this.store.getLedger(), this.store.listLeases()]);
+    const nowMs = this.ctx.clock().getTime();
+    const existing = new Set(read.map((lease) => lease.leaseId));
+    const rows = new Map(read.map((lease) => [lease.leaseId, lease]));
+    const put = new Map<string, SlotLease>();
+    const remove = new Set<string>();
+    const results: SlotResult[] = [];
+    for (const pending of group) {
+      if (results.length > 0 && put.size + remove.size >= groupChangeBudget) break;
+      const decision = decideSlots({
+        changeBudget: maxLeaseChangesPerCommit - put.size - remove.size,
+        spec: this.settings.spec,
+        tiers: this.ctx.tierPolicies,
+        leases: [...rows.values()],
+        nowMs,
+        leaseDurationMs: this.settings.leaseDurationMs,
+        ...(pending.change ? { change: pending.change } : {}),
+      });
+      for (const id of decision.remove) {
+        rows.delete(id);
+        put.delete(id);
+        if (existing.has(id)) remove.add(id);
+      }
+      for (const lease of decision.put) {
+        rows.set(lease.leaseId, lease);
+        put.set(lease.leaseId, lease);
+        remove.delete(lease.leaseId);
+      }
+      results.push({
+        outcome: decision.outcome,
+        own: decision.own,
+        ...(decision.position !== undefined ? { position: decision.position } : {}),
+        changed: decision.put,
+      });
+    }
+    const sameSpec =
+      ledger?.spec.capacity === this.settings.spec.capacity &&
+      JSON.stringify(ledger.spec.reserved) === JSON.stringify(this.settings.spec.reserved);
+    if (put.size > 0 || remove.size > 0 || !sameSpec) {
+      const base: SlotLedger = ledger ?? {
+        spec: this.settings.spec,
+        summary: emptySlotSummary(),
+        version: 0,
+      };
+      await this.store.commit(
+        {
+          ...base,
+          spec: this.settings.spec,
+          summary: summaryOfLeases([...rows.values()], nowMs),
+          version: base.version + 1,
+        },
+        { put: [...put.values()], remove: [...remove] },
+      );
+    }
+    return { results, leftOver: group.slice(results.length) };
+  }
+}
+
+const writers = new WeakMap<ExecutionSlotStore, SlotLedgerWriter>();
 
 /**
- * Applies one change to the slots (or none: purge what expired and dispatch the line).
+ * Applies one change to the slots (or none: purge what expired and dispatch the line), group-committed with
+ * the other decisions of this process.
  * @throws TriageError `concurrency` when the ledger kept changing; storage errors as the adapter maps them.
  */
-export async function decideOnSlots(
+export function decideOnSlots(
   ctx: AppContext,
   store: ExecutionSlotStore,
   settings: ExecutionSlotSettings,
   change?: SlotChange,
 ): Promise<SlotResult> {
-  return retryOnConflict(
-    async () => (await quickly(ctx, store, settings, change)) ?? fully(ctx, store, settings, change),
-    { what: 'the execution slots', maxAttempts: decisionAttempts },
-  );
-}
-
-/** The ledger-only path, or null when the full decision is needed. */
-async function quickly(
-  ctx: AppContext,
-  store: ExecutionSlotStore,
-  settings: ExecutionSlotSettings,
-  change: SlotChange | undefined,
-): Promise<SlotResult | null> {
-  if (!change) return null;
-  const leaseId = change.kind === 'acquire' ? change.lease.leaseId : change.leaseId;
-  const [ledger, current] = await Promise.all([store.getLedger(), store.getLease(leaseId)]);
-  if (!ledger || !sameSpec(ledger.spec, settings.spec)) return null;
-  const nowMs = ctx.clock().getTime();
-  const commit = (summary: SlotLedger['summary'], put: SlotLease[], remove: string[] = []) =>
-    store.commit({ ...ledger, spec: settings.spec, summary, version: ledger.version + 1 }, { put, remove });
-
-  if (change.kind === 'acquire') {
-    if (current || acquireShortcut(ledger, ctx.tierPolicies, change.lease, nowMs) !== 'grant') return null;
-    const granted: SlotLease = {
-      ...change.lease,
-      state: 'held',
-      sinceMs: nowMs,
-      expiresAtMs: nowMs + settings.leaseDurationMs,
-      yieldRequested: false,
-    };
-    await commit(withHeld(ledger.summary, granted), [granted]);
-    return { outcome: 'granted', own: granted };
+  let writer = writers.get(store);
+  if (!writer) {
+    writer = new SlotLedgerWriter(ctx, store, settings);
+    writers.set(store, writer);
   }
-  if (!current || current.holder !== change.holder || current.state !== 'held') return null;
-  if (!quietShortcut(ledger.summary, nowMs)) return null;
-  if (change.kind === 'release') {
-    await commit(withoutHeld(ledger.summary, current), [], [current.leaseId]);
-    return { outcome: 'released', own: null };
-  }
-  const renewed = { ...current, expiresAtMs: Math.max(current.expiresAtMs, change.expiresAtMs) };
-  await commit(ledger.summary, [renewed]);
-  return { outcome: 'renewed', own: renewed };
-}
-
-/** Reads the partition, decides with the domain, commits what changed (nothing when nothing did). */
-async function fully(
-  ctx: AppContext,
-  store: ExecutionSlotStore,
-  settings: ExecutionSlotSettings,
-  change: SlotChange | undefined,
-): Promise<SlotResult> {
-  const [ledger, leases] = await Promise.all([store.getLedger(), store.listLeases()]);
-  const decision = decideSlots({
-    spec: settings.spec,
-    tiers: ctx.tierPolicies,
-    leases,
-    nowMs: ctx.clock().getTime(),
-    leaseDurationMs: settings.leaseDurationMs,
-    ...(change ? { change } : {}),
-  });
-  const changed = decision.put.length > 0 || decision.remove.length > 0;
-  if (changed || !ledger || !sameSpec(ledger.spec, settings.spec)) {
-    const base: SlotLedger = ledger ?? { spec: settings.spec, summary: emptySlotSummary(), version: 0 };
-    await store.commit(
-      { ...base, spec: settings.spec, summary: decision.summary, version: base.version + 1 },
-      { put: decision.put, remove: decision.remove },
-    );
-  }
-  return {
-    outcome: decision.outcome,
-    own: decision.own,
-    ...(decision.position !== undefined ? { position: decision.position } : {}),
-  };
+  return writer.submit(change);
 }

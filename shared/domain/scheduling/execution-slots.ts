@@ -2,7 +2,8 @@
  * The full decision on the execution slots (SCHEDULING.md rules 1–3 and "Priority under overload"), taken on
  * every row of the slots' partition: expired leases are dropped (a crashed holder never leaks slots), the
  * caller's change is applied (join the line, release, renew), then the line is dispatched in tier order with
- * nested reservations. A waiting lease is granted what its tier may take, up to its ask; when a higher tier
+ * nested reservations. A waiting lease is granted what its tier may take, up to its ask (and not less than its
+ * minimum, else it waits); when a higher tier
  * cannot get its whole ask, lower-tier holders are asked to yield (latest granted first, just enough) and it
  * waits for them rather than starting short — they give their slots back at their next checkpoint, so it
  * starts within about one item's duration. The head of the line blocks those behind it (strict). Pure.
@@ -37,6 +38,8 @@ export interface SlotDecisionInput {
   /** How long a grant lasts before it must be renewed. */
   leaseDurationMs: number;
   change?: SlotChange;
+  /** Lease changes this decision may make (what is left of one commit). Default `maxLeaseChangesPerCommit`. */
+  changeBudget?: number;
 }
 
 /** `busy`: another delivery holds (or waits for) the same unit of work; `lost`: the caller's lease is gone. */
@@ -59,7 +62,8 @@ export interface SlotDecision {
 /**
  * Decides one change on the slots and dispatches the line. Changes beyond one commit's budget are left for
  * the next decision (expired rows first, then grants at the end of the line), never half-applied.
- * @throws RangeError on duplicate tier names or ranks, or a lease asking for fewer than one slot.
+ * @throws RangeError on duplicate tier names or ranks, or a lease asking for fewer than one slot (or a
+ *   minimum above its ask).
  */
 export function decideSlots(input: SlotDecisionInput): SlotDecision {
   const { nowMs, change } = input;
@@ -74,7 +78,9 @@ export function decideSlots(input: SlotDecisionInput): SlotDecision {
 
   if (change?.kind === 'acquire') {
     const { lease } = change;
-    if (!(lease.slots >= 1)) throw new RangeError(`lease "${lease.leaseId}" asks for ${lease.slots} slots`);
+    if (!(lease.slots >= 1) || !(lease.minSlots >= 1) || lease.minSlots > lease.slots) {
+      throw new RangeError(`lease "${lease.leaseId}" asks for ${lease.minSlots}–${lease.slots} slots`);
+    }
     ownId = lease.leaseId;
     const current = rows.get(lease.leaseId);
     if (current && current.holder !== lease.holder) {
@@ -103,7 +109,7 @@ export function decideSlots(input: SlotDecisionInput): SlotDecision {
     }
   }
 
-  const budget = (): number => maxLeaseChangesPerCommit - put.size - remove.size;
+  const budget = (): number => (input.changeBudget ?? maxLeaseChangesPerCommit) - put.size - remove.size;
   dispatch(input, rows, put, budget);
   // Expired rows are dropped from the decision either way; only their deletion waits for a later commit.
   for (const lease of expired) if (budget() > 0 && !put.has(lease.leaseId)) remove.add(lease.leaseId);
@@ -155,6 +161,7 @@ function dispatch(
   const held = [...rows.values()].filter((lease) => lease.state === 'held');
   const waiting = [...rows.values()].filter((lease) => lease.state === 'waiting');
   const used = new Float64Array(table.count + 1);
+  const idle = new Float64Array(table.count + 1);
   for (const lease of held) used[table.indexOf(lease.tier)]! += lease.slots;
   const holdings: CapacityHolding[] = held.map((lease) => ({ ...asClaim(lease), started: true }));
   const line = unionLine(holdings, waiting.map(asClaim), tiers, table, nowMs).filter((e) => !e.holding);
@@ -178,7 +185,9 @@ function dispatch(
       asked.add(holder.leaseId);
       coming += holder.slots;
     }
-    if (coming === 0 && headroom >= 1 && budget() > 0) {
+    // A minimum above what the tier could ever take would wait for ever: cap it there.
+    const most = Math.floor(headroomOf(entry.servedIndex, spec.capacity, reserved, idle));
+    if (coming === 0 && headroom >= Math.max(1, Math.min(lease.minSlots, most)) && budget() > 0) {
       grant(lease, headroom);
       continue;
     }

@@ -59,7 +59,8 @@ export async function processBatch(
   while (todo.length > 0) {
     const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
     const want = Math.min(ctx.settings.itemConcurrency, todo.length);
-    const grant = await acquireSlots(ctx, { leaseId, request, want });
+    // At least half its concurrency: a few full-speed batches beat many crawling ones.
+    const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
     if (grant === 'later') {
       await scheduleSuccessor(ctx, message, leaseId);
       return 'rescheduled';
@@ -193,11 +194,9 @@ async function runItems(
     stopped = true;
     throw err;
   } finally {
-    try {
-      await writer.close();
-    } finally {
-      await grant.release();
-    }
+    // Nothing more runs: the slots go back while the last results are written.
+    const [closed] = await Promise.allSettled([writer.close(), grant.release()]);
+    if (closed.status === 'rejected') throw closed.reason;
   }
   return writer.cancelled ? 'cancelled' : { pending, untaken };
 }

@@ -1,6 +1,5 @@
 import { provisionAttempt, isLastDelivery } from '../../../domain/delivery';
 import type { ProvisionMessage } from '../../../domain/messages';
-import type { RequestRecord } from '../../../domain/records';
 import { decideProvisionOutcome, decideStartProvision } from '../../../domain/request-lifecycle';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
@@ -11,7 +10,7 @@ import {
   type DeliveryContext,
 } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
-import { acquireSlots, scheduleSuccessor } from '../../effects/execution-slots';
+import { acquireSlots, holdingSlots, scheduleSuccessor } from '../../effects/execution-slots';
 import { recordEvent } from '../../effects/history';
 import { mutateRequest } from '../../effects/mutate-request';
 import { decideAndApply } from '../../effects/pool-requests';
@@ -34,28 +33,6 @@ export async function processProvision(
   const resource = request.resource ?? message.resource;
   const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
   if (poolId && (await passPool(ctx, poolId, request)) === 'deferred') return 'deferred';
-  // The slot gate: one executor call, one slot, in tier order with every other unit of work.
-  const leaseId = `${request.id}:provision`;
-  const slot = await acquireSlots(ctx, { leaseId, request, want: 1 });
-  if (slot === 'later') {
-    await scheduleSuccessor(ctx, message, leaseId);
-    return 'rescheduled';
-  }
-  try {
-    return await provisionHoldingSlot(ctx, message, delivery, request, poolId);
-  } finally {
-    await slot.release();
-  }
-}
-
-/** `running`, the executor call and its outcome, while the provisioning holds its execution slot. */
-async function provisionHoldingSlot(
-  ctx: AppContext,
-  message: ProvisionMessage,
-  delivery: DeliveryContext,
-  request: RequestRecord,
-  poolId: string | null,
-): Promise<WorkResult> {
   const running = await mutateRequest(
     ctx,
     request.id,
@@ -65,16 +42,24 @@ async function provisionHoldingSlot(
   // Cancelled (or finished by another delivery) since it was read: nothing starts.
   if (running && isTerminal(running.status))
     return running.status === 'cancelled' ? 'cancelled' : 'duplicate';
-  const outcome = await execute(ctx, {
-    kind: 'provision',
-    requestId: request.id,
-    orgId: request.orgId,
-    tier: request.tier,
-    itemId: request.id,
-    idempotencyKey: `${request.id}:provision`,
-    payload: { resource: message.resource },
-    attempt: provisionAttempt(request.retryCount, delivery),
-  });
+  // The slot gate: one executor call, one execution slot, in tier order with every other unit of work.
+  const slot = await acquireSlots(ctx, { leaseId: `${request.id}:provision`, request, want: 1 });
+  if (slot === 'later') {
+    await scheduleSuccessor(ctx, message, `${request.id}:provision`);
+    return 'rescheduled';
+  }
+  const outcome = await holdingSlots(slot, () =>
+    execute(ctx, {
+      kind: 'provision',
+      requestId: request.id,
+      orgId: request.orgId,
+      tier: request.tier,
+      itemId: request.id,
+      idempotencyKey: `${request.id}:provision`,
+      payload: { resource: message.resource },
+      attempt: provisionAttempt(request.retryCount, delivery),
+    }),
+  );
   if (!outcome.ok && outcome.retryable && !isLastDelivery(delivery)) {
     throw transientFailure(`transient: ${outcome.reason}`);
   }

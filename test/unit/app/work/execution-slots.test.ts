@@ -125,7 +125,9 @@ describe('execution slots in the work use-cases', () => {
     const successor = take('provision');
     expect(successor.messageId).toMatch(new RegExp(`^${request.id}:provision:slots:`));
     expect(successor.scheduledFor!.getTime()).toBeGreaterThanOrEqual(before + 1_000);
-    expect((await t.app.getRequest(request.id)).status).toBe('queued');
+    // Its Function took it (running); the executor was never called.
+    expect((await t.app.getRequest(request.id)).status).toBe('running');
+    expect(exec.calls.has(`${request.id}:provision`)).toBe(false);
     await holding;
     // The successor runs it; the line it left holds no trace of the wait.
     await expect(deliver(successor)).resolves.toBe('completed');

@@ -35,7 +35,7 @@ const arbSpec: fc.Arbitrary<SlotSpec> = fc
   .map(({ capacity, reserved }) => ({ capacity, reserved }));
 
 type Op =
-  | { kind: 'acquire'; tier: number; org: number; slots: number; key: number }
+  | { kind: 'acquire'; tier: number; org: number; slots: number; min: number; key: number }
   | { kind: 'release'; pick: number }
   | { kind: 'renew'; pick: number }
   | { kind: 'yield' }
@@ -48,6 +48,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
       tier: fc.integer({ min: 0, max: 3 }),
       org: fc.integer({ min: 0, max: 3 }),
       slots: fc.integer({ min: 1, max: 10 }),
+      min: fc.integer({ min: 1, max: 10 }),
       key: fc.integer({ min: 0, max: 30 }),
     }),
     weight: 5,
@@ -84,7 +85,17 @@ function check(spec: SlotSpec, before: readonly SlotLease[], nowMs: number, d: S
   );
   const granted = d.leases.filter((l) => l.state === 'held' && !wasHeld.has(l.leaseId));
   const reserved = amountsByIndex(table, spec.reserved);
+  const asked = new Map(before.map((l) => [l.leaseId, l]));
   for (const g of granted) {
+    // Never below the minimum a lease starts with, never above its ask.
+    const ask = asked.get(g.leaseId);
+    const most = headroomOf(
+      table.indexOf(g.tier),
+      spec.capacity,
+      reserved,
+      new Float64Array(table.count + 1),
+    );
+    if (ask) expect(g.slots).toBeGreaterThanOrEqual(Math.max(1, Math.min(ask.minSlots, most)));
     // Reservations: whatever was granted to a tier left every tier above it its unused reservation.
     expect(headroomOf(table.indexOf(g.tier), spec.capacity, reserved, used)).toBeGreaterThanOrEqual(0);
   }
@@ -118,7 +129,7 @@ function simulate(spec: SlotSpec, ops: readonly Op[]): void {
   let nowMs = 1_000_000;
   let seq = 0;
   const apply = (change: SlotChange | undefined) => {
-    const before = rows;
+    const before = change?.kind === 'acquire' ? [...rows, change.lease] : rows;
     const d = decideSlots({
       spec,
       tiers,
@@ -152,6 +163,7 @@ function simulate(spec: SlotSpec, ops: readonly Op[]): void {
             arrivedAtMs: nowMs - op.key,
             state: 'waiting',
             slots: op.slots,
+            minSlots: Math.min(op.min, op.slots),
             holder,
             expiresAtMs: nowMs + leaseDurationMs,
             yieldRequested: false,
@@ -218,6 +230,7 @@ describe('execution slots, by property', () => {
             arrivedAtMs: 0,
             state: 'held',
             slots: capacity,
+            minSlots: 1,
             holder: 'crashed',
             expiresAtMs: 5_000,
             yieldRequested: false,
@@ -281,6 +294,7 @@ describe('execution slots, by property', () => {
                 arrivedAtMs: i,
                 state: 'waiting',
                 slots: op.slots,
+                minSlots: 1,
                 holder: `h${i}`,
                 expiresAtMs: nowMs + leaseDurationMs,
                 yieldRequested: false,

@@ -1,11 +1,7 @@
 import { decideSlots } from '../../../../shared/domain/scheduling/execution-slots';
 import {
-  acquireShortcut,
   emptySlotSummary,
-  quietShortcut,
   summaryOfLeases,
-  withHeld,
-  withoutHeld,
   type SlotLease,
 } from '../../../../shared/domain/scheduling/slot-leases';
 import type { TierPolicy } from '../../../../shared/domain/scheduling/waiting-line';
@@ -28,6 +24,7 @@ function lease(leaseId: string, over: Partial<SlotLease> = {}): SlotLease {
     arrivedAtMs: 0,
     state: 'waiting',
     slots: 16,
+    minSlots: 1,
     holder: `holder-of-${leaseId}`,
     expiresAtMs: nowMs + leaseDurationMs,
     yieldRequested: false,
@@ -105,6 +102,17 @@ describe('decideSlots', () => {
     expect(d.own).toMatchObject({ state: 'held', slots: 4 });
   });
 
+  test('a lease waits rather than start below its minimum', () => {
+    const held = [lease('a:batch-0001', { state: 'held', slots: 58 })];
+    const d = decide(64, {}, held, { kind: 'acquire', lease: lease('b:batch-0001', { minSlots: 8 }) });
+    expect(d.outcome).toBe('waiting');
+    const more = decide(64, {}, [{ ...held[0]!, slots: 56 }], {
+      kind: 'acquire',
+      lease: lease('b:batch-0001', { minSlots: 8 }),
+    });
+    expect(more.own).toMatchObject({ state: 'held', slots: 8 });
+  });
+
   test('the head of the line blocks those behind it (strict), even one that would fit', () => {
     const held = [
       lease('a:batch-0001', { state: 'held', slots: 56, tier: 'health' }),
@@ -150,37 +158,14 @@ describe('decideSlots', () => {
   });
 });
 
-describe('the ledger-only decisions', () => {
-  const spec = { capacity: 64, reserved: { health: 16 } };
-
-  test('acquire: granted from the ledger only when nothing waits at or above the tier and it fits', () => {
-    const summary = { ...emptySlotSummary(), usedByTier: { standard: 32 } };
-    expect(acquireShortcut({ spec, summary }, tiers, { tier: 'standard', slots: 16 }, nowMs)).toBe('grant');
-    expect(acquireShortcut({ spec, summary }, tiers, { tier: 'standard', slots: 17 }, nowMs)).toBe('full');
-    const waiting = { ...summary, waitingByTier: { government: 4 } };
-    expect(acquireShortcut({ spec, summary: waiting }, tiers, { tier: 'health', slots: 1 }, nowMs)).toBe(
-      'grant',
-    );
-    expect(acquireShortcut({ spec, summary: waiting }, tiers, { tier: 'standard', slots: 1 }, nowMs)).toBe(
-      'full',
-    );
-    const expiring = { ...summary, nextExpiryMs: nowMs };
-    expect(acquireShortcut({ spec, summary: expiring }, tiers, { tier: 'health', slots: 1 }, nowMs)).toBe(
-      'full',
-    );
+test('the ledger summary counts live leases and the earliest expiry, expired ones included', () => {
+  const a = lease('a:batch-0001', { state: 'held', slots: 5, expiresAtMs: nowMs - 1 });
+  const b = lease('b:batch-0001', { state: 'held', slots: 7, tier: 'health' });
+  const c = lease('c:provision', { slots: 1 });
+  expect(summaryOfLeases([a, b, c], nowMs)).toEqual({
+    usedByTier: { health: 7 },
+    waitingByTier: { standard: 1 },
+    nextExpiryMs: nowMs - 1,
   });
-
-  test('release and renew: from the ledger only when nothing waits and nothing expired', () => {
-    expect(quietShortcut(emptySlotSummary(), nowMs)).toBe(true);
-    expect(quietShortcut({ ...emptySlotSummary(), waitingByTier: { standard: 1 } }, nowMs)).toBe(false);
-    expect(quietShortcut({ ...emptySlotSummary(), nextExpiryMs: nowMs - 1 }, nowMs)).toBe(false);
-  });
-
-  test('the cheap summary updates agree with the summary recomputed from the rows', () => {
-    const a = lease('a:batch-0001', { state: 'held', slots: 5, expiresAtMs: nowMs + 5 });
-    const b = lease('b:batch-0001', { state: 'held', slots: 7, tier: 'health' });
-    const both = withHeld(withHeld(emptySlotSummary(), a), b);
-    expect(both).toEqual(summaryOfLeases([a, b], nowMs));
-    expect(withoutHeld(both, a).usedByTier).toEqual(summaryOfLeases([b], nowMs).usedByTier);
-  });
+  expect(summaryOfLeases([], nowMs)).toEqual(emptySlotSummary());
 });
