@@ -110,9 +110,8 @@ export class TableSlotStore implements ExecutionSlotStore {
 
   async commit(ledger: SlotLedger, changes: SlotChanges): Promise<SlotLedger> {
     const put = changes.put ?? [];
-    const create = changes.create ?? [];
     const remove = changes.remove ?? [];
-    if (put.length + create.length + remove.length > maxLeaseChangesPerCommit) {
+    if (put.length + remove.length > maxLeaseChangesPerCommit) {
       throw new RangeError(`a commit holds at most ${maxLeaseChangesPerCommit} lease changes`);
     }
     const actions: TransactionAction[] = [
@@ -120,7 +119,6 @@ export class TableSlotStore implements ExecutionSlotStore {
         ? ['update', encodeLedger(ledger), 'Replace', { etag: ledger.etag }]
         : ['create', encodeLedger(ledger)],
       ...put.map((l): TransactionAction => ['upsert', encodeLease(l), 'Replace']),
-      ...create.map((l): TransactionAction => ['create', encodeLease(l)]),
       ...remove.map((id): TransactionAction => ['delete', { partitionKey: PARTITION, rowKey: leaseKey(id) }]),
     ];
     try {
@@ -128,7 +126,7 @@ export class TableSlotStore implements ExecutionSlotStore {
       const etag = response.subResponses[0]?.etag;
       return { ...ledger, ...(etag ? { etag } : {}) };
     } catch (err: unknown) {
-      // Created by another instance meanwhile (the ledger, or a lease), or a lease already removed: read again.
+      // The ledger created by another instance meanwhile, or a lease already removed: read again.
       const status = storageStatus(err);
       if (status === 409 || status === 404) {
         throw new TriageError('concurrency', 'the execution slots changed since they were read', {

@@ -27,14 +27,13 @@ export class MemorySlotStore implements ExecutionSlotStore {
     return [...this.leases.values()].map(clone);
   }
   async commit(ledger: SlotLedger, changes: SlotChanges): Promise<SlotLedger> {
-    const put = [...(changes.put ?? []), ...(changes.create ?? [])];
+    const put = changes.put ?? [];
     const remove = changes.remove ?? [];
     if (put.length + remove.length > maxLeaseChangesPerCommit) {
       throw new RangeError(`a commit holds at most ${maxLeaseChangesPerCommit} lease changes`);
     }
     const stale = ledger.etag ? this.ledger?.etag !== ledger.etag : this.ledger !== null;
-    const exists = (changes.create ?? []).some((l) => this.leases.has(l.leaseId));
-    if (stale || exists || remove.some((id) => !this.leases.has(id))) {
+    if (stale || remove.some((id) => !this.leases.has(id))) {
       throw new TriageError('concurrency', 'the execution slots changed since they were read');
     }
     this.commits++;

@@ -5,8 +5,6 @@ export { maxLeaseChangesPerCommit } from '../../domain/scheduling/slot-leases';
 /** What one commit changes besides the ledger: leases written whole, and leases removed. */
 export interface SlotChanges {
   put?: SlotLease[];
-  /** Leases written only if they do not exist yet (else the commit fails with `concurrency`). */
-  create?: SlotLease[];
   remove?: string[];
 }
 
