@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { hostname } from 'node:os';
 import { createApp, type TriageApp } from './app/index';
 import type { HealthProbe } from './app/ports/publisher';
 import type { IdentityOptions, TriageConfig } from './config';
@@ -114,6 +115,7 @@ export function createRuntime(
               spec: { capacity: config.executionSlots.capacity, reserved: config.executionSlots.reserved },
               leaseDurationMs: config.executionSlots.leaseDurationMs,
               maxWaitMs: config.executionSlots.maxWaitMs,
+              instanceId: process.env.WEBSITE_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
             },
           }
         : {}),

@@ -34,6 +34,8 @@ export interface ExecutionSlotSettings {
   checkpointMs?: number;
   /** How much later that successor is delivered. Default 2 s. */
   successorDelayMs?: number;
+  /** Names this instance in its leases (operators see who holds slots). Default none. */
+  instanceId?: string;
 }
 
 export interface AppPorts {

@@ -77,9 +77,9 @@ export async function acquireSlots(ctx: AppContext, claim: SlotClaim): Promise<S
     state: 'waiting',
     slots: Math.max(1, claim.want),
     minSlots: Math.min(Math.max(1, claim.want), Math.max(1, claim.min ?? 1)),
-    holder: ctx.newId(),
-    // A waiter that dies leaves the line by itself, shortly after it would have given up.
-    expiresAtMs: deadlineMs + settings.leaseDurationMs,
+    holder: settings.instanceId ? `${settings.instanceId}/${ctx.newId()}` : ctx.newId(),
+    // A waiter renews its place like a holder: one that dies leaves the line within a lease duration.
+    expiresAtMs: startedMs + settings.leaseDurationMs,
     yieldRequested: false,
     sinceMs: startedMs,
   };
@@ -93,10 +93,29 @@ export async function acquireSlots(ctx: AppContext, claim: SlotClaim): Promise<S
     onRow: (seen) => {
       row = seen;
       if (!seen || seen.state === 'held') sleeper.wake();
+      else if (seen.expiresAtMs - ctx.clock().getTime() < settings.leaseDurationMs / 2) renewWaiting();
     },
   };
   let inLine = false;
   let contended = false;
+  let renewing = false;
+  const renewWaiting = (): void => {
+    if (renewing) return;
+    renewing = true;
+    const change = {
+      kind: 'renew' as const,
+      leaseId: lease.leaseId,
+      holder: lease.holder,
+      expiresAtMs: ctx.clock().getTime() + settings.leaseDurationMs,
+    };
+    void decide(ctx, store, settings, change)
+      .catch((err: unknown) => {
+        ctx.log('warn', `execution slots: ${lease.leaseId} kept no place yet: ${ensureError(err).message}`);
+      })
+      .finally(() => {
+        renewing = false;
+      });
+  };
   watcher.join(member);
   try {
     for (;;) {

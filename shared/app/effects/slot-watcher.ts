@@ -31,6 +31,7 @@ class SlotWatcher {
   private readonly joinedAtMs = new WeakMap<SlotMember, number>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking = false;
+  private dispatching = false;
   private decidedAtMs = 0;
 
   constructor(
@@ -70,9 +71,17 @@ class SlotWatcher {
     try {
       const nowMs = this.ctx.clock().getTime();
       const anyWaiting = [...this.members.values()].some((m) => m.waiting);
-      if (anyWaiting && nowMs - this.decidedAtMs >= redecideEveryMs) {
+      if (anyWaiting && !this.dispatching && nowMs - this.decidedAtMs >= redecideEveryMs) {
+        // In the background: a checkpoint (and the renewals it triggers) must not wait for the ledger's queue.
         this.decidedAtMs = nowMs;
-        await decide(this.ctx, this.store, this.settings);
+        this.dispatching = true;
+        void decide(this.ctx, this.store, this.settings)
+          .catch((err: unknown) => {
+            this.ctx.log('warn', `execution slots: dispatch failed: ${ensureError(err).message}`);
+          })
+          .finally(() => {
+            this.dispatching = false;
+          });
       }
       const readAtMs = this.ctx.clock().getTime();
       const byHolder = new Map((await this.store.listLeases()).map((row) => [row.holder, row]));

@@ -10,6 +10,8 @@ export interface SlotHolderView {
   orgId: string;
   tier: string;
   slots: number;
+  /** The instance that holds it (`WEBSITE_INSTANCE_ID`, or host name and process id), when it said. */
+  instance?: string;
   since: string;
   expiresAt: string;
   /** Asked to give its slots back at its next checkpoint, for higher-tier work waiting. */
@@ -86,6 +88,7 @@ export async function getExecutionSlots(ctx: AppContext): Promise<ExecutionSlots
         orgId: l.orgId,
         tier: l.tier,
         slots: l.slots,
+        ...(l.holder.includes('/') ? { instance: l.holder.slice(0, l.holder.lastIndexOf('/')) } : {}),
         since: iso(l.sinceMs),
         expiresAt: iso(l.expiresAtMs),
         yieldRequested: l.yieldRequested,
