@@ -12,7 +12,9 @@ import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
  * shares, as a real migration service is.
  *
  * Tier-1 requests arrive open-loop (one every `probeIntervalMs`, whether or not the previous one finished),
- * so a slow request does not hide the ones behind it.
+ * so a slow request does not hide the ones behind it. A request's latency runs from just before its POST to
+ * the time the API reports it final (`updatedAt`), found by polling every 50 ms; the flood is watched with a
+ * few polls every half second, so the bench's own reads stay small next to what it measures.
  */
 
 /** Parsed JSON from our own API, read loosely by benchmarks. */
@@ -52,7 +54,10 @@ export interface LatencyFigures {
   p50Ms: number;
   p95Ms: number;
   maxMs: number;
-  /** Medians of where the time went, from each request's history (host clock): submit → queued → running → final. */
+  /**
+   * Medians of where the time went, from each request's history (host clock): submit → queued → running →
+   * final; `observed` is how much later the bench's poll (every 50 ms) saw it — not part of the latency.
+   */
   phasesMs: { intake: number; waitForFunction: number; execution: number; observed: number };
   byKind: Record<'migrate' | 'provision', { p50Ms: number; p95Ms: number }>;
 }
@@ -189,18 +194,60 @@ interface Probe {
   kind: 'migrate' | 'provision';
   submittedAt: number;
   acceptedAt: number;
+  /** When the request became final, as the API reports it. */
   finishedAt: number;
+  /** When the bench's poll saw it final. */
+  seenAt: number;
   view: Json;
 }
 
-/** Polls one request until it is final; returns the time it was first seen final (epoch ms). */
-async function untilFinal(base: string, id: string, deadline: number): Promise<{ at: number; view: Json }> {
+/**
+ * Polls one request until it is final. `at` is when the API says it became final (its `updatedAt`, recorded
+ * by the host on this machine's clock), so the polling interval does not blur the latency; `seenAt` is when
+ * the poll saw it.
+ */
+async function untilFinal(
+  base: string,
+  id: string,
+  deadline: number,
+  intervalMs: number,
+): Promise<{ at: number; seenAt: number; view: Json }> {
   for (;;) {
     const r = await json(`${base}/requests/${id}`);
-    if (finalStatuses.has(r.body?.status)) return { at: Date.now(), view: r.body };
+    if (finalStatuses.has(r.body?.status)) {
+      return { at: Date.parse(r.body.updatedAt as string), seenAt: Date.now(), view: r.body };
+    }
     if (Date.now() > deadline) throw new Error(`request ${id} not final: ${JSON.stringify(r.body)}`);
-    await sleep(20);
+    await sleep(intervalMs);
   }
+}
+
+/**
+ * Waits for many requests (the flood) with little load: a few polls at a time, every half second — the
+ * bench must not become a flood of its own on the host it measures.
+ */
+async function untilAllFinal(
+  base: string,
+  ids: readonly string[],
+  deadline: number,
+): Promise<Array<{ at: number; view: Json }>> {
+  const done = new Map<string, { at: number; view: Json }>();
+  while (done.size < ids.length) {
+    const pending = ids.filter((id) => !done.has(id));
+    for (let i = 0; i < pending.length; i += 4) {
+      await Promise.all(
+        pending.slice(i, i + 4).map(async (id) => {
+          const r = await json(`${base}/requests/${id}`);
+          if (finalStatuses.has(r.body?.status))
+            done.set(id, { at: Date.parse(r.body.updatedAt), view: r.body });
+        }),
+      );
+    }
+    if (done.size === ids.length) break;
+    if (Date.now() > deadline) throw new Error(`${ids.length - done.size} flood request(s) not final`);
+    await sleep(500);
+  }
+  return ids.map((id) => done.get(id)!);
 }
 
 function mailboxList(count: number, prefix: string): Array<{ address: string; sizeBytes: number }> {
@@ -230,9 +277,9 @@ async function runProbes(
           : { kind, orgId: 'health-org', resource: { type: 'vm', quantity: 1, region: 'uksouth' } },
       );
       const acceptedAt = Date.now();
-      const { at, view } = await untilFinal(base, id, deadline);
+      const { at, seenAt, view } = await untilFinal(base, id, deadline, 50);
       if (view.status !== 'completed') throw new Error(`tier-1 request ${id} ended ${view.status}`);
-      return { id, kind, submittedAt, acceptedAt, finishedAt: at, view };
+      return { id, kind, submittedAt, acceptedAt, finishedAt: at, seenAt, view };
     }),
   );
 }
@@ -256,7 +303,7 @@ async function figures(base: string, probes: Probe[]): Promise<LatencyFigures> {
     phases.intake.push(queued - p.submittedAt);
     phases.waitForFunction.push(running - queued);
     phases.execution.push(final - running);
-    observed.push(p.finishedAt - final);
+    observed.push(p.seenAt - final);
   }
   const byKind = (kind: Probe['kind']) => {
     const values = probes.filter((p) => p.kind === kind).map(latency);
@@ -368,7 +415,7 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     const stopLoaded = meter();
     const loadedFrom = Date.now();
     if (o.diagnose) storage.start();
-    const floodDone = Promise.all(floodIds.map((id) => untilFinal(base, id, Date.now() + 900_000)));
+    const floodDone = untilAllFinal(base, floodIds, Date.now() + 900_000);
     const loadedProbes = await runProbes(base, 'flood', o);
     const loadedCpu = stopLoaded();
     const loadedDiagnostics = o.diagnose
@@ -403,15 +450,114 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
   }
 }
 
-// `node dist/test/bench/priority-flood.js` runs it on its own.
+export interface PriorityComparison {
+  runs: number;
+  /** Medians over the runs, per configuration. */
+  today: PriorityFloodMedians;
+  slots: PriorityFloodMedians;
+  /** slots: loaded p95 / unloaded p95 (target ≤ 1.5). */
+  p95Ratio: number;
+  /** slots' flood throughput / today's (target ≥ 0.8). */
+  floodRatio: number;
+}
+
+export interface PriorityFloodMedians {
+  unloadedP50Ms: number;
+  unloadedP95Ms: number;
+  loadedP50Ms: number;
+  loadedP95Ms: number;
+  /** The median of each run's loaded p95 / unloaded p95. */
+  p95Ratio: number;
+  floodItemsPerSecond: number;
+  loadedPhasesMs: LatencyFigures['phasesMs'];
+  loadedDiagnostics?: Diagnostics;
+}
+
+function mediansOf(results: readonly PriorityFloodResult[]): PriorityFloodMedians {
+  const m = (f: (r: PriorityFloodResult) => number) => median(results.map(f));
+  const diagnosed = results.filter((r) => r.diagnostics);
+  return {
+    unloadedP50Ms: m((r) => r.unloaded.p50Ms),
+    unloadedP95Ms: m((r) => r.unloaded.p95Ms),
+    loadedP50Ms: m((r) => r.loaded.p50Ms),
+    loadedP95Ms: m((r) => r.loaded.p95Ms),
+    p95Ratio: m((r) => r.p95Ratio),
+    floodItemsPerSecond: m((r) => r.flood.itemsPerSecond),
+    loadedPhasesMs: {
+      intake: m((r) => r.loaded.phasesMs.intake),
+      waitForFunction: m((r) => r.loaded.phasesMs.waitForFunction),
+      execution: m((r) => r.loaded.phasesMs.execution),
+      observed: m((r) => r.loaded.phasesMs.observed),
+    },
+    ...(diagnosed.length > 0
+      ? {
+          loadedDiagnostics: {
+            hostLoopDelayMs: {
+              p99: median(diagnosed.map((r) => r.diagnostics!.loaded.hostLoopDelayMs.p99)),
+              max: median(diagnosed.map((r) => r.diagnostics!.loaded.hostLoopDelayMs.max)),
+            },
+            storageReadMs: {
+              p50: median(diagnosed.map((r) => r.diagnostics!.loaded.storageReadMs.p50)),
+              p95: median(diagnosed.map((r) => r.diagnostics!.loaded.storageReadMs.p95)),
+            },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Today's behaviour (no execution slots: `TRIAGE_EXECUTION_SLOTS=0`) against execution slots (the settings
+ * given, else the defaults), interleaved run by run so both see the same machine; medians of `runs`.
+ * @throws Error when a run fails (see `benchPriorityFlood`).
+ */
+export async function comparePriorityFlood(
+  options: PriorityFloodOptions & { runs?: number; slotSettings?: Record<string, string> } = {},
+): Promise<PriorityComparison> {
+  const runs = Math.max(1, options.runs ?? 3);
+  const { runs: _runs, slotSettings, ...common } = options;
+  const today: PriorityFloodResult[] = [];
+  const slots: PriorityFloodResult[] = [];
+  const line = (label: string, r: PriorityFloodResult) =>
+    `  priority under flood (${label}): tier-1 p95 ${r.unloaded.p95Ms.toFixed(0)} → ${r.loaded.p95Ms.toFixed(0)} ms ` +
+    `(${r.p95Ratio.toFixed(2)}×), flood ${r.flood.itemsPerSecond.toFixed(0)} items/s` +
+    (r.flood.coveredProbes ? '' : ' (the flood ended before the tier-1 requests did)');
+  for (let i = 1; i <= runs; i++) {
+    const off = await benchPriorityFlood({
+      ...common,
+      settings: { ...common.settings, TRIAGE_EXECUTION_SLOTS: '0' },
+    });
+    today.push(off);
+    console.log(`${line('today', off)}, run ${i}/${runs}`);
+    const on = await benchPriorityFlood({ ...common, settings: { ...common.settings, ...slotSettings } });
+    slots.push(on);
+    console.log(`${line('execution slots', on)}, run ${i}/${runs}`);
+  }
+  const t = mediansOf(today);
+  const s = mediansOf(slots);
+  return {
+    runs,
+    today: t,
+    slots: s,
+    p95Ratio: s.p95Ratio,
+    floodRatio: s.floodItemsPerSecond / t.floodItemsPerSecond,
+  };
+}
+
+// `node dist/test/bench/priority-flood.js` runs the comparison on its own (BENCH_RUNS runs, default 3).
 if (require.main === module) {
   void (async () => {
-    const result = await benchPriorityFlood({
+    const result = await comparePriorityFlood({
+      runs: Number(process.env.BENCH_RUNS ?? 3),
       backendCapacity: Number(process.env.BENCH_BACKEND_CAPACITY ?? 64),
-      diagnose: process.env.BENCH_DIAGNOSE === '1',
+      diagnose: process.env.BENCH_DIAGNOSE !== '0',
       ...(process.env.BENCH_VERBOSE ? { log: (line: string) => console.log(line) } : {}),
     });
     console.log(JSON.stringify(result, null, 2));
+    console.log(
+      `\npriority under flood: loaded p95 / unloaded p95 = ${result.p95Ratio.toFixed(2)} (target ≤ 1.5; today ${result.today.p95Ratio.toFixed(2)}), ` +
+        `flood throughput / today's = ${result.floodRatio.toFixed(2)} (target ≥ 0.8)`,
+    );
   })().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;

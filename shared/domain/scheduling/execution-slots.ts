@@ -2,11 +2,10 @@
  * The full decision on the execution slots (SCHEDULING.md rules 1–3 and "Priority under overload"), taken on
  * every row of the slots' partition: expired leases are dropped (a crashed holder never leaks slots), the
  * caller's change is applied (join the line, release, renew), then the line is dispatched in tier order with
- * nested reservations. A waiting lease is granted what its tier may take, up to its ask (and not less than its
- * minimum, else it waits); when a higher tier
- * cannot get its whole ask, lower-tier holders are asked to yield (latest granted first, just enough) and it
- * waits for them rather than starting short — they give their slots back at their next checkpoint, so it
- * starts within about one item's duration. The head of the line blocks those behind it (strict). Pure.
+ * nested reservations. A waiting lease is granted what its tier may take, up to its ask, as soon as that is
+ * at least its minimum; when it is less, lower-tier holders are asked to yield what it asks for (latest
+ * granted first, just enough) — they give their slots back at their next checkpoint, so it starts within
+ * about one item's duration. The head of the line blocks those behind it (strict). Pure.
  */
 import { amountsByIndex, headroomOf, tierTable } from './capacity';
 import { unionLine, type CapacityClaim, type CapacityHolding } from './capacity-line';
@@ -172,11 +171,14 @@ function dispatch(
   for (const entry of line) {
     const lease = rows.get(entry.claim.id)!;
     const headroom = Math.floor(headroomOf(entry.servedIndex, spec.capacity, reserved, used));
-    if (headroom >= lease.slots) {
+    // A minimum above what the tier could ever take would wait for ever: cap it there.
+    const most = Math.floor(headroomOf(entry.servedIndex, spec.capacity, reserved, idle));
+    if (headroom >= Math.max(1, Math.min(lease.minSlots, most))) {
       if (budget() <= 0) break;
-      grant(lease, lease.slots);
+      grant(lease, Math.min(lease.slots, headroom));
       continue;
     }
+    // It cannot start: lower-tier holders give back what it asks for, and it waits for them (strict).
     const shortfall = lease.slots - Math.max(0, headroom);
     let coming = 0;
     for (const holder of yieldable) {
@@ -184,12 +186,6 @@ function dispatch(
       if (table.indexOf(holder.tier) <= entry.servedIndex || asked.has(holder.leaseId)) continue;
       asked.add(holder.leaseId);
       coming += holder.slots;
-    }
-    // A minimum above what the tier could ever take would wait for ever: cap it there.
-    const most = Math.floor(headroomOf(entry.servedIndex, spec.capacity, reserved, idle));
-    if (coming === 0 && headroom >= Math.max(1, Math.min(lease.minSlots, most)) && budget() > 0) {
-      grant(lease, headroom);
-      continue;
     }
     break;
   }

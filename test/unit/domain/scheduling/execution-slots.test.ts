@@ -78,7 +78,7 @@ describe('decideSlots', () => {
     const flood = [1, 2, 3, 4].map((n) => lease(`f:batch-000${n}`, { state: 'held', slots: 16, sinceMs: n }));
     const d = decide(64, {}, flood, {
       kind: 'acquire',
-      lease: lease('g:batch-0001', { tier: 'government', slots: 10 }),
+      lease: lease('g:batch-0001', { tier: 'government', slots: 10, minSlots: 5 }),
     });
     expect(d.outcome).toBe('waiting');
     expect(d.leases.filter((l) => l.yieldRequested).map((l) => l.leaseId)).toEqual(['f:batch-0004']);
@@ -96,10 +96,14 @@ describe('decideSlots', () => {
     expect(after.leases.some((l) => l.yieldRequested)).toBe(false);
   });
 
-  test('with nothing lower to yield, a lease starts with the slots there are', () => {
+  test('a lease starts with the slots there are when they reach its minimum, asking no one to yield', () => {
     const held = [lease('a:batch-0001', { state: 'held', slots: 60 })];
-    const d = decide(64, {}, held, { kind: 'acquire', lease: lease('b:batch-0001') });
+    const d = decide(64, {}, held, {
+      kind: 'acquire',
+      lease: lease('b:batch-0001', { tier: 'health', minSlots: 4 }),
+    });
     expect(d.own).toMatchObject({ state: 'held', slots: 4 });
+    expect(d.leases.find((l) => l.leaseId === 'a:batch-0001')?.yieldRequested).toBe(false);
   });
 
   test('a lease waits rather than start below its minimum', () => {
@@ -118,8 +122,8 @@ describe('decideSlots', () => {
       lease('a:batch-0001', { state: 'held', slots: 56, tier: 'health' }),
       lease('s:batch-0001', { state: 'held', slots: 4 }),
     ];
-    // Government waits for the standard holder to yield its 4; the 4 free slots stay its own meanwhile.
-    const waiting = [lease('b:batch-0001', { tier: 'government', slots: 8, arrivedAtMs: 1 })];
+    // Government cannot start below 8: it waits for the standard holder's 4; the 4 free slots stay its own.
+    const waiting = [lease('b:batch-0001', { tier: 'government', slots: 8, minSlots: 8, arrivedAtMs: 1 })];
     const d = decide(64, {}, [...held, ...waiting], {
       kind: 'acquire',
       lease: lease('c:provision', { tier: 'remote-work', slots: 1, arrivedAtMs: 2 }),
