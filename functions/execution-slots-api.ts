@@ -1,16 +1,13 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, withProblems } from './http-common';
-import { getApp } from './runtime';
+import { app } from '@azure/functions';
+import { authorized, jsonResponse } from './http-common';
 
-/** GET /api/execution-slots — the declared slots, what each tier holds and could take, who holds and who waits. */
-export async function getExecutionSlotsHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getExecutionSlots()),
-  );
-}
+/**
+ * GET /api/execution-slots — the declared slots, what each tier holds and could take, who holds and who
+ * waits. A deployment-wide view of capacity like the pools', so it takes their action (`pools:read`).
+ */
+export const getExecutionSlotsHandler = authorized('pools:read', async (_request, _context, caller) =>
+  jsonResponse(200, await caller.getExecutionSlots()),
+);
 
 app.http('getExecutionSlots', {
   route: 'execution-slots',

@@ -1,12 +1,25 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ensureError, TriageError } from '../shared/domain/errors';
-import { problem, problemFromError, type ProblemDetails } from './problem-details';
-import { getConfig } from './runtime';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { visit, type ParseErrorCode } from 'jsonc-parser';
+import type { CallerApp } from '../shared/app/index';
+import { ensureError, isTriageError, TriageError } from '../shared/domain/errors';
+import { requireAttempt, type Action } from '../shared/domain/identity/authorization';
+import { hasCredentials, type Credentials } from '../shared/domain/identity/credentials';
+import { easyAuthPrincipalHeader } from '../shared/domain/identity/easy-auth';
+import { problem, problemFromError, retryAfterSeconds, type ProblemDetails } from './problem-details';
+import { getApp, getConfig } from './runtime';
 
-export function problemResponse(details: ProblemDetails): HttpResponseInit {
+export function problemResponse(
+  details: ProblemDetails,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   return {
     status: details.status,
-    headers: { 'Content-Type': 'application/problem+json' },
+    headers: {
+      'Content-Type': 'application/problem+json',
+      // A dependency outage is temporary: say when to come back (RFC 9110 §10.2.3).
+      ...(details.status === 503 ? { 'Retry-After': String(retryAfterSeconds) } : {}),
+      ...headers,
+    },
     body: JSON.stringify(details),
   };
 }
@@ -47,12 +60,76 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
     throw new TriageError('unsupported-media-type', `expected application/json, got ${contentType}`);
   }
   const bytes = await readBodyBytes(request, getConfig().maxBodyBytes);
+  return parseStrictJson(bytes.toString('utf8'));
+}
+
+/**
+ * JSON.parse, refusing what it would silently accept: a key repeated in one object (JSON.parse keeps the
+ * last one, so two parsers could read the same body differently).
+ * @throws TriageError `validation` naming the first repeated key, or `(body)` for malformed JSON.
+ */
+export function parseStrictJson(text: string): unknown {
+  const keys: Array<Set<string>> = [];
+  let duplicate: string | undefined;
+  let syntaxError: ParseErrorCode | undefined;
+  visit(
+    text,
+    {
+      onObjectBegin: () => {
+        keys.push(new Set());
+      },
+      onObjectEnd: () => {
+        keys.pop();
+      },
+      onObjectProperty: (property, _offset, _length, _line, _column, pathSupplier) => {
+        const seen = keys.at(-1);
+        if (duplicate === undefined && seen?.has(property)) {
+          duplicate = [...pathSupplier(), property].map(String).join('.');
+        }
+        seen?.add(property);
+      },
+      onError: (error) => {
+        syntaxError ??= error;
+      },
+    },
+    { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+  );
+  if (duplicate !== undefined && syntaxError === undefined) {
+    throw new TriageError('validation', `duplicate JSON key "${duplicate}"`, {
+      fields: [{ field: duplicate, message: 'this key appears more than once in its object' }],
+    });
+  }
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (err: unknown) {
-    throw new TriageError('validation', `malformed JSON: ${ensureError(err).message}`, {
+    throw new TriageError('validation', `malformed JSON: ${ensureError(err).message.slice(0, 200)}`, {
       fields: [{ field: '(body)', message: 'not valid JSON' }],
     });
+  }
+}
+
+/** The request's URL for a log line: the function key a caller put in `?code=` is never written to a log. */
+export function loggableUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.searchParams.has('code')) parsed.searchParams.set('code', 'REDACTED');
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+/** An upload's body, refused as it streams once it passes the upload limit (never buffered whole). */
+export async function* limitedBody(
+  request: HttpRequest,
+  body: AsyncIterable<Uint8Array>,
+  maxBytes = Math.max(getConfig().maxBodyBytes, 64 * 1024 * 1024),
+): AsyncIterable<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new TriageError('payload-too-large', `the upload is ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new TriageError('payload-too-large', `the upload exceeds ${maxBytes} bytes`);
+    yield chunk;
   }
 }
 
@@ -60,6 +137,8 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
 export function queryOf(request: HttpRequest): Record<string, string> {
   const query: Record<string, string> = {};
   for (const [name, value] of request.query.entries()) {
+    // `code` is the function key, read by the host (Azure's `?code=` convention), not a parameter.
+    if (name === 'code') continue;
     query[name] = name in query ? `${query[name]}\u0000${value}` : value;
   }
   return query;
@@ -76,9 +155,66 @@ export async function withProblems(
   } catch (err: unknown) {
     const details = problemFromError(err, new URL(request.url).pathname);
     if (details.status >= 500)
-      context.error(`${request.method} ${request.url} failed: ${ensureError(err).stack ?? ''}`);
+      context.error(`${request.method} ${loggableUrl(request.url)} failed: ${ensureError(err).stack ?? ''}`);
     return problemResponse(details);
   }
+}
+
+/** A handler that runs for an authenticated principal holding a role for its action. */
+export type AuthorizedHandler = (
+  request: HttpRequest,
+  context: InvocationContext,
+  caller: CallerApp,
+) => Promise<HttpResponseInit>;
+
+const declaredActions = new WeakMap<HttpHandler, Action>();
+
+/** The action a handler built by {@link authorized} declared (the role matrix and OpenAPI read it). */
+export function declaredAction(handler: HttpHandler): Action | undefined {
+  return declaredActions.get(handler);
+}
+
+/**
+ * Authentication for every HTTP Function, in one place: finds who is asking (401 with `WWW-Authenticate`
+ * when no one, or no valid one), refuses a principal with no role for `action` (403), then hands the
+ * handler the use-cases bound to that principal — which decide, per organisation, what it may see and do.
+ * Function keys stay the outer gate (the registration's `authLevel`).
+ */
+export function authorized(action: Action, handler: AuthorizedHandler): HttpHandler {
+  const wrapped: HttpHandler = (request, context) =>
+    withProblems(request, context, async () => {
+      const app = await getApp();
+      const credentials: Credentials = {
+        authorization: request.headers.get('authorization'),
+        clientPrincipal: request.headers.get(easyAuthPrincipalHeader),
+      };
+      let principal;
+      try {
+        principal = await app.authenticate(credentials);
+      } catch (err: unknown) {
+        if (!isTriageError(err, 'unauthenticated')) throw err;
+        return problemResponse(problemFromError(err, new URL(request.url).pathname), {
+          'WWW-Authenticate': challenge(hasCredentials(credentials) ? err.message : undefined),
+        });
+      }
+      try {
+        requireAttempt(principal, action);
+      } catch (err: unknown) {
+        context.warn(`${action} refused to ${principal.id} (roles: ${principal.roles.join(', ') || 'none'})`);
+        throw err;
+      }
+      return handler(request, context, app.as(principal));
+    });
+  declaredActions.set(wrapped, action);
+  return wrapped;
+}
+
+/** RFC 6750 §3: no `error` when the call carried no credentials at all. */
+function challenge(invalidReason?: string): string {
+  const realm = 'Bearer realm="triage"';
+  if (invalidReason === undefined) return realm;
+  const description = invalidReason.replace(/[^\x20-\x7e]|["\\]/g, '');
+  return `${realm}, error="invalid_token", error_description="${description}"`;
 }
 
 export { problem };

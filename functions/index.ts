@@ -4,15 +4,27 @@ import { getConfig } from './runtime';
 import './requests-api';
 import './inventories-api';
 import './orgs-api';
+import './members-api';
 import './health';
 import './openapi';
 import './tier-workers';
+import './reconciler';
+import './dead-letters';
 import './webhooks';
 import './pools-api';
 import './pools-timer';
 import './execution-slots-api';
+import './programme-api';
+import './programme-timer';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {
-  getConfig();
+  if (getConfig().auth.mode === 'off') console.warn(authOffWarning);
 });
+
+const authOffWarning = [
+  '',
+  '!!! TRIAGE_AUTH_MODE=off: authentication is OFF. Every caller acts as every role for every organisation.',
+  '!!! For local experiments only; a deployment must run with token or easyauth.',
+  '',
+].join('\n');

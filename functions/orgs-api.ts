@@ -1,51 +1,43 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, readJsonBody, withProblems } from './http-common';
-import { getApp } from './runtime';
+import { app } from '@azure/functions';
+import { authorized, jsonResponse, limitedBody, readJsonBody } from './http-common';
 
-/**
- * Who made a registry change, for its audit entry. Behind the admin key the caller is "the admin key";
- * a caller identity replaces it once requests carry one.
- */
-function actorOf(_request: HttpRequest): string {
-  return 'admin key';
-}
-
-/** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (admin only), audited. */
-export async function upsertOrgHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => {
-    const body = await readJsonBody(request);
-    const org = await (await getApp()).upsertOrg(request.params.orgId, body, { actor: actorOf(request) });
-    return jsonResponse(200, org);
-  });
-}
+/** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (Triage.Admin), audited. */
+export const upsertOrgHandler = authorized('orgs:write', async (request, _context, caller) => {
+  const body = await readJsonBody(request);
+  return jsonResponse(200, await caller.upsertOrg(request.params.orgId, body));
+});
 
 /** GET /api/orgs/{orgId} — an unregistered organisation answers at the default tier. */
-export async function getOrgHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getOrg(request.params.orgId)),
-  );
-}
+export const getOrgHandler = authorized('orgs:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getOrg(request.params.orgId)),
+);
 
 /** GET /api/orgs/{orgId}/audit — who changed the organisation's tier, when, from what to what, and why. */
-export async function getOrgAuditHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getOrgAudit(request.params.orgId)),
-  );
-}
+export const getOrgAuditHandler = authorized('orgs:audit', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getOrgAudit(request.params.orgId)),
+);
 
+/** PUT /api/orgs/{orgId}/readiness — what the organisation's IT admins report of its prerequisite checks. */
+export const putReadinessHandler = authorized('readiness:write', async (request, _context, caller) =>
+  jsonResponse(200, await caller.putReadiness(request.params.orgId, await readJsonBody(request))),
+);
+
+/** GET /api/orgs/{orgId}/readiness. */
+export const getReadinessHandler = authorized('readiness:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getReadiness(request.params.orgId)),
+);
+
+/** POST /api/orgs/import — the registry as a CSV, streamed and validated row by row (Triage.Admin). */
+export const importOrgsHandler = authorized('orgs:import', async (request, _context, caller) => {
+  const body = (request.body ?? (async function* () {})()) as AsyncIterable<Uint8Array>;
+  return jsonResponse(200, await caller.importOrgs(limitedBody(request, body)));
+});
+
+// The role decides who may write the registry; the function key is the outer gate for every route.
 app.http('upsertOrg', {
   route: 'orgs/{orgId}',
   methods: ['PUT'],
-  authLevel: 'admin',
+  authLevel: 'function',
   handler: upsertOrgHandler,
 });
 app.http('getOrg', {
@@ -57,6 +49,24 @@ app.http('getOrg', {
 app.http('getOrgAudit', {
   route: 'orgs/{orgId}/audit',
   methods: ['GET'],
-  authLevel: 'admin',
+  authLevel: 'function',
   handler: getOrgAuditHandler,
+});
+app.http('putReadiness', {
+  route: 'orgs/{orgId}/readiness',
+  methods: ['PUT'],
+  authLevel: 'function',
+  handler: putReadinessHandler,
+});
+app.http('getReadiness', {
+  route: 'orgs/{orgId}/readiness',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getReadinessHandler,
+});
+app.http('importOrgs', {
+  route: 'orgs/import',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: importOrgsHandler,
 });

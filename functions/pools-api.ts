@@ -1,51 +1,32 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, queryOf, readJsonBody, withProblems } from './http-common';
-import { getApp } from './runtime';
+import { app } from '@azure/functions';
+import { authorized, jsonResponse, queryOf, readJsonBody } from './http-common';
 
-/** PUT /api/pools/{poolId} — declares or changes a capacity pool (admin): 201 when created, 200 when changed. */
-export async function putPoolHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => {
-    const body = await readJsonBody(request);
-    const { pool, created } = await (await getApp()).putPool(request.params.poolId, body);
-    return jsonResponse(created ? 201 : 200, pool, created ? { Location: `/api/pools/${pool.poolId}` } : {});
-  });
-}
+/** PUT /api/pools/{poolId} — declares or changes a capacity pool (Triage.Admin): 201 when created, 200 when changed. */
+export const putPoolHandler = authorized('pools:write', async (request, _context, caller) => {
+  const body = await readJsonBody(request);
+  const { pool, created } = await caller.putPool(request.params.poolId, body);
+  return jsonResponse(created ? 201 : 200, pool, created ? { Location: `/api/pools/${pool.poolId}` } : {});
+});
 
 /** GET /api/pools/{poolId} — capacity, used and available per tier, reservations, waiting, schedule. */
-export async function getPoolHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getPool(request.params.poolId)),
-  );
-}
+export const getPoolHandler = authorized('pools:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getPool(request.params.poolId)),
+);
 
 /** GET /api/pools — every pool. */
-export async function listPoolsHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => jsonResponse(200, await (await getApp()).listPools()));
-}
+export const listPoolsHandler = authorized('pools:read', async (_request, _context, caller) =>
+  jsonResponse(200, await caller.listPools()),
+);
 
 /** GET /api/pools/{poolId}/queue?limit=&continuationToken= — the waiting line, next first. */
-export async function getPoolQueueHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getPoolQueue(request.params.poolId, queryOf(request))),
-  );
-}
+export const getPoolQueueHandler = authorized('pools:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getPoolQueue(request.params.poolId, queryOf(request))),
+);
 
 app.http('putPool', {
   route: 'pools/{poolId}',
   methods: ['PUT'],
-  authLevel: 'admin',
+  authLevel: 'function',
   handler: putPoolHandler,
 });
 app.http('getPool', {

@@ -9,10 +9,14 @@ export interface ProblemDetails {
   instance?: string;
   code?: string;
   errors?: FieldProblem[];
+  /** Problems in all, when `errors` lists only the first 100. */
+  errorCount?: number;
 }
 
 const statusByCode: Record<TriageErrorCode, number> = {
   validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'idempotency-mismatch': 409,
@@ -27,6 +31,8 @@ const statusByCode: Record<TriageErrorCode, number> = {
 
 const titleByStatus: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
@@ -51,6 +57,9 @@ export function problem(
   };
 }
 
+/** Seconds a caller should wait before trying again after a 503 (a dependency outage). */
+export const retryAfterSeconds = 30;
+
 /** Maps anything thrown to a problem; only TriageErrors show their message (others are not for callers). */
 export function problemFromError(err: unknown, instance?: string): ProblemDetails {
   if (isTriageError(err)) {
@@ -59,6 +68,7 @@ export function problemFromError(err: unknown, instance?: string): ProblemDetail
       code: err.code,
       ...(instance ? { instance } : {}),
       ...(err.fields.length > 0 ? { errors: err.fields } : {}),
+      ...(err.errorCount > err.fields.length ? { errorCount: err.errorCount } : {}),
     });
   }
   return problem(500, 'unexpected error; see the logs', instance ? { instance } : {});

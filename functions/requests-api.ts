@@ -1,18 +1,16 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { jsonResponse, queryOf, readJsonBody, withProblems } from './http-common';
-import { getApp } from './runtime';
+import { app, type HttpResponseInit } from '@azure/functions';
+import { authorized, jsonResponse, queryOf, readJsonBody } from './http-common';
 
 /** POST /api/requests — records and publishes a request at the organisation's verified tier. */
-export async function submitRequestHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () => {
+export const submitRequestHandler = authorized(
+  'requests:submit',
+  async (request, _context, caller): Promise<HttpResponseInit> => {
     const body = await readJsonBody(request);
     const key = request.headers.get('idempotency-key') ?? undefined;
-    const { request: created } = await (
-      await getApp()
-    ).submitRequest(body, key === undefined ? {} : { idempotencyKey: key });
+    const { request: created, warnings } = await caller.submitRequest(
+      body,
+      key === undefined ? {} : { idempotencyKey: key },
+    );
     return jsonResponse(
       202,
       {
@@ -21,61 +19,37 @@ export async function submitRequestHandler(
         orgId: created.orgId,
         tier: created.tier,
         status: created.status,
+        ...(warnings.length > 0 ? { warnings } : {}),
       },
       { Location: `/api/requests/${created.id}` },
     );
-  });
-}
+  },
+);
 
 /** GET /api/requests/{id} — status, progress, batches and history. */
-export async function getRequestHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).getRequest(request.params.id)),
-  );
-}
+export const getRequestHandler = authorized('requests:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.getRequest(request.params.id)),
+);
 
 /** GET /api/requests?orgId=&tier=&status=&kind=&limit=&continuationToken= */
-export async function listRequestsHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).listRequests(queryOf(request))),
-  );
-}
+export const listRequestsHandler = authorized('requests:list', async (request, _context, caller) =>
+  jsonResponse(200, await caller.listRequests(queryOf(request))),
+);
 
 /** POST /api/requests/{id}/cancel */
-export async function cancelRequestHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).cancelRequest(request.params.id)),
-  );
-}
+export const cancelRequestHandler = authorized('requests:cancel', async (request, _context, caller) =>
+  jsonResponse(200, await caller.cancelRequest(request.params.id)),
+);
 
 /** POST /api/requests/{id}/retry */
-export async function retryRequestHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(202, await (await getApp()).retryRequest(request.params.id)),
-  );
-}
+export const retryRequestHandler = authorized('requests:retry', async (request, _context, caller) =>
+  jsonResponse(202, await caller.retryRequest(request.params.id)),
+);
 
 /** POST /api/requests/{id}/release — the provisioned capacity was given back to its pool. */
-export async function releaseRequestHandler(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  return withProblems(request, context, async () =>
-    jsonResponse(200, await (await getApp()).releaseRequest(request.params.id)),
-  );
-}
+export const releaseRequestHandler = authorized('requests:release', async (request, _context, caller) =>
+  jsonResponse(200, await caller.releaseRequest(request.params.id)),
+);
 
 app.http('submitRequest', {
   route: 'requests',

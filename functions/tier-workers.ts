@@ -22,15 +22,23 @@ function invocationLog(context: InvocationContext) {
 }
 
 /**
- * Builds the handler of one topic × tier Function: the app's delivery protocol decides; a throw abandons
- * the message (Service Bus redelivers, and dead-letters after the last delivery), a return completes it.
+ * Builds the handler of one topic × tier Function: the app's delivery protocol decides (it completes the
+ * message and schedules a successor for a transient failure); a throw abandons the message (Service Bus
+ * redelivers, and dead-letters after the last delivery), a return completes it.
  */
 export function tierHandler(topic: TopicDefinition, tier: string) {
   const functionName = tierFunctionName(topic, tier);
   const { maxDeliveryCount } = subscriptionSettings(topology, tierSubscription(topology, topic.name, tier));
   return async function handleTierMessage(message: unknown, context: InvocationContext): Promise<void> {
     const deliveryCount = Number(context.triggerMetadata?.deliveryCount ?? 1) || 1;
-    const delivery = { functionName, tier, deliveryCount, maxDeliveryCount };
+    const messageId = context.triggerMetadata?.messageId;
+    const delivery = {
+      functionName,
+      tier,
+      deliveryCount,
+      maxDeliveryCount,
+      ...(typeof messageId === 'string' && messageId !== '' ? { messageId } : {}),
+    };
     const result = await (
       await getApp()
     ).handleDelivery(messageBody(message), delivery, { log: invocationLog(context) });

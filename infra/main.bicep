@@ -3,7 +3,7 @@
 // infra/topology.json (loadJsonContent), the same file the code and the local broker read.
 targetScope = 'subscription'
 
-import { easyAuthType, executionSlotsSettingsType, executorSettingsType, pipelineSettingsType } from 'modules/types.bicep'
+import { authSettingsType, executionSlotsSettingsType, executorSettingsType, pipelineSettingsType } from 'modules/types.bicep'
 
 @description('Required. azd environment name; names the resource group and seeds every resource name.')
 @minLength(1)
@@ -92,10 +92,8 @@ param executionSlots executionSlotsSettingsType = {}
 @secure()
 param webhookSigningSecret string = ''
 
-@description('Optional. EasyAuth (Entra ID) in front of the HTTP API; off by default.')
-param easyAuth easyAuthType = {
-  enabled: false
-}
+@description('Required. Who the API trusts: the Entra app registration of the API (its client id; scripts/entra-app-registration.sh creates it) and whether the app or EasyAuth checks the tokens.')
+param auth authSettingsType
 
 var topology = loadJsonContent('topology.json')
 
@@ -119,6 +117,12 @@ var tableNames = [
   'idempotency'
   'pools'
   'slots'
+  'programme'
+  'memberships'
+  'membersbyorg'
+  'audit'
+  'activity'
+  'deadletters'
 ]
 var containerNames = [
   'inventories'
@@ -133,6 +137,12 @@ var expiringContainerNames = [
 var keyVaultName = 'kv-${resourceToken}'
 var webhookSecretName = 'webhook-signing-secret'
 
+// Entra ID v2 tokens: issued by the tenant's v2.0 endpoint, signed with the keys it publishes.
+// (The parentheses are for tree-sitter-bicep, which the offline tests parse with: it binds `??` tighter than `.`.)
+var authTenantId = auth.?tenantId ?? (tenant().tenantId)
+var authAuthority = '${environment().authentication.loginEndpoint}${authTenantId}'
+var authAudiences = concat([auth.clientId, 'api://${auth.clientId}'], auth.?allowedAudiences ?? [])
+
 // Every setting shared/config.ts reads besides its connections. An empty value means "not set": the code
 // then applies its own default, so defaults live in one place (the code), not here.
 var appConfiguration = {
@@ -140,6 +150,11 @@ var appConfiguration = {
   TRIAGE_BATCH_SIZE: string(pipeline.?batchSize ?? '')
   TRIAGE_ITEM_CONCURRENCY: string(pipeline.?itemConcurrency ?? '')
   TRIAGE_MAX_BODY_BYTES: string(pipeline.?maxBodyBytes ?? '')
+  TRIAGE_RETRY_BASE_MS: string(pipeline.?retryBaseMs ?? '')
+  TRIAGE_RETRY_MAX_DELAY_MS: string(pipeline.?retryMaxDelayMs ?? '')
+  TRIAGE_RETRY_MAX_TOTAL_MS: string(pipeline.?retryMaxTotalMs ?? '')
+  TRIAGE_RECONCILE_SCHEDULE: pipeline.?reconcileSchedule ?? '0 */1 * * * *'
+  TRIAGE_RECONCILE_STALE_AFTER_MS: string(pipeline.?reconcileStaleAfterMs ?? '')
   TRIAGE_EXECUTOR: executor.type
   TRIAGE_EXECUTOR_SEED: string(executor.?seed ?? '')
   TRIAGE_EXECUTOR_LATENCY_MIN_MS: string(executor.?latencyMinMs ?? '')
@@ -159,6 +174,18 @@ var appConfiguration = {
   TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
   // Webhooks go to public https addresses only in Azure.
   TRIAGE_WEBHOOK_ALLOW_PRIVATE: 'false'
+  // Real time in Azure: the fast clock is for local demos and scenarios.
+  TRIAGE_CLOCK_SPEED: '1'
+  TRIAGE_CLOCK_ANCHOR: ''
+  // Local measurement only (the cost model's counts).
+  TRIAGE_OPERATION_COUNTS_FILE: ''
+  TRIAGE_AUTH_MODE: auth.mode
+  TRIAGE_AUTH_ISSUER: auth.mode == 'token' ? '${authAuthority}/v2.0' : ''
+  TRIAGE_AUTH_AUDIENCE: auth.mode == 'token' ? join(authAudiences, ',') : ''
+  TRIAGE_AUTH_JWKS_URI: auth.mode == 'token' ? '${authAuthority}/discovery/v2.0/keys' : ''
+  TRIAGE_AUTH_ORGS_CLAIM: auth.?orgsClaim ?? ''
+  TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS: ''
+  TRIAGE_AUTH_MEMBERSHIP_CACHE_SECONDS: ''
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -267,7 +294,10 @@ module functionApp 'modules/function-app.bicep' = {
     alwaysReadyFunctionNames: tier1AlwaysReadyInstanceCount > 0 ? tier1FunctionNames : []
     alwaysReadyInstanceCount: tier1AlwaysReadyInstanceCount
     appConfiguration: appConfiguration
-    easyAuth: easyAuth
+    easyAuth: auth.mode == 'easyauth'
+    authClientId: auth.clientId
+    authOpenIdIssuer: '${authAuthority}/v2.0'
+    authAudiences: authAudiences
   }
   // The app starts receiving as soon as it exists: its roles (and its secrets) must be in place first.
   dependsOn: [
@@ -329,6 +359,9 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.dataAccountName
 
 @description('Client id of the app\'s managed identity.')
 output AZURE_CLIENT_ID string = identity.outputs.clientId
+
+@description('Client id of the API app registration callers request tokens for (scope `api://<id>/.default`).')
+output TRIAGE_API_CLIENT_ID string = auth.clientId
 
 @description('Tier-1 Functions with always-ready instances.')
 output TIER1_FUNCTION_NAMES array = tier1FunctionNames

@@ -5,6 +5,7 @@ import { startAzurite, type RunningAzurite } from './azurite';
 import { spawnUntilReady, stopChild } from './child-process';
 import { defaultPorts, localServiceBusConnectionString } from './endpoints';
 import { assertPortFree, findFreePort } from './ports';
+import { defaultIssuerPort, startTokenIssuer, type TokenIssuer } from './token-issuer';
 
 /** The compiled output's root (this file runs from dist/local/stack.js). */
 const distRoot = path.resolve(__dirname, '..');
@@ -28,6 +29,10 @@ export interface LocalStackOptions {
   enforceKeys?: boolean;
   /** Start the host even when a function uses a binding it does not serve (that function then always fails). */
   allowUnsupportedBindings?: boolean;
+  /** `on` (default): a local token issuer, and the app validates bearer tokens from it; `off`: open mode. */
+  auth?: 'on' | 'off';
+  /** The token issuer's HTTP port. 0 = a free port. Default 7072. */
+  issuerPort?: number;
   /** Broker fault injection for tests: redeliver every message once more after its first completion. */
   redeliverCompletedOnce?: boolean;
   /** Where the children's output goes, one line at a time, prefixed with its source. Default: discarded. */
@@ -36,7 +41,13 @@ export interface LocalStackOptions {
 }
 
 /** Every port chosen by the OS: for tests and benchmarks that run several stacks side by side. */
-export const freePorts = { azuritePort: 0, serviceBusPort: 0, metricsPort: 0, hostPort: 0 } as const;
+export const freePorts = {
+  azuritePort: 0,
+  serviceBusPort: 0,
+  metricsPort: 0,
+  hostPort: 0,
+  issuerPort: 0,
+} as const;
 
 export interface ManagedProcess {
   process: ChildProcess;
@@ -53,6 +64,8 @@ export interface LocalStack {
   hostUrl: string;
   /** The settings the host runs with (connections included), for tests that build their own clients. */
   settings: Record<string, string>;
+  /** The local token issuer the app trusts; absent with `auth: 'off'`. */
+  tokenIssuer?: TokenIssuer;
   azurite: RunningAzurite;
   broker: ManagedProcess;
   host: ManagedProcess;
@@ -60,6 +73,17 @@ export interface LocalStack {
   killHost(): Promise<void>;
   /** Starts a new host on the same port and settings (after killHost or a crash). */
   restartHost(): Promise<void>;
+  /**
+   * Stops Azurite (a storage outage). SIGTERM, not SIGKILL: Azurite persists its folder lazily, and a real
+   * account never loses a write it acknowledged. Its data survives only with `dataFolder`.
+   */
+  killAzurite(): Promise<void>;
+  /** Starts Azurite again on the same ports and folder. */
+  restartAzurite(): Promise<void>;
+  /** Kills the broker at once (SIGKILL). Its state is in memory: what it held is lost. */
+  killBroker(): Promise<void>;
+  /** Starts the broker again on the same ports. */
+  restartBroker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -85,11 +109,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await assertPortFree(serviceBusPort, 'Service Bus broker', '--servicebus-port');
   await assertPortFree(metricsPort, 'Service Bus metrics', '--metrics-port');
   await assertPortFree(hostPort, 'Functions host', '--port');
+  const issuerPort = options.issuerPort ?? defaultIssuerPort;
+  if (options.auth !== 'off') await assertPortFree(issuerPort, 'token issuer', '--issuer-port');
 
   const started: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
+  // Its signing key takes a few hundred ms to make: made while Azurite and the broker start.
+  const issuing = options.auth === 'off' ? undefined : startTokenIssuer({ port: issuerPort });
+  issuing?.catch(() => undefined);
 
   try {
     const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
@@ -97,14 +126,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
     if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
     if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
-    // Azurite and the broker do not depend on each other: start both at once (start-up time).
-    const [azuriteStart, brokerStart] = await Promise.allSettled([
+    const launchAzurite = (ports: { blobPort: number; queuePort?: number; tablePort?: number }) =>
       startAzurite({
-        blobPort: azuritePort,
+        ...ports,
         location: options.dataFolder,
         startTimeoutInMs: timeout,
         log: (line) => log(`[azurite] ${line}`),
-      }),
+      });
+    const launchBroker = (): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'servicebus', 'cli.js'),
         brokerArgs,
@@ -113,17 +142,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         'servicebus',
         log,
         timeout,
-      ),
+      );
+    // Azurite and the broker do not depend on each other: start both at once (start-up time).
+    const [azuriteStart, brokerStart] = await Promise.allSettled([
+      launchAzurite({ blobPort: azuritePort }),
+      launchBroker(),
     ]);
-    if (azuriteStart.status === 'fulfilled') started.push(() => azuriteStart.value.close());
-    if (brokerStart.status === 'fulfilled') started.push(() => brokerStart.value.stop());
+    // The current instances (a fault test may restart them): `stop` stops whichever is running.
+    let azurite: RunningAzurite;
+    let broker: ManagedProcess;
+    if (azuriteStart.status === 'fulfilled') started.push(() => azurite.close());
+    if (brokerStart.status === 'fulfilled') started.push(() => broker.stop());
+    if (azuriteStart.status === 'fulfilled') azurite = azuriteStart.value;
+    if (brokerStart.status === 'fulfilled') broker = brokerStart.value;
     if (azuriteStart.status === 'rejected') throw azuriteStart.reason;
     if (brokerStart.status === 'rejected') throw brokerStart.reason;
-    const azurite = azuriteStart.value;
-    const broker = brokerStart.value;
+    azurite = azuriteStart.value;
+    broker = brokerStart.value;
+
+    const tokenIssuer = await issuing;
+    if (tokenIssuer) started.push(() => tokenIssuer.close());
 
     const serviceBusConnectionString = localServiceBusConnectionString(brokerPort);
     const settings: Record<string, string> = {
+      ...(tokenIssuer?.settings ?? { [settingNames.authMode]: 'off' }),
       ...options.settings,
       AzureWebJobsStorage: azurite.connectionString,
       [settingNames.storageConnection]: azurite.connectionString,
@@ -158,8 +200,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       serviceBusMetricsUrl: `http://127.0.0.1:${brokerMetricsPort}/entities`,
       hostUrl: `http://127.0.0.1:${resolvedHostPort}`,
       settings,
-      azurite,
-      broker,
+      ...(tokenIssuer ? { tokenIssuer } : {}),
+      get azurite() {
+        return azurite;
+      },
+      get broker() {
+        return broker;
+      },
       get host() {
         return host;
       },
@@ -171,10 +218,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await host.stop();
         host = await launchHost();
       },
+      async killAzurite() {
+        // Up to 30 s for Azurite to finish its in-flight requests and save its folder.
+        await stopChild(azurite.process, 30_000);
+      },
+      async restartAzurite() {
+        await azurite.close();
+        const { blobPort, queuePort, tablePort } = azurite;
+        azurite = await launchAzurite({ blobPort, queuePort, tablePort });
+      },
+      async killBroker() {
+        broker.process.kill('SIGKILL');
+        await broker.stop();
+      },
+      async restartBroker() {
+        await broker.stop();
+        broker = await launchBroker();
+      },
       stop: stopAll,
     };
   } catch (err) {
     await stopAll();
+    await issuing?.then((issuer) => issuer.close()).catch(() => undefined);
     throw err;
   }
 }

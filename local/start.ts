@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { defaultPorts } from './endpoints';
 import { parsePortOption } from './ports';
 import { startLocalStack, type LocalStack } from './stack';
+import { authBanner, defaultIssuerPort, parseAuthOption } from './token-issuer';
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -41,6 +42,13 @@ async function main(): Promise<void> {
       'start even if a function uses a binding the local host does not serve (that function then fails every invocation)',
       false,
     )
+    .option(
+      '--auth <on|off>',
+      'on: bearer tokens from the local issuer; off: open mode',
+      parseAuthOption,
+      'on',
+    )
+    .option('--issuer-port <port>', 'local token issuer HTTP port', parsePortOption, defaultIssuerPort)
     .parse(process.argv);
   const options = program.opts<{
     port: number;
@@ -51,6 +59,8 @@ async function main(): Promise<void> {
     enforceKeys: boolean;
     quiet: boolean;
     allowUnsupportedBindings: boolean;
+    auth: 'on' | 'off';
+    issuerPort: number;
   }>();
 
   const startedAt = performance.now();
@@ -65,6 +75,8 @@ async function main(): Promise<void> {
       dataFolder: options.data,
       enforceKeys: options.enforceKeys,
       allowUnsupportedBindings: options.allowUnsupportedBindings,
+      auth: options.auth,
+      issuerPort: options.issuerPort,
       log: (line) => {
         // Before the stack is ready only the host's function list is worth showing; after it, invocations.
         if (line.startsWith('[azurite]')) return;
@@ -89,6 +101,7 @@ async function main(): Promise<void> {
       options.data
         ? `  State (storage and broker) is kept in ${options.data}: stop and start again with the same folder to continue.`
         : `  State is in memory: it is lost when the stack stops (keep it with --data <folder>).`,
+      ...authBanner(stack.tokenIssuer, stack.hostUrl),
       '',
       `Ready in ${seconds} s. Press Ctrl-C to stop.`,
     ].join('\n'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ExecutorOptions } from './adapters/executors';
+import { defaultBackOff, type BackOffPolicy } from './domain/back-off';
 import { topology } from './topology';
 
 /**
@@ -48,10 +49,40 @@ export const settingNames = {
   executionSlotMaxWaitSeconds: 'TRIAGE_EXECUTION_SLOT_MAX_WAIT_SECONDS',
   /** Optional. Largest request body accepted, in bytes. Default 4 MiB. */
   maxBodyBytes: 'TRIAGE_MAX_BODY_BYTES',
+  /** Optional. Back-off of transient failures: first delay, longest delay, total time (ms). Default 1 s / 5 min / 1 h. */
+  retryBaseMs: 'TRIAGE_RETRY_BASE_MS',
+  retryMaxDelayMs: 'TRIAGE_RETRY_MAX_DELAY_MS',
+  retryMaxTotalMs: 'TRIAGE_RETRY_MAX_TOTAL_MS',
+  /** Optional. The reconciler's NCRONTAB schedule (default every minute) and how long without progress is stuck (default 15 min). */
+  reconcileSchedule: 'TRIAGE_RECONCILE_SCHEDULE',
+  reconcileStaleAfterMs: 'TRIAGE_RECONCILE_STALE_AFTER_MS',
   /** Optional. The HMAC-SHA256 key webhook deliveries are signed with; without it webhooks wait (and dead-letter). */
   webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
   /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
   webhookAllowPrivate: 'TRIAGE_WEBHOOK_ALLOW_PRIVATE',
+  /** Optional. Local/demo: how much faster than real time the app's clock runs (1440: a day per minute). Default 1. */
+  clockSpeed: 'TRIAGE_CLOCK_SPEED',
+  /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
+  clockAnchor: 'TRIAGE_CLOCK_ANCHOR',
+  /** Optional. Local measurement: a file the app writes its storage operation counts to, every second (the cost model). */
+  operationCountsFile: 'TRIAGE_OPERATION_COUNTS_FILE',
+  /**
+   * Optional. Who is asking: `token` (default; bearer tokens validated by the app), `easyauth` (App Service
+   * Authentication validates them and forwards the principal) or `off` (no identity: local experiments only).
+   */
+  authMode: 'TRIAGE_AUTH_MODE',
+  /** Required with `token`: accepted `iss` values, comma-separated (Entra ID: `https://login.microsoftonline.com/<tenant>/v2.0`). */
+  authIssuer: 'TRIAGE_AUTH_ISSUER',
+  /** Required with `token`: accepted `aud` values, comma-separated (the API app registration's client id). */
+  authAudience: 'TRIAGE_AUTH_AUDIENCE',
+  /** Required with `token`: the issuer's signing keys (Entra ID: `https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys`). */
+  authJwksUri: 'TRIAGE_AUTH_JWKS_URI',
+  /** Optional. The claim carrying a Requester's orgIds, besides the membership table. Default `triage_orgs`. */
+  authOrgsClaim: 'TRIAGE_AUTH_ORGS_CLAIM',
+  /** Optional. Clock skew tolerated on `exp`/`nbf`, in seconds. Default 60. */
+  authClockToleranceSeconds: 'TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS',
+  /** Optional. Seconds a principal's memberships are served from memory (0 = read on every call). Default 10. */
+  authMembershipCacheSeconds: 'TRIAGE_AUTH_MEMBERSHIP_CACHE_SECONDS',
 } as const;
 
 export type SettingName = (typeof settingNames)[keyof typeof settingNames];
@@ -83,6 +114,19 @@ export type StorageConnectionConfig =
 /** The executor the settings select: the executors' own options, so the two cannot drift apart. */
 export type ExecutorConfig = ExecutorOptions;
 
+/** How callers are identified. */
+export type AuthConfig =
+  | { mode: 'off' | 'easyauth'; orgsClaim: string; membershipCacheInSeconds: number }
+  | {
+      mode: 'token';
+      orgsClaim: string;
+      membershipCacheInSeconds: number;
+      issuers: string[];
+      audiences: string[];
+      jwksUri: string;
+      clockToleranceInSeconds: number;
+    };
+
 /** The executor back-end's concurrency as a declared capacity; absent when `TRIAGE_EXECUTION_SLOTS` is 0. */
 export interface ExecutionSlotsConfig {
   capacity: number;
@@ -100,7 +144,13 @@ export interface TriageConfig {
   maxBodyBytes: number;
   executor: ExecutorConfig;
   executionSlots?: ExecutionSlotsConfig;
+  retry: BackOffPolicy;
+  /** A non-terminal request with no progress for this long is repaired by the reconciler. */
+  reconcileStaleAfterMs: number;
   webhooks: { secret?: string; allowPrivate: boolean };
+  clock: { speed: number; anchorMs?: number };
+  operationCountsFile?: string;
+  auth: AuthConfig;
 }
 
 const rate = z.coerce.number().min(0).max(1);
@@ -192,6 +242,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     };
   }
 
+  const auth = loadAuth(get, parse, problems);
+
   const firstTier = [...topology.tiers].sort((a, b) => a.rank - b.rank)[0]?.name ?? 'health';
   const slots = parse(settingNames.executionSlots, z.coerce.number().int().min(0).max(100_000), 64);
   const reserved = parse(
@@ -259,10 +311,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           },
         }
       : {}),
+    retry: {
+      baseDelayMs: parse(settingNames.retryBaseMs, positiveInt, defaultBackOff.baseDelayMs),
+      maxDelayMs: parse(settingNames.retryMaxDelayMs, positiveInt, defaultBackOff.maxDelayMs),
+      maxTotalMs: parse(settingNames.retryMaxTotalMs, positiveInt, defaultBackOff.maxTotalMs),
+    },
+    reconcileStaleAfterMs: parse(settingNames.reconcileStaleAfterMs, positiveInt, 15 * 60_000),
+    ...(get(settingNames.operationCountsFile)
+      ? { operationCountsFile: get(settingNames.operationCountsFile) }
+      : {}),
+    clock: {
+      speed: parse(settingNames.clockSpeed, z.coerce.number().min(1).max(1_000_000), 1),
+      ...(get(settingNames.clockAnchor)
+        ? {
+            anchorMs: parse(
+              settingNames.clockAnchor,
+              z.iso.datetime({ offset: true }).transform((t) => Date.parse(t)),
+              Date.now(),
+            ),
+          }
+        : {}),
+    },
     webhooks: {
       ...(get(settingNames.webhookSecret) ? { secret: get(settingNames.webhookSecret) } : {}),
       allowPrivate: parse(settingNames.webhookAllowPrivate, z.enum(['true', 'false']), 'false') === 'true',
     },
+    auth,
   };
   if (config.webhooks.secret !== undefined && config.webhooks.secret.length < 16) {
     problems.push(`${settingNames.webhookSecret} is shorter than 16 characters`);
@@ -271,4 +345,58 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Triage configuration is invalid:\n  - ${problems.join('\n  - ')}`);
   }
   return config;
+}
+
+/** The TRIAGE_AUTH_* settings; problems are collected with the others. */
+function loadAuth(
+  get: (name: string) => string | undefined,
+  parse: <T>(name: string, schema: z.ZodType<T>, fallback: T) => T,
+  problems: string[],
+): AuthConfig {
+  const mode = parse(settingNames.authMode, z.enum(['token', 'easyauth', 'off']), 'token' as const);
+  const orgsClaim = parse(
+    settingNames.authOrgsClaim,
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$/, 'a claim name'),
+    'triage_orgs',
+  );
+  const membershipCacheInSeconds = parse(
+    settingNames.authMembershipCacheSeconds,
+    z.coerce.number().int().min(0).max(3600),
+    10,
+  );
+  if (mode !== 'token') return { mode, orgsClaim, membershipCacheInSeconds };
+  const list = (name: string, item: z.ZodType<string>): string[] => {
+    const raw = get(name);
+    if (raw === undefined) {
+      problems.push(`${name} is missing (required when ${settingNames.authMode}=token)`);
+      return [];
+    }
+    const items = raw
+      .split(',')
+      .map((value) => value.trim())
+      .filter(Boolean);
+    const bad = items.filter((value) => !item.safeParse(value).success);
+    if (items.length === 0 || bad.length > 0)
+      problems.push(`${name}="${raw}": expected a comma-separated list`);
+    return items;
+  };
+  const issuers = list(settingNames.authIssuer, z.url());
+  const audiences = list(settingNames.authAudience, z.string().min(1).max(400));
+  const jwksUri = parse(settingNames.authJwksUri, z.url(), '');
+  if (!jwksUri && !problems.some((p) => p.startsWith(settingNames.authJwksUri))) {
+    problems.push(`${settingNames.authJwksUri} is missing (required when ${settingNames.authMode}=token)`);
+  }
+  return {
+    mode,
+    orgsClaim,
+    membershipCacheInSeconds,
+    issuers,
+    audiences,
+    jwksUri,
+    clockToleranceInSeconds: parse(
+      settingNames.authClockToleranceSeconds,
+      z.coerce.number().int().min(0).max(600),
+      60,
+    ),
+  };
 }

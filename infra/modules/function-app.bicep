@@ -1,6 +1,5 @@
 // Flex Consumption Function App running as a user-assigned identity. Every connection is identity-based:
 // the `<connection>__…` settings below are how the Functions host and the app's own SDK clients find their endpoints.
-import { easyAuthType } from 'types.bicep'
 
 @description('Required. Function App name (globally unique host name).')
 @minLength(2)
@@ -79,10 +78,17 @@ param alwaysReadyInstanceCount int = 1
 @description('Optional. App settings the app\'s own code reads (see shared/config.ts), merged over the connection settings.')
 param appConfiguration object = {}
 
-@description('Optional. EasyAuth (Entra ID) in front of the HTTP API.')
-param easyAuth easyAuthType = {
-  enabled: false
-}
+@description('Optional. Whether EasyAuth (App Service Authentication, Entra ID) validates tokens in front of the app (TRIAGE_AUTH_MODE=easyauth).')
+param easyAuth bool = false
+
+@description('Optional. EasyAuth: client id of the API app registration. Required when easyAuth is on.')
+param authClientId string = ''
+
+@description('Optional. EasyAuth: the issuer of the tokens (`https://login.microsoftonline.com/<tenant>/v2.0`). Required when easyAuth is on.')
+param authOpenIdIssuer string = ''
+
+@description('Optional. EasyAuth: the audiences accepted (the client id and `api://<client id>`).')
+param authAudiences string[] = []
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -202,8 +208,9 @@ resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
   }
 }
 
-// Validates bearer tokens only (an API, no browser login), so no client secret is needed.
-resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuth.enabled) {
+// Validates bearer tokens only (an API, no browser login), so no client secret is needed. It strips any
+// x-ms-client-principal a client sends and injects the validated one, which the app then trusts.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuth) {
   parent: site
   name: 'authsettingsV2'
   properties: {
@@ -213,16 +220,21 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuth.ena
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
+      // Liveness probes and the API description stay anonymous, as their Functions are.
+      excludedPaths: [
+        '/api/health'
+        '/api/openapi.json'
+      ]
     }
     identityProviders: {
       azureActiveDirectory: {
         enabled: true
         registration: {
-          clientId: easyAuth.?clientId ?? ''
-          openIdIssuer: '${environment().authentication.loginEndpoint}${easyAuth.?tenantId ?? tenant().tenantId}/v2.0'
+          clientId: authClientId
+          openIdIssuer: authOpenIdIssuer
         }
         validation: {
-          allowedAudiences: concat(['api://${easyAuth.?clientId ?? ''}'], easyAuth.?allowedAudiences ?? [])
+          allowedAudiences: authAudiences
         }
       }
     }

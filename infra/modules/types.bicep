@@ -108,19 +108,23 @@ type topologyType = {
 }
 
 @export()
-@description('EasyAuth (App Service Authentication) with Microsoft Entra ID.')
-type easyAuthType = {
-  @description('Required. Whether requests must carry a valid Entra ID token.')
-  enabled: bool
+@description('Who the API trusts (TRIAGE_AUTH_*): Microsoft Entra ID access tokens for the API app registration, checked by the app itself or by EasyAuth in front of it. There is no open mode in Azure.')
+type authSettingsType = {
+  @description('Required. `token`: the app validates bearer tokens (issuer, audience, signature through the tenant keys, expiry); `easyauth`: App Service Authentication validates them and forwards the principal.')
+  mode: 'token' | 'easyauth'
 
-  @description('Optional. Client (application) id of the Entra app registration that represents the API. Required when enabled.')
-  clientId: string?
+  @description('Required. Client (application) id of the Entra app registration that represents the API and declares its app roles (scripts/entra-app-registration.sh creates it).')
+  @minLength(1)
+  clientId: string
 
-  @description('Optional. Tenant that issues tokens; defaults to the deployment tenant.')
+  @description('Optional. Tenant that issues the tokens; defaults to the deployment tenant.')
   tenantId: string?
 
-  @description('Optional. Audiences accepted besides `api://<clientId>`.')
+  @description('Optional. Audiences accepted besides the client id and `api://<clientId>`.')
   allowedAudiences: string[]?
+
+  @description('Optional. Claim carrying a Requester\'s orgIds besides the membership table (TRIAGE_AUTH_ORGS_CLAIM; code default `triage_orgs`).')
+  orgsClaim: string?
 }
 
 @export()
@@ -139,6 +143,21 @@ type pipelineSettingsType = {
   @description('Optional. Largest request body accepted in bytes (TRIAGE_MAX_BODY_BYTES; code default 4 MiB).')
   @minValue(1024)
   maxBodyBytes: int?
+
+  @description('Optional. Back-off of transient failures: first delay in ms (TRIAGE_RETRY_BASE_MS; code default 1000).')
+  retryBaseMs: int?
+
+  @description('Optional. Longest delay between two attempts in ms (TRIAGE_RETRY_MAX_DELAY_MS; code default 300000).')
+  retryMaxDelayMs: int?
+
+  @description('Optional. How long a failing piece of work keeps being retried, in ms (TRIAGE_RETRY_MAX_TOTAL_MS; code default 3600000).')
+  retryMaxTotalMs: int?
+
+  @description('Optional. The reconciler timer, six-field NCRONTAB (TRIAGE_RECONCILE_SCHEDULE; default every minute).')
+  reconcileSchedule: string?
+
+  @description('Optional. No progress for this long (ms) makes a request stuck for the reconciler (TRIAGE_RECONCILE_STALE_AFTER_MS; code default 900000).')
+  reconcileStaleAfterMs: int?
 }
 
 @export()

@@ -213,6 +213,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     `the broker could not write its --data journal, so the operation is not durable: ${error.message}`;
 
   const deliveries = new WeakMap<rhea.Delivery, DeliveryRecord>();
+
+  /**
+   * Operations as Service Bus bills them (each send, receive and settlement of a message up to 64 KB is one
+   * operation; management requests too), counted so a run can price itself: GET /operations.
+   */
+  const operations = { sent: 0, delivered: 0, settled: 0, management: 0 };
   const consumersBySender = new WeakMap<rhea.Sender, Consumer>();
   const consumersByConnection = new Map<rhea.Connection, Set<Consumer>>();
   const receiverTargets = new WeakMap<rhea.Receiver, ReceiverTarget>();
@@ -254,6 +260,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
 
   function deliver(consumer: Consumer, stored: StoredMessage, now: number): void {
+    operations.delivered++;
     const { store, sender } = consumer;
     if (consumer.receiveAndDelete) {
       const payload = encodeStored(stored, undefined);
@@ -305,6 +312,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     kind: 'accepted' | 'released' | 'modified' | 'rejected',
     delivery: rhea.Delivery,
   ): void {
+    operations.settled++;
     const record = deliveries.get(delivery);
     deliveries.delete(delivery);
     if (!record) {
@@ -502,6 +510,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }
     if (target.kind === 'cbs' || target.kind === 'management') {
       const request = context.message;
+      if (target.kind === 'management') operations.management++;
       delivery.accept();
       if (!request) return;
       const reply = target.kind === 'cbs' ? cbsReply() : management(target.entityPath, request);
@@ -541,6 +550,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       return;
     }
     const now = Date.now();
+    operations.sent += messages.length;
     for (const message of messages) target.entity.send(message, now);
     whenDurable(
       () => delivery.accept(),
@@ -886,8 +896,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         res.end(JSON.stringify(registry.counts()));
         return;
       }
+      if (req.method === 'GET' && url.pathname === '/operations') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(operations));
+        return;
+      }
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'not found: GET /entities is the only endpoint' }));
+      res.end(JSON.stringify({ error: 'not found: GET /entities and GET /operations are the endpoints' }));
     });
     const requestedMetricsPort = options.metricsPort ?? 0;
     metricsServer.listen(requestedMetricsPort, host);

@@ -4,20 +4,23 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore, InventoryImportResult } from '../app/ports/artifact-store';
+import { maxReportedProblems } from '../domain/bounded-validation';
 import { TriageError } from '../domain/errors';
+import { inlineInventoryName, type InventoryOwner } from '../domain/identity/inventory-ownership';
 import { translateStorageError } from './storage-errors';
 import {
   InventoryValidator,
   formatExchangeMigrationCsv,
   mailboxEntrySchema,
+  skipAndTake,
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../domain/inventory';
 
 /** Default ceiling of a CSV import; the HTTP layer usually enforces a smaller one first. */
 export const DEFAULT_MAX_INVENTORY_BYTES = 100 * 1024 * 1024;
-/** How many bad rows an import reports in full; `badRowCount` gives the total beyond it. */
-export const MAX_REPORTED_BAD_ROWS = 1_000;
+/** How many problems an import lists (the same bound as every answer); `badRowCount` is the true count of rows. */
+export const MAX_REPORTED_BAD_ROWS = maxReportedProblems;
 /** Staged block size: large enough to keep a 2M-mailbox inventory to a few dozen blocks. */
 const BLOCK_BYTES = 4 * 1024 * 1024;
 /** A CSV record longer than this is a broken row (an unclosed quote would otherwise swallow the file). */
@@ -69,7 +72,7 @@ export interface BlobArtifactStoreOptions {
 
 /**
  * The artifact store on Blob Storage. Containers: `inventories` (imports under `{orgId}/`, inline lists
- * under `requests/`), `manifests` (`{requestId}/batch-0001.ndjson` + `.csv`) and `reports`.
+ * under `_requests/`, each with its owner in the metadata), `manifests` (`{requestId}/batch-0001.ndjson` + `.csv`) and `reports`.
  */
 export class BlobArtifactStore implements ArtifactStore {
   /** The containers' full names (with the prefix). */
@@ -109,7 +112,7 @@ export class BlobArtifactStore implements ArtifactStore {
   async importInventoryCsv(
     orgId: string,
     csv: AsyncIterable<Uint8Array>,
-    options: { maxBytes?: number } = {},
+    options: { maxBytes?: number; uploadedBy?: string } = {},
   ): Promise<InventoryImportResult> {
     requireSegment('orgId', orgId);
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_INVENTORY_BYTES;
@@ -136,7 +139,7 @@ export class BlobArtifactStore implements ArtifactStore {
       if (headerProblem) return; // Without a usable header, rows cannot be judged.
       const result = validator.acceptRow(record, line);
       if (!result.ok) {
-        for (const problem of result.problems) problems.add(problem);
+        problems.addRow(result.problems);
         return;
       }
       // Once a row is bad the import is rejected: keep validating for the report, stop writing.
@@ -158,31 +161,51 @@ export class BlobArtifactStore implements ArtifactStore {
     }
     const rowCount = validator.rowCount;
     if (problems.count > 0) return { blobName: null, rowCount, ...problems.report() };
-    await staging.commit({ orgid: orgId, rowcount: String(rowCount), source: 'csv-import' });
+    await staging.commit({
+      orgid: orgId,
+      rowcount: String(rowCount),
+      source: 'csv-import',
+      // Metadata values are ASCII: an id with other characters is kept, escaped.
+      ...(options.uploadedBy ? { uploadedby: encodeURIComponent(options.uploadedBy) } : {}),
+    });
     return { blobName, rowCount, badRows: [] };
   }
 
-  /** @throws RangeError when `requestId` is not a safe blob path segment. */
-  async writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
+  /** @throws RangeError when `orgId` or `requestId` is not a safe blob path segment. */
+  async writeInventory(orgId: string, requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
+    requireSegment('orgId', orgId);
     requireSegment('requestId', requestId);
-    const blobName = `requests/${requestId}.ndjson`;
+    const blobName = inlineInventoryName(requestId);
     const body = Buffer.from(toNdjson(mailboxes), 'utf8');
     await this.inventories
       .getBlockBlobClient(blobName)
       .uploadData(body, {
         blobHTTPHeaders: NDJSON_HEADERS,
-        metadata: { rowcount: String(mailboxes.length), source: 'request' },
+        metadata: {
+          orgid: orgId,
+          requestid: requestId,
+          rowcount: String(mailboxes.length),
+          source: 'request',
+        },
       })
       .catch((err: unknown) => translateStorageError(err, `inventory ${blobName}`));
     return blobName;
   }
 
-  async inventoryExists(blobName: string): Promise<boolean> {
-    if (!isInventoryName(blobName)) return false;
-    return this.inventories
-      .getBlockBlobClient(blobName)
-      .exists()
-      .catch((err: unknown) => translateStorageError(err, `inventory ${blobName}`));
+  async inventoryOwner(blobName: string): Promise<InventoryOwner | null> {
+    if (!isInventoryName(blobName)) return null;
+    let metadata: Record<string, string>;
+    try {
+      metadata = (await this.inventories.getBlockBlobClient(blobName).getProperties()).metadata ?? {};
+    } catch (err: unknown) {
+      if (statusCode(err) === 404) return null;
+      return translateStorageError(err, `inventory ${blobName}`);
+    }
+    return {
+      ...(metadata.orgid ? { orgId: metadata.orgid } : {}),
+      ...(metadata.requestid ? { requestId: metadata.requestid } : {}),
+      ...(metadata.source ? { source: metadata.source } : {}),
+    };
   }
 
   /**
@@ -199,6 +222,23 @@ export class BlobArtifactStore implements ArtifactStore {
     const stream = await this.download(this.inventories, blobName);
     if (blobName.endsWith('.csv')) yield* readCsvInventory(blobName, stream);
     else yield* readNdjson(blobName, stream);
+  }
+
+  /** @throws as `readInventory`; RangeError for a cursor this store did not return. */
+  async readInventoryChunk(
+    blobName: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }> {
+    const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isSafeInteger(start) || start < 0)
+      throw new RangeError(`"${cursor}" is not an inventory cursor`);
+    if (blobName.endsWith('.csv') || !isInventoryName(blobName)) {
+      // A CSV (only a trusted producer names one) has no resumable byte position: its rows are skipped.
+      return skipAndTake(this.readInventory(blobName), start, maxEntries);
+    }
+    const stream = await this.download(this.inventories, blobName, start);
+    return readNdjsonChunk(blobName, stream, start, maxEntries);
   }
 
   /** @throws RangeError for an unsafe `requestId` or a `batchNumber` that is not a non-negative integer. */
@@ -237,9 +277,13 @@ export class BlobArtifactStore implements ArtifactStore {
     return this.reports;
   }
 
-  private async download(container: ContainerClient, blobName: string): Promise<NodeJS.ReadableStream> {
+  private async download(
+    container: ContainerClient,
+    blobName: string,
+    offset = 0,
+  ): Promise<NodeJS.ReadableStream> {
     try {
-      const response = await container.getBlockBlobClient(blobName).download();
+      const response = await container.getBlockBlobClient(blobName).download(offset);
       if (!response.readableStreamBody) throw new Error(`download of ${blobName} returned no body`);
       return response.readableStreamBody;
     } catch (err: unknown) {
@@ -280,21 +324,34 @@ class BlockStager {
   }
 }
 
-/** Collects problems, keeping the first MAX_REPORTED_BAD_ROWS met, reported in line order. */
+/** Collects problems, keeping the first MAX_REPORTED_BAD_ROWS met (in line order) and counting bad rows. */
 class ProblemList {
   private readonly kept: InventoryRowProblem[] = [];
+  /** Problems in all. */
   count = 0;
+  /** Rows with at least one problem. */
+  rows = 0;
 
+  /** One problem of its own row (a header, a broken record). */
   add(problem: InventoryRowProblem): void {
-    this.count++;
-    if (this.kept.length < MAX_REPORTED_BAD_ROWS) this.kept.push(problem);
+    this.addRow([problem]);
   }
 
-  report(): { badRows: InventoryRowProblem[]; badRowCount?: number } {
+  /** The problems of one row. */
+  addRow(problems: readonly InventoryRowProblem[]): void {
+    if (problems.length === 0) return;
+    this.rows++;
+    for (const problem of problems) {
+      this.count++;
+      if (this.kept.length < MAX_REPORTED_BAD_ROWS) this.kept.push(problem);
+    }
+  }
+
+  report(): { badRows: InventoryRowProblem[]; badRowCount?: number; problemCount?: number } {
     // The tokeniser reports broken records as it meets them, ahead of rows still queued for validation.
     this.kept.sort((a, b) => a.line - b.line);
     return this.count > this.kept.length
-      ? { badRows: this.kept, badRowCount: this.count }
+      ? { badRows: this.kept, badRowCount: this.rows, problemCount: this.count }
       : { badRows: this.kept };
   }
 }
@@ -395,41 +452,77 @@ async function* readCsvInventory(
   }
 }
 
+/** One NDJSON line of an inventory: undefined for a blank line. @throws TriageError `validation` for a bad one. */
+function ndjsonEntry(blobName: string, text: string, line: number): MailboxEntry | undefined {
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw inventoryInvalid(blobName, [{ line, message: 'the line is not JSON' }]);
+  }
+  const parsed = mailboxEntrySchema.safeParse(value);
+  if (!parsed.success) {
+    throw inventoryInvalid(blobName, [
+      { line, message: parsed.error.issues.map((issue) => issue.message).join('; ') },
+    ]);
+  }
+  return parsed.data;
+}
+
 async function* readNdjson(blobName: string, stream: NodeJS.ReadableStream): AsyncIterable<MailboxEntry> {
   // A hand-rolled splitter rather than readline: iterating the stream itself surfaces download errors.
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let rest = '';
   let line = 0;
-  const parseLine = (text: string): MailboxEntry | undefined => {
-    line++;
-    if (text.trim() === '') return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw inventoryInvalid(blobName, [{ line, message: 'the line is not JSON' }]);
-    }
-    const parsed = mailboxEntrySchema.safeParse(value);
-    if (!parsed.success) {
-      throw inventoryInvalid(blobName, [
-        { line, message: parsed.error.issues.map((issue) => issue.message).join('; ') },
-      ]);
-    }
-    return parsed.data;
-  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer | string>) {
       rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
       const lines = rest.split('\n');
       rest = lines.pop() ?? '';
       for (const text of lines) {
-        const entry = parseLine(text);
+        const entry = ndjsonEntry(blobName, text, ++line);
         if (entry) yield entry;
       }
     }
     rest += decoder.decode();
-    const entry = parseLine(rest);
+    const entry = ndjsonEntry(blobName, rest, ++line);
     if (entry) yield entry;
+  } finally {
+    destroyStream(stream);
+  }
+}
+
+/**
+ * Reads NDJSON lines from byte `offset` until `maxEntries` entries and the start of one more are seen (or
+ * the blob ends); only that much is downloaded and held. Line numbers in errors count from the offset.
+ */
+async function readNdjsonChunk(
+  blobName: string,
+  stream: NodeJS.ReadableStream,
+  offset: number,
+  maxEntries: number,
+): Promise<{ entries: MailboxEntry[]; next?: string }> {
+  const entries: MailboxEntry[] = [];
+  let pending = Buffer.alloc(0);
+  let consumed = offset;
+  let line = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
+      for (let newline = pending.indexOf(10); newline >= 0; newline = pending.indexOf(10)) {
+        const text = pending.subarray(0, newline).toString('utf8');
+        const entry = ndjsonEntry(blobName, text, ++line);
+        if (entry && entries.length === maxEntries) return { entries, next: String(consumed) };
+        if (entry) entries.push(entry);
+        consumed += newline + 1;
+        pending = pending.subarray(newline + 1);
+      }
+    }
+    const last = ndjsonEntry(blobName, pending.toString('utf8'), ++line);
+    if (last && entries.length === maxEntries) return { entries, next: String(consumed) };
+    if (last) entries.push(last);
+    return { entries };
   } finally {
     destroyStream(stream);
   }

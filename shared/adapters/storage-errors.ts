@@ -9,8 +9,12 @@ export function storageStatus(err: unknown): number | undefined {
   return undefined;
 }
 
-/** Maps 409/412 to TriageErrors the use-cases understand; anything else propagates unchanged. */
+/**
+ * Maps 409/412 to TriageErrors the use-cases understand, and an outage (no answer, a timeout, throttling, a
+ * 5xx) to `dependency-unavailable` (retryable; HTTP 503); anything else (a 400 from a bug) propagates unchanged.
+ */
 export function mapStorageError(err: unknown, what: string): never {
+  if (isTriageErrorLike(err)) throw err;
   const status = storageStatus(err);
   const code = (err as { code?: unknown } | null)?.code;
   if (status === 412 || code === 'UpdateConditionNotSatisfied' || code === 'ConditionNotMet') {
@@ -19,7 +23,22 @@ export function mapStorageError(err: unknown, what: string): never {
   if (status === 409 || code === 'EntityAlreadyExists') {
     throw new TriageError('conflict', `${what} already exists`, { cause: err });
   }
+  if (isOutage(err) && !(err instanceof TypeError || err instanceof RangeError)) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new TriageError('dependency-unavailable', `Storage is unavailable (${what}): ${message}`, {
+      cause: err,
+    });
+  }
   throw err;
+}
+
+/** Runs one storage call, translating what it throws (see {@link mapStorageError}). */
+export async function storageCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err: unknown) {
+    return mapStorageError(err, what);
+  }
 }
 
 export function isNotFound(err: unknown): boolean {
@@ -39,15 +58,19 @@ export function isOutage(err: unknown): boolean {
  */
 export function translateStorageError(err: unknown, what: string): never {
   if (isNotFound(err)) throw new TriageError('not-found', `${what} does not exist`, { cause: err });
-  if (isOutage(err) && !(err instanceof TypeError || err instanceof RangeError) && !isTriageErrorLike(err)) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new TriageError('dependency-unavailable', `Storage is unavailable (${what}): ${message}`, {
-      cause: err,
-    });
-  }
   return mapStorageError(err, what);
 }
 
 function isTriageErrorLike(err: unknown): boolean {
   return (err as { name?: unknown } | null)?.name === 'TriageError';
+}
+
+/** A read whose "not found" answer means "there is none": null instead of a thrown 404. */
+export async function orNull<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (err: unknown) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
 }

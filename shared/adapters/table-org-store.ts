@@ -1,8 +1,8 @@
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import type { OrgStore } from '../app/ports/stores';
+import type { OrgStore, StoredReadiness } from '../app/ports/stores';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { Org, OrgAuditEntry } from '../domain/orgs';
-import { isNotFound, mapStorageError } from './storage-errors';
+import { isNotFound, mapStorageError, orNull } from './storage-errors';
 
 const ORG_ROW = 'org';
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -78,6 +78,27 @@ export class TableOrgStore implements OrgStore {
       mapStorageError(err, `organisation ${org.orgId}`);
     }
     return { ...org, registered: true };
+  }
+
+  async getReadiness(orgId: string): Promise<StoredReadiness | null> {
+    const e = await orNull(this.table.getEntity<Record<string, unknown>>(orgId, 'readiness'));
+    if (!e) return null;
+    return {
+      checks: JSON.parse(e.Checks as string) as StoredReadiness['checks'],
+      checkedAt: e.CheckedAt as string,
+    };
+  }
+
+  async putReadiness(orgId: string, readiness: StoredReadiness): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: orgId,
+        rowKey: 'readiness',
+        Checks: JSON.stringify(readiness.checks),
+        CheckedAt: readiness.checkedAt,
+      },
+      'Replace',
+    );
   }
 
   async listAudit(orgId: string): Promise<OrgAuditEntry[]> {

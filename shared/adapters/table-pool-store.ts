@@ -9,7 +9,7 @@ import {
   type PoolClaimRecord,
   type PoolLedger,
 } from '../domain/scheduling/pool-claims';
-import { isNotFound, mapStorageError } from './storage-errors';
+import { isNotFound, mapStorageError, orNull } from './storage-errors';
 
 const LEDGER = 'ledger';
 const INDEX = 'index';
@@ -129,22 +129,15 @@ export class TablePoolStore implements PoolStore {
   constructor(private readonly table: TableClient) {}
 
   async findByResource(resourceType: string, region: string): Promise<string | null> {
-    try {
-      const e = await this.table.getEntity<Record<string, unknown>>(RESOURCE, `${resourceType}@${region}`);
-      return e.PoolId as string;
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await orNull(
+      this.table.getEntity<Record<string, unknown>>(RESOURCE, `${resourceType}@${region}`),
+    );
+    return e ? (e.PoolId as string) : null;
   }
 
   async getLedger(poolId: string): Promise<PoolLedger | null> {
-    try {
-      return decodeLedger(await this.table.getEntity<Record<string, unknown>>(partitionOf(poolId), LEDGER));
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await orNull(this.table.getEntity<Record<string, unknown>>(partitionOf(poolId), LEDGER));
+    return e ? decodeLedger(e) : null;
   }
 
   async listLedgers(): Promise<PoolLedger[]> {
@@ -192,14 +185,10 @@ export class TablePoolStore implements PoolStore {
   }
 
   async getClaim(poolId: string, requestId: string): Promise<PoolClaimRecord | null> {
-    try {
-      return decodeClaim(
-        await this.table.getEntity<Record<string, unknown>>(partitionOf(poolId), claimKey(requestId)),
-      );
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await orNull(
+      this.table.getEntity<Record<string, unknown>>(partitionOf(poolId), claimKey(requestId)),
+    );
+    return e ? decodeClaim(e) : null;
   }
 
   async commit(ledger: PoolLedger, changes: PoolChanges): Promise<PoolLedger> {

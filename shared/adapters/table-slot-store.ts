@@ -8,7 +8,7 @@ import {
   type SlotLeaseState,
   type SlotLedger,
 } from '../domain/scheduling/slot-leases';
-import { isNotFound, mapStorageError, storageStatus } from './storage-errors';
+import { mapStorageError, orNull, storageStatus } from './storage-errors';
 
 /** One partition for the whole ledger: every decision is serialised by the ledger row's ETag. */
 const PARTITION = 'execution-slots';
@@ -81,21 +81,13 @@ export class TableSlotStore implements ExecutionSlotStore {
   constructor(private readonly table: TableClient) {}
 
   async getLedger(): Promise<SlotLedger | null> {
-    try {
-      return decodeLedger(await this.table.getEntity<Record<string, unknown>>(PARTITION, LEDGER));
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await orNull(this.table.getEntity<Record<string, unknown>>(PARTITION, LEDGER));
+    return e ? decodeLedger(e) : null;
   }
 
   async getLease(leaseId: string): Promise<SlotLease | null> {
-    try {
-      return decodeLease(await this.table.getEntity<Record<string, unknown>>(PARTITION, leaseKey(leaseId)));
-    } catch (err: unknown) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await orNull(this.table.getEntity<Record<string, unknown>>(PARTITION, leaseKey(leaseId)));
+    return e ? decodeLease(e) : null;
   }
 
   async listLeases(): Promise<SlotLease[]> {

@@ -7,12 +7,16 @@ import {
 import { createHash, randomUUID } from 'node:crypto';
 import { batchLabel, batchPartitionKey, itemRowKey } from '../domain/batches';
 import { TriageError } from '../domain/errors';
-import { odataAnd, odataEquals } from '../domain/odata';
+import { odataAnd, odataEquals, odataLiteral } from '../domain/odata';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
 import type { NotificationType } from '../domain/notifications';
 import type { RequestKind } from '../domain/requests';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
+  ActivityEntry,
+  ActivityIndex,
+  DeadLetterEntry,
+  DeadLetterLog,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -21,16 +25,31 @@ import type {
   Page,
   RequestStore,
 } from '../app/ports/stores';
-import { isNotFound, mapStorageError } from './storage-errors';
+import { isNotFound, mapStorageError, storageCall } from './storage-errors';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
+import { TableProgrammeStore } from './table-programme-store';
+import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 import { TableSlotStore } from './table-slot-store';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
   prefix = '',
 ): Record<
-  'requests' | 'requestsByOrg' | 'items' | 'events' | 'orgs' | 'idempotency' | 'pools' | 'slots',
+  | 'requests'
+  | 'requestsByOrg'
+  | 'items'
+  | 'events'
+  | 'orgs'
+  | 'idempotency'
+  | 'pools'
+  | 'programme'
+  | 'memberships'
+  | 'membersByOrg'
+  | 'audit'
+  | 'activity'
+  | 'deadLetters'
+  | 'slots',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -42,6 +61,12 @@ export function tableNames(
     orgs: `${p}orgs`,
     idempotency: `${p}idempotency`,
     pools: `${p}pools`,
+    programme: `${p}programme`,
+    memberships: `${p}memberships`,
+    membersByOrg: `${p}membersbyorg`,
+    audit: `${p}audit`,
+    activity: `${p}activity`,
+    deadLetters: `${p}deadletters`,
     slots: `${p}slots`,
   };
 }
@@ -88,6 +113,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Resource: r.resource ? JSON.stringify(r.resource) : '',
     HoldUntil: r.holdUntil ?? '',
     PoolId: r.poolId ?? '',
+    Programme: r.programme ?? false,
     Inventory: r.inventory ?? '',
     BatchCount: r.batchCount ?? -1,
     BatchesCompleted: r.batchesCompleted,
@@ -99,6 +125,11 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Reason: (r.reason ?? '').slice(0, 2000),
     DeadLettered: r.deadLettered ?? false,
     RetryCount: r.retryCount,
+    Attempts: r.attempts ?? 0,
+    ChainAttempt: r.chainAttempt ?? 0,
+    Unpublished: r.unpublished ?? false,
+    Skipped: r.skipped ?? 0,
+    Planning: r.planning ? JSON.stringify(r.planning) : '',
   };
 }
 
@@ -124,10 +155,16 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (str(e.Inventory)) record.inventory = str(e.Inventory);
   if (str(e.HoldUntil)) record.holdUntil = str(e.HoldUntil);
   if (str(e.PoolId)) record.poolId = str(e.PoolId);
+  if (e.Programme === true) record.programme = true;
   if (batchCount >= 0) record.batchCount = batchCount;
   if (str(e.BodyHash)) record.bodyHash = str(e.BodyHash);
   if (str(e.ProcessedBy)) record.processedBy = str(e.ProcessedBy);
   if (str(e.Reason)) record.reason = str(e.Reason);
+  if (num(e.Attempts) > 0) record.attempts = num(e.Attempts);
+  if (num(e.ChainAttempt) > 0) record.chainAttempt = num(e.ChainAttempt);
+  if (e.Unpublished === true) record.unpublished = true;
+  if (num(e.Skipped) > 0) record.skipped = num(e.Skipped);
+  if (str(e.Planning)) record.planning = JSON.parse(str(e.Planning) as string) as RequestRecord['planning'];
   if (e.etag) record.etag = e.etag;
   return record;
 }
@@ -145,6 +182,7 @@ function encodeBatch(b: BatchRecord): TableEntity {
     ProcessedBy: b.processedBy ?? '',
     DeadLettered: b.deadLettered ?? false,
     LastError: (b.lastError ?? '').slice(0, 2000),
+    ChainAttempt: b.chainAttempt ?? 0,
   };
 }
 
@@ -162,6 +200,7 @@ function decodeBatch(e: TableEntityResult<Record<string, unknown>>): BatchRecord
   };
   if (str(e.ProcessedBy)) batch.processedBy = str(e.ProcessedBy);
   if (str(e.LastError)) batch.lastError = str(e.LastError);
+  if (num(e.ChainAttempt) > 0) batch.chainAttempt = num(e.ChainAttempt);
   if (e.etag) batch.etag = e.etag;
   return batch;
 }
@@ -224,11 +263,13 @@ export class TableRequestStore implements RequestStore {
     }
   }
 
-  async update(record: RequestRecord): Promise<RequestRecord> {
+  async update(record: RequestRecord, options: { reindex?: boolean } = {}): Promise<RequestRecord> {
     try {
       const response = await this.table.updateEntity(encodeRequest(record), 'Replace', {
         etag: requireEtag(record, `request ${record.id}`),
       });
+      // After the record: a failed index write leaves the old tier listed until the next re-route.
+      if (options.reindex) await this.index(record);
       return { ...record, ...(response.etag ? { etag: response.etag } : {}) };
     } catch (err: unknown) {
       if (isNotFound(err)) throw new TriageError('not-found', `no request "${record.id}"`, { cause: err });
@@ -472,13 +513,119 @@ export class TableIdempotencyStore implements IdempotencyStore {
   }
 }
 
+/** Partitions of the activity index: enough to spread its writes, few enough to read all of them cheaply. */
+const ACTIVITY_SHARDS = 8;
+
+function activityShard(requestId: string): string {
+  const digest = createHash('sha256').update(requestId).digest();
+  return `shard-${(digest[0] ?? 0) % ACTIVITY_SHARDS}`;
+}
+
+/**
+ * The activity index: PartitionKey `shard-N` (a hash of the request id), RowKey = request id. Listing the
+ * idle ones reads each shard filtered on `ProgressAt`: the cost grows with the requests in flight only.
+ */
+export class TableActivityIndex implements ActivityIndex {
+  constructor(private readonly table: TableClient) {}
+
+  async touch(entry: ActivityEntry): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: activityShard(entry.requestId),
+        rowKey: entry.requestId,
+        Status: entry.status,
+        ProgressAt: entry.progressAt,
+      },
+      'Replace',
+    );
+  }
+
+  async remove(requestId: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(activityShard(requestId), requestId);
+    } catch (err: unknown) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async listIdle(before: string, limit: number): Promise<ActivityEntry[]> {
+    const found: ActivityEntry[] = [];
+    for (let shard = 0; shard < ACTIVITY_SHARDS && found.length < limit; shard++) {
+      const filter = odataAnd(
+        odataEquals('PartitionKey', `shard-${shard}`),
+        `ProgressAt lt ${odataLiteral(before)}`,
+      );
+      for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        found.push({
+          requestId: e.rowKey as string,
+          status: e.Status as RequestStatus,
+          progressAt: e.ProgressAt as string,
+        });
+        if (found.length >= limit) break;
+      }
+    }
+    return found;
+  }
+}
+
+/**
+ * The dead-letter log: one partition (refused messages are rare), RowKey = inverted time + a hash of the
+ * message, so a listing reads newest first and recording the same message twice writes one row.
+ */
+export class TableDeadLetterLog implements DeadLetterLog {
+  constructor(private readonly table: TableClient) {}
+
+  async record(entry: DeadLetterEntry): Promise<void> {
+    const inverted = String(8_640_000_000_000_000 - Date.parse(entry.at)).padStart(16, '0');
+    const id = createHash('sha256')
+      .update(`${entry.source}\u0000${entry.messageId}`)
+      .digest('hex')
+      .slice(0, 24);
+    await this.table.upsertEntity(
+      {
+        partitionKey: 'deadletters',
+        rowKey: `${inverted}-${id}`,
+        MessageId: entry.messageId.slice(0, 500),
+        At: entry.at,
+        Source: entry.source,
+        Reason: entry.reason.slice(0, 2000),
+        RequestId: entry.requestId ?? '',
+        Body: entry.body.slice(0, 2000),
+      },
+      'Replace',
+    );
+  }
+
+  async list(limit: number): Promise<DeadLetterEntry[]> {
+    const out: DeadLetterEntry[] = [];
+    const filter = odataEquals('PartitionKey', 'deadletters');
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      out.push({
+        messageId: e.MessageId as string,
+        at: e.At as string,
+        source: e.Source as string,
+        reason: e.Reason as string,
+        ...(str(e.RequestId) ? { requestId: str(e.RequestId) } : {}),
+        body: (e.Body as string) ?? '',
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}
+
 export interface TableStores {
+  deadLetters: TableDeadLetterLog;
+  activity: TableActivityIndex;
   requests: TableRequestStore;
   items: TableItemStore;
   events: TableEventStore;
   orgs: TableOrgStore;
   idempotency: TableIdempotencyStore;
   pools: TablePoolStore;
+  programme: TableProgrammeStore;
+  memberships: TableMembershipStore;
+  audit: TableAuditStore;
   slots: TableSlotStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
@@ -495,19 +642,52 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     orgs: clientFor(names.orgs),
     idempotency: clientFor(names.idempotency),
     pools: clientFor(names.pools),
+    programme: clientFor(names.programme),
+    memberships: clientFor(names.memberships),
+    membersByOrg: clientFor(names.membersByOrg),
+    audit: clientFor(names.audit),
+    activity: clientFor(names.activity),
+    deadLetters: clientFor(names.deadLetters),
     slots: clientFor(names.slots),
   };
   return {
-    requests: new TableRequestStore(clients.requests, clients.requestsByOrg),
-    items: new TableItemStore(clients.items),
-    events: new TableEventStore(clients.events),
-    orgs: new TableOrgStore(clients.orgs),
-    idempotency: new TableIdempotencyStore(clients.idempotency),
-    pools: new TablePoolStore(clients.pools),
-    slots: new TableSlotStore(clients.slots),
+    requests: translated(new TableRequestStore(clients.requests, clients.requestsByOrg), names.requests),
+    items: translated(new TableItemStore(clients.items), names.items),
+    events: translated(new TableEventStore(clients.events), names.events),
+    orgs: translated(new TableOrgStore(clients.orgs), names.orgs),
+    idempotency: translated(new TableIdempotencyStore(clients.idempotency), names.idempotency),
+    pools: translated(new TablePoolStore(clients.pools), names.pools),
+    programme: translated(new TableProgrammeStore(clients.programme), names.programme),
+    memberships: translated(
+      new TableMembershipStore(clients.memberships, clients.membersByOrg),
+      names.memberships,
+    ),
+    audit: translated(new TableAuditStore(clients.audit), names.audit),
+    activity: translated(new TableActivityIndex(clients.activity), names.activity),
+    deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
+    slots: translated(new TableSlotStore(clients.slots), names.slots),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));
     },
   };
+}
+
+/**
+ * The store with every method's failure translated once (`mapStorageError`): an outage anywhere becomes
+ * `dependency-unavailable` (HTTP 503, retried by the delivery protocol), never a raw SDK error (a 500).
+ */
+function translated<T extends object>(store: T, table: string): T {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') {
+        return value;
+      }
+      return (...args: unknown[]) =>
+        storageCall(`table ${table}`, () =>
+          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+        );
+    },
+  });
 }

@@ -2,6 +2,7 @@
  * What every use-case gets: the ports, the clock, the id source, the logger and a view of the topology.
  * Built once per process by `createApp`; use-cases take it as their first argument.
  */
+import type { BackOffPolicy } from '../domain/back-off';
 import type { SlotSpec } from '../domain/scheduling/slot-leases';
 import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
@@ -9,17 +10,35 @@ import type { ArtifactStore } from './ports/artifact-store';
 import type { ExecutionSlotStore } from './ports/execution-slots';
 import type { Executor } from './ports/executor';
 import type { PoolStore } from './ports/pools';
+import type { ProgrammeStore } from './ports/programme';
+import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
 import type { HealthProbe, Publisher } from './ports/publisher';
 import type { WebhookSender } from './ports/webhooks';
-import type { EventStore, IdempotencyStore, ItemStore, OrgStore, RequestStore } from './ports/stores';
+import type {
+  ActivityIndex,
+  DeadLetterLog,
+  EventStore,
+  IdempotencyStore,
+  ItemStore,
+  OrgStore,
+  RequestStore,
+} from './ports/stores';
 
 export interface AppSettings {
   /** Mailboxes per migration batch (one message, one manifest, one items partition each). */
   batchSize: number;
   /** Items of one batch executed at once. */
   itemConcurrency: number;
+  /** Batches planned per planning message (one chunk of the inventory per invocation). */
+  planChunkBatches: number;
+  /** Back-off of transient failures (scheduled successors) and how long a chain keeps trying. */
+  retry: BackOffPolicy;
+  /** A non-terminal request with no progress for this long is repaired by the reconciler. */
+  staleAfterMs: number;
   /** Webhooks may target http and private addresses (local stacks and tests only). */
   webhookAllowPrivate?: boolean;
+  /** How callers are identified (TRIAGE_AUTH_*). */
+  auth: AuthSettings;
   /** The executor back-end's concurrency, shared by every tier and instance; absent: no limit. */
   executionSlots?: ExecutionSlotSettings;
 }
@@ -38,20 +57,33 @@ export interface ExecutionSlotSettings {
   instanceId?: string;
 }
 
+export interface AuthSettings {
+  /** `token`: bearer tokens checked by `tokens`; `easyauth`: App Service's forwarded principal; `off`: open. */
+  mode: 'token' | 'easyauth' | 'off';
+  /** The claim that carries organisation ids, besides the membership table. */
+  orgsClaim: string;
+}
+
 export interface AppPorts {
   requests: RequestStore;
   items: ItemStore;
   events: EventStore;
   orgs: OrgStore;
   idempotency: IdempotencyStore;
+  activity: ActivityIndex;
+  deadLetters: DeadLetterLog;
   artifacts: ArtifactStore;
   pools: PoolStore;
   /** The execution slots' ledger; absent: executor calls are not limited. */
   slots?: ExecutionSlotStore;
+  programme: ProgrammeStore;
   publisher: Publisher;
   executor: Executor;
   /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */
   webhooks?: WebhookSender;
+  tokens: TokenVerifier;
+  memberships: MembershipStore;
+  audit: AuditStore;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -79,6 +111,8 @@ export interface AppContext {
   /** The current time as an ISO string, as records store it. */
   now(): string;
   newId(): string;
+  /** Uniform in [0, 1): the jitter of back-off delays (pure decisions receive it). */
+  random(): number;
   log: Logger;
   /** Notifications published in the background, awaited by `flushNotifications`. */
   inFlightNotifications: Set<Promise<void>>;
@@ -91,6 +125,7 @@ export interface AppDeps extends AppPorts {
   probes?: HealthProbe[];
   clock?: () => Date;
   newId?: () => string;
+  random?: () => number;
   log?: Logger;
 }
 

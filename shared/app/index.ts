@@ -2,28 +2,47 @@
  * The application layer's one import path from outside (`functions/`, the composition root, tests of the
  * whole app): the declared `TriageApp` surface and the types it speaks.
  */
+import type { Credentials } from '../domain/identity/credentials';
+import type { Principal } from '../domain/identity/principal';
 import type { Org, OrgAuditEntry } from '../domain/orgs';
 import type { DeliveryFacts } from '../domain/delivery';
 import type { DeliveryContext } from './effects/delivery';
 import type { WebhookResult } from './use-cases/notifications/deliver-webhook';
 import type { QueueItem } from './use-cases/pools/get-pool-queue';
+import type { MigrationCalendar } from '../domain/scheduling/calendar';
+import type { PlanView } from '../domain/scheduling/burn-down';
+import type { FinishMove } from '../domain/scheduling/what-if';
+import type { WaveReport } from './effects/programme-waves';
+import type { OrgImportResult } from './use-cases/orgs/import-orgs';
+import type { PlanAnswer } from './use-cases/programme/get-plan';
+import type { ReadinessView } from './views/readiness';
 import type { PoolView } from './use-cases/pools/pool-view';
 import type { TickReport } from './use-cases/pools/tick-pools';
 import type { InventoryImportResult } from './ports/artifact-store';
-import type { Page } from './ports/stores';
+import type { AuditStore, Membership, MembershipStore, TokenVerifier } from './ports/identity';
+import type { DeadLetterEntry, Page } from './ports/stores';
 import type { ImportInventoryOptions } from './use-cases/intake/import-inventory';
 import type { SubmitOptions, SubmitResult } from './use-cases/intake/submit-request';
 import type { HealthReport } from './use-cases/health/health';
 import type { OrgView } from './use-cases/orgs/get-org';
-import type { UpsertOrgOptions } from './use-cases/orgs/upsert-org';
 import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
+import type { DeadLetterFacts } from './use-cases/work/handle-dead-lettered';
 import type { RequestView } from './views/request-view';
+import type { ReconcileOptions, ReconcileReport } from './use-cases/reconcile/reconcile';
 import type { ExecutionSlotsView } from './use-cases/slots/get-execution-slots';
 
 export { createApp } from './create-app';
-export type { AppDeps, AppSettings, AppPorts, Logger, LogLevel } from './context';
+export type { AppDeps, AppSettings, AppPorts, AuthSettings, Logger, LogLevel } from './context';
 export type {
+  AuditStore,
+  Credentials,
+  Membership,
+  MembershipStore,
+  Principal,
+  TokenVerifier,
+  DeadLetterEntry,
+  DeadLetterFacts,
   DeliveryContext,
   DeliveryOptions,
   ExecutionSlotsView,
@@ -31,13 +50,17 @@ export type {
   ImportInventoryOptions,
   OrgAuditEntry,
   OrgView,
+  OrgImportResult,
+  PlanAnswer,
+  ReadinessView,
   PoolView,
   QueueItem,
   TickReport,
-  UpsertOrgOptions,
   WebhookResult,
   InventoryImportResult,
   Page,
+  ReconcileOptions,
+  ReconcileReport,
   RequestView,
   SubmitOptions,
   SubmitResult,
@@ -46,6 +69,38 @@ export type {
 
 /** Every use-case a caller outside the application layer may invoke. Each throws `TriageError` for what the caller can act on. */
 export interface TriageApp {
+  /** Who is asking: the principal behind an HTTP call's credentials (401 material when there is none). */
+  authenticate(credentials: Credentials): Promise<Principal>;
+  /** The API's use-cases on behalf of one principal: each decides what that principal may see and do. */
+  as(caller: Principal): CallerApp;
+  /** GET /api/health. */
+  health(): Promise<HealthReport>;
+  /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
+  handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** The dead-letter Function: records a message Service Bus dead-lettered from a work subscription. */
+  handleDeadLettered(body: unknown, delivery: DeliveryContext, facts: DeadLetterFacts): Promise<string>;
+  /** The reconciler timer: repairs non-terminal requests with no progress for the configured time. */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
+  /** The pools' timer: due capacity changes, promotions, repairs. */
+  tickPools(): Promise<TickReport>;
+  /** The programme's timer: the day's wave, and a stale plan. */
+  tickProgramme(): Promise<{ wave: WaveReport | null; replan: string }>;
+  /** The programme's wave timer alone. */
+  materializeWaves(): Promise<WaveReport | null>;
+  /** The programme's re-plan timer alone. */
+  replanProgramme(): Promise<string>;
+  /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
+  deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
+  /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
+  flushNotifications(): Promise<void>;
+}
+
+/**
+ * The HTTP API's use-cases, bound to the calling principal by `TriageApp.as`. A new route's use-case
+ * joins here and in `bindCallerUseCases` (create-app.ts); one that decides per organisation takes the
+ * principal as its second argument.
+ */
+export interface CallerApp {
   /** POST /api/requests. */
   submitRequest(body: unknown, options?: SubmitOptions): Promise<SubmitResult>;
   /** POST /api/inventories?orgId=. */
@@ -62,16 +117,20 @@ export interface TriageApp {
   cancelRequest(id: unknown): Promise<RequestView>;
   /** POST /api/requests/{id}/retry. */
   retryRequest(id: unknown): Promise<RequestView>;
+  /** POST /api/requests/{id}/release. */
+  releaseRequest(id: unknown): Promise<RequestView>;
   /** PUT /api/orgs/{orgId}. */
-  upsertOrg(orgId: unknown, body: unknown, options?: UpsertOrgOptions): Promise<Org>;
+  upsertOrg(orgId: unknown, body: unknown): Promise<Org>;
   /** GET /api/orgs/{orgId}. */
   getOrg(orgId: unknown): Promise<OrgView>;
   /** GET /api/orgs/{orgId}/audit. */
   getOrgAudit(orgId: unknown): Promise<{ items: OrgAuditEntry[] }>;
-  /** GET /api/health. */
-  health(): Promise<HealthReport>;
-  /** One delivery of a work message to a tier Function: resolves to complete it, throws to abandon it. */
-  handleDelivery(body: unknown, delivery: DeliveryContext, options?: DeliveryOptions): Promise<WorkResult>;
+  /** PUT /api/orgs/{orgId}/members/{principalId}. */
+  putMember(orgId: unknown, principalId: unknown): Promise<Membership>;
+  /** DELETE /api/orgs/{orgId}/members/{principalId}. */
+  deleteMember(orgId: unknown, principalId: unknown): Promise<void>;
+  /** GET /api/orgs/{orgId}/members. */
+  listMembers(orgId: unknown): Promise<{ items: Membership[] }>;
   /** PUT /api/pools/{poolId}. */
   putPool(poolId: unknown, body: unknown): Promise<{ pool: PoolView; created: boolean }>;
   /** GET /api/pools/{poolId}. */
@@ -83,14 +142,22 @@ export interface TriageApp {
     poolId: unknown,
     query: Record<string, string | undefined>,
   ): Promise<{ items: QueueItem[]; continuationToken?: string }>;
-  /** POST /api/requests/{id}/release. */
-  releaseRequest(id: unknown): Promise<RequestView>;
-  /** The pools' timer: due capacity changes, promotions, repairs. */
-  tickPools(): Promise<TickReport>;
-  /** GET /api/execution-slots. */
+  /** PUT /api/calendar. */
+  putCalendar(body: unknown): Promise<{ calendar: MigrationCalendar; created: boolean }>;
+  /** GET /api/calendar. */
+  getCalendar(): Promise<MigrationCalendar>;
+  /** PUT /api/orgs/{orgId}/readiness. */
+  putReadiness(orgId: unknown, body: unknown): Promise<ReadinessView>;
+  /** GET /api/orgs/{orgId}/readiness. */
+  getReadiness(orgId: unknown): Promise<ReadinessView>;
+  /** POST /api/orgs/import. */
+  importOrgs(csv: AsyncIterable<Uint8Array>): Promise<OrgImportResult>;
+  /** GET /api/plan. */
+  getPlan(): Promise<PlanAnswer>;
+  /** POST /api/plan/what-if. */
+  planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
+  /** GET /api/dead-letters: the messages Triage refused or found dead-lettered, newest first. */
+  listDeadLetters(limit?: number): Promise<DeadLetterEntry[]>;
+  /** GET /api/execution-slots: the executor back-end's slots per tier, who holds them and who waits. */
   getExecutionSlots(): Promise<ExecutionSlotsView>;
-  /** One notification delivered to its organisation's webhook: resolves to complete it, throws to retry it. */
-  deliverWebhook(body: unknown, delivery: DeliveryFacts & { functionName: string }): Promise<WebhookResult>;
-  /** Resolves when every notification started so far has been published or given up on (tests, shutdown). */
-  flushNotifications(): Promise<void>;
 }

@@ -35,15 +35,20 @@ export function rollUpBatch(
   request: RequestRecord,
   completion: BatchCompletion,
 ): { batch: BatchRecord; request: RequestRecord } | null {
-  if (batch.status === 'completed') return null;
+  if (batch.status === 'completed' || batch.status === 'cancelled') return null;
+  // What the batch already counted (a batch a retry re-opened keeps its succeeded items) is not added twice.
   const next: RequestRecord = {
     ...request,
-    succeeded: request.succeeded + completion.succeeded,
-    failed: request.failed + completion.failed,
+    succeeded: request.succeeded + completion.succeeded - batch.succeeded,
+    failed: request.failed + completion.failed - batch.failed,
     batchesCompleted: request.batchesCompleted + 1,
     ...(completion.deadLetterReason ? { deadLettered: true } : {}),
   };
-  const allDone = request.batchCount !== undefined && next.batchesCompleted >= request.batchCount;
+  // Under the programme's calendar more batches come with later waves: done means every mailbox is final.
+  const allDone =
+    request.batchCount !== undefined &&
+    next.batchesCompleted >= request.batchCount &&
+    next.succeeded + next.failed >= next.total;
   if (!isTerminal(request.status)) next.status = allDone ? finalStatusFor(next) : 'running';
   return {
     batch: {
@@ -60,6 +65,31 @@ export function rollUpBatch(
           : {}),
     },
     request: next,
+  };
+}
+
+/**
+ * A batch of a cancelled request, settled with what ran: its final items count (in-flight ones finished
+ * before this), the rest are counted as cancelled (`skipped`), so the request's counts are exact.
+ * @returns null when the batch is already settled.
+ */
+export function settleCancelledBatch(
+  batch: BatchRecord,
+  request: RequestRecord,
+  finalItems: { succeeded: number; failed: number },
+  functionName: string,
+): { batch: BatchRecord; request: RequestRecord } | null {
+  if (batch.status === 'completed' || batch.status === 'cancelled') return null;
+  const notRun = Math.max(0, batch.total - finalItems.succeeded - finalItems.failed);
+  return {
+    batch: { ...batch, status: 'cancelled', ...finalItems, processedBy: functionName },
+    request: {
+      ...request,
+      succeeded: request.succeeded + finalItems.succeeded - batch.succeeded,
+      failed: request.failed + finalItems.failed - batch.failed,
+      skipped: (request.skipped ?? 0) + notRun,
+      batchesCompleted: request.batchesCompleted + 1,
+    },
   };
 }
 

@@ -45,8 +45,4 @@ export const messageIds = {
       : `${requestId}:batch:${String(batchNumber).padStart(4, '0')}:retry:${attempt}`,
   /** The message that runs a provisioning its pool admitted, once per pool decision. */
   admission: (requestId: string, poolVersion: number): string => `${requestId}:admitted:${poolVersion}`,
-  reroute: (requestId: string, tier: string, batchNumber?: number): string =>
-    batchNumber === undefined
-      ? `${requestId}:reroute:${tier}`
-      : `${requestId}:batch:${String(batchNumber).padStart(4, '0')}:reroute:${tier}`,
 };

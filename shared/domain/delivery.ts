@@ -1,7 +1,7 @@
 /**
- * Service Bus delivery facts and the attempt numbers the executor sees. Attempt numbers never repeat
- * across redeliveries, retries and replays: an executor may decide transient failures per attempt, so a
- * repeated number would fail the same way again.
+ * Service Bus delivery facts. Attempt numbers are not derived from them any more: a transient failure
+ * schedules a successor carrying its attempt (see `back-off.ts`), so Service Bus's own redeliveries are
+ * left for failures the protocol could not even schedule.
  */
 
 /** How many times Service Bus has delivered this message, and how many it allows (then dead-letters). */
@@ -14,25 +14,4 @@ export interface DeliveryFacts {
 /** The last delivery: a retryable failure now dead-letters the message. */
 export function isLastDelivery(delivery: DeliveryFacts): boolean {
   return delivery.deliveryCount >= delivery.maxDeliveryCount;
-}
-
-/**
- * The attempt number of a provisioning: a retry publishes a new message whose delivery count restarts at
- * 1, so each earlier retry round counts as a full set of deliveries.
- */
-export function provisionAttempt(retryCount: number, delivery: DeliveryFacts): number {
-  return retryCount * delivery.maxDeliveryCount + delivery.deliveryCount;
-}
-
-/**
- * The attempt number of one mailbox of a batch. `priorAttempts` are the attempts it used before a retry
- * re-opened it (its row says `retry`). An item with no row may have been tried by a batch message that was
- * dead-lettered and replayed: each earlier retry round counts as a full set of deliveries.
- */
-export function itemAttempt(
-  priorAttempts: number | undefined,
-  retryCount: number,
-  delivery: DeliveryFacts,
-): number {
-  return Math.max(priorAttempts ?? 0, retryCount * delivery.maxDeliveryCount) + delivery.deliveryCount;
 }

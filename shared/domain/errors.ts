@@ -4,6 +4,8 @@
  */
 export type TriageErrorCode =
   | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
   | 'not-found'
   | 'conflict'
   | 'idempotency-mismatch'
@@ -24,12 +26,9 @@ export interface FieldProblem {
 export interface TriageErrorOptions {
   retryable?: boolean;
   fields?: FieldProblem[];
+  /** How many problems there were in all, when `fields` lists only the first 100. */
+  errorCount?: number;
   cause?: unknown;
-  /**
-   * Set on an error thrown at a message's last delivery after its dead-letter was already recorded on the
-   * request (the executor path), so the delivery protocol does not record it a second time.
-   */
-  deadLetterRecorded?: boolean;
 }
 
 /** Codes a retry can help with unless the thrower says otherwise. */
@@ -40,14 +39,15 @@ export class TriageError extends Error {
   readonly code: TriageErrorCode;
   readonly retryable: boolean;
   readonly fields: FieldProblem[];
-  readonly deadLetterRecorded: boolean;
+  /** Problems in all (`fields.length` unless more were found than listed). */
+  readonly errorCount: number;
 
   constructor(code: TriageErrorCode, message: string, options: TriageErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.fields = options.fields ?? [];
-    this.deadLetterRecorded = options.deadLetterRecorded ?? false;
+    this.errorCount = options.errorCount ?? this.fields.length;
   }
 }
 

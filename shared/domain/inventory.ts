@@ -11,6 +11,8 @@
  * - every other column (`Password`, `ForceChangePassword`, `UserName`, …) is ignored and never stored.
  */
 import { z } from 'zod';
+import { boundedArray } from './bounded-validation';
+import { CompactKeySet } from './compact-key-set';
 
 /** One mailbox to migrate. */
 export interface MailboxEntry {
@@ -30,6 +32,7 @@ export const MAX_ADDRESS_LENGTH = 254;
 const MAX_LOCAL_PART_LENGTH = 64;
 
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+const FORMULA_START = /^[=+\-@]/;
 // RFC 5321 subset: dot-atom local part (no quoted strings), a domain of LDH labels with a TLD that is not
 // all digits (no IP literals). This is what Exchange Online accepts as a primary SMTP address in practice.
 const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
@@ -44,6 +47,8 @@ export function addressProblem(address: string): string | undefined {
   const at = address.lastIndexOf('@');
   if (at > MAX_LOCAL_PART_LENGTH) return `has a local part longer than ${MAX_LOCAL_PART_LENGTH} characters`;
   if (!ADDRESS.test(address)) return 'is not a valid email address';
+  // Legal in SMTP, but a spreadsheet opening a manifest would run it as a formula (CSV injection).
+  if (FORMULA_START.test(address)) return 'starts with a spreadsheet formula character (=, +, -, @)';
   return undefined;
 }
 
@@ -61,24 +66,27 @@ export function mailboxKey(address: string): string {
   return address.toLowerCase();
 }
 
-/**
- * A list of mailboxes with no duplicate address (compared case-insensitively); a duplicate is reported
- * at its own index (`[i, 'address']`) naming the first occurrence.
- */
-export const mailboxListSchema = z.array(mailboxEntrySchema).superRefine((mailboxes, ctx) => {
+/** The first occurrence of each mailbox key, and every later one reported at its own index. */
+export function* duplicateMailboxes(
+  mailboxes: readonly MailboxEntry[],
+): Iterable<[index: number, field: string, message: string]> {
   const seen = new Map<string, number>();
-  mailboxes.forEach((mailbox, index) => {
+  for (const [index, mailbox] of mailboxes.entries()) {
     const key = mailboxKey(mailbox.address);
     const first = seen.get(key);
     if (first === undefined) seen.set(key, index);
-    else
-      ctx.addIssue({
-        code: 'custom',
-        path: [index, 'address'],
-        message: `duplicate address (first at index ${first})`,
-      });
-  });
-});
+    else yield [index, 'address', `duplicate address (first at index ${first})`];
+  }
+}
+
+/**
+ * A list of at most `max` mailboxes with no duplicate address (compared case-insensitively); the length is
+ * checked before any element, at most 100 problems are listed, and a duplicate is reported at its own index
+ * (`[i, 'address']`) naming the first occurrence.
+ */
+export function mailboxListSchema(bounds: { min?: number; max: number }) {
+  return boundedArray(mailboxEntrySchema, { ...bounds, across: duplicateMailboxes });
+}
 
 /** The column names recognised, in lower case, by role. */
 export const inventoryColumnNames = {
@@ -204,7 +212,8 @@ function validateRowFields(
  */
 export class InventoryValidator {
   private columns: InventoryColumns | undefined;
-  private readonly firstLineByKey = new Map<string, number>();
+  // ~12 bytes a row, not a copy of every address: the check stays small for a 2.1-million-row file.
+  private readonly firstLineByKey = new CompactKeySet();
   private rows = 0;
 
   /** True once a valid header has been accepted. */
@@ -235,20 +244,22 @@ export class InventoryValidator {
     const result = validateRowFields(fields, this.columns, line);
     if (!result.ok) return result;
     const key = mailboxKey(result.entry.address);
-    const first = this.firstLineByKey.get(key);
+    const first = this.firstLineByKey.addIfAbsent(key, line);
     if (first !== undefined) {
       return {
         ok: false,
         problems: [{ line, field: 'EmailAddress', message: `duplicate address (first on line ${first})` }],
       };
     }
-    this.firstLineByKey.set(key, line);
     return result;
   }
 }
 
 /** Quotes a CSV field when it needs it (RFC 4180: comma, quote, CR/LF; also leading/trailing spaces). */
 export function csvField(value: string): string {
+  // Defence in depth: validation refuses such values, but one read from an older inventory is neutralised
+  // (OWASP: a leading apostrophe, quoted) rather than handed to a spreadsheet as a formula.
+  if (FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
@@ -260,4 +271,23 @@ export function formatExchangeMigrationCsv(mailboxes: readonly MailboxEntry[]): 
   let csv = 'EmailAddress\r\n';
   for (const mailbox of mailboxes) csv += `${csvField(mailbox.address)}\r\n`;
   return csv;
+}
+
+/**
+ * A chunk of an inventory read from its start: skips `start` entries, takes `max`, and says where the next
+ * chunk starts (absent at the end). For sources with no resumable position (a CSV), and the test fakes.
+ */
+export async function skipAndTake(
+  entries: AsyncIterable<MailboxEntry>,
+  start: number,
+  max: number,
+): Promise<{ entries: MailboxEntry[]; next?: string }> {
+  const taken: MailboxEntry[] = [];
+  let index = 0;
+  for await (const entry of entries) {
+    if (index++ < start) continue;
+    if (taken.length === max) return { entries: taken, next: String(start + taken.length) };
+    taken.push(entry);
+  }
+  return { entries: taken };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { blobNameSchema, orgIdSchema, requestIdSchema, resourceSchema } from './requests';
+import { inlineInventoryNameSchema } from './identity/inventory-ownership';
 
 /** Version of the message bodies below; bump on an incompatible change. */
 export const schemaVersion = 1;
@@ -9,6 +10,10 @@ const common = {
   requestId: requestIdSchema,
   orgId: orgIdSchema,
   tier: z.string().min(1).max(50),
+  /** The attempt of this message's chain (a scheduled successor carries the next one); absent = 1. */
+  attempt: z.number().int().min(1).max(100_000).optional(),
+  /** When the chain's first attempt was delivered (ISO); absent on the first attempt. */
+  firstAttemptAt: z.iso.datetime().optional(),
 };
 
 export const provisionMessageSchema = z.object({
@@ -20,7 +25,8 @@ export const provisionMessageSchema = z.object({
 export const migrateMessageSchema = z.object({
   ...common,
   kind: z.literal('migrate'),
-  inventory: blobNameSchema,
+  // An upload (`{orgId}/…`) or the request's inline list (`_requests/…`); whose it is, is checked on use.
+  inventory: z.union([blobNameSchema, inlineInventoryNameSchema]),
 });
 
 export const migrateBatchMessageSchema = z.object({

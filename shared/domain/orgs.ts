@@ -3,6 +3,7 @@
  * (who verified it, how), may expire, and every change is audited.
  */
 import { z } from 'zod';
+import { displayText } from './bounded-validation';
 import { webhookUrlProblem } from './webhooks';
 
 export const isoTimeSchema = z
@@ -25,8 +26,9 @@ const cleanText = (max: number) =>
 /** `PUT /api/orgs/{orgId}`; `allowPrivateWebhooks` comes from the deployment's settings. */
 export function orgSchema(allowPrivateWebhooks: boolean) {
   return z.strictObject({
-    name: cleanText(200),
-    sector: cleanText(100),
+    // Shown in lists, CSV reports and terminals: also no invisible characters or leading formula character.
+    name: displayText(200),
+    sector: displayText(100),
     tier: z.string().min(1).max(50),
     /** Why this tier: required above the default tier. */
     evidence: cleanText(2000).optional(),

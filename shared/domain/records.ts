@@ -21,14 +21,20 @@ export interface RequestRecord {
   holdUntil?: string;
   /** For provisioning from a declared pool: the pool that holds (or will hold) its capacity. */
   poolId?: string;
+  /** For migration: planned onto days of the programme's calendar (waves hand its mailboxes to batches). */
+  programme?: boolean;
   /** For migration: the inventory blob. */
   inventory?: string;
   /** Set when the migration has been planned. */
   batchCount?: number;
+  /** Planning in progress (chunk by chunk): batches and mailboxes planned so far, where the next chunk starts. */
+  planning?: { batches: number; mailboxes: number; cursor?: string; chunkBatches?: number };
   batchesCompleted: number;
   total: number;
   succeeded: number;
   failed: number;
+  /** Items never run because the request was cancelled (counted as its batches settle). */
+  skipped?: number;
   /** Body hash of an idempotent submission. */
   bodyHash?: string;
   /** The Function that processed it (`provision-health`), proving tier routing. */
@@ -36,6 +42,12 @@ export interface RequestRecord {
   reason?: string;
   deadLettered?: boolean;
   retryCount: number;
+  /** A provisioning's executor calls so far (an attempt is one executor call). */
+  attempts?: number;
+  /** The attempt its own message chain has reached: an older attempt delivered again is a duplicate. */
+  chainAttempt?: number;
+  /** Its message could not be published (the intake answered 503): the reconciler's outbox. */
+  unpublished?: boolean;
   /** Optimistic-concurrency token of the stored entity. */
   etag?: string;
 }
@@ -45,15 +57,21 @@ export interface Progress {
   total: number;
   succeeded: number;
   failed: number;
+  /** Items a cancel stopped before they ran (present once there are some). */
+  cancelled?: number;
   pending: number;
 }
 
-export function progressOf(record: Pick<RequestRecord, 'total' | 'succeeded' | 'failed'>): Progress {
+export function progressOf(
+  record: Pick<RequestRecord, 'total' | 'succeeded' | 'failed' | 'skipped'>,
+): Progress {
+  const cancelled = record.skipped ?? 0;
   return {
     total: record.total,
     succeeded: record.succeeded,
     failed: record.failed,
-    pending: Math.max(0, record.total - record.succeeded - record.failed),
+    ...(cancelled > 0 ? { cancelled } : {}),
+    pending: Math.max(0, record.total - record.succeeded - record.failed - cancelled),
   };
 }
 
@@ -70,6 +88,8 @@ export interface BatchRecord {
   processedBy?: string;
   deadLettered?: boolean;
   lastError?: string;
+  /** The attempt its message chain has reached: an older attempt delivered again is a duplicate. */
+  chainAttempt?: number;
   etag?: string;
 }
 

@@ -5,7 +5,7 @@
  */
 import { TriageError } from './errors';
 import type { RequestRecord } from './records';
-import { canTransition, isTerminal } from './status';
+import { canTransition, finalStatusFor, isTerminal } from './status';
 
 /** A recorded request moves to `queued` before its message goes out (the history reads received → queued). */
 export function decideQueue(current: RequestRecord): RequestRecord | null {
@@ -50,24 +50,35 @@ export function decideStartProvision(
 }
 
 /** What an executor call's outcome means for a provisioning: success, a recorded failure, or nothing. */
-export type ProvisionOutcome =
+export type ProvisionOutcome = { attempts?: number } & (
   | { ok: true }
-  | { ok: false; reason: string; /** transient failures exhausted the deliveries */ deadLettered: boolean };
+  | { ok: false; reason: string; /** transient failures exhausted the retries */ deadLettered: boolean }
+);
 
+/**
+ * The record after a provisioning's executor call. A request cancelled while the call was in flight keeps
+ * its status but records what ran (an operator must not provision again what already exists).
+ */
 export function decideProvisionOutcome(
   current: RequestRecord,
   outcome: ProvisionOutcome,
   functionName: string,
 ): RequestRecord | null {
+  const counts = outcome.ok ? { succeeded: 1, failed: 0 } : { succeeded: 0, failed: 1 };
+  const attempts = outcome.attempts === undefined ? {} : { attempts: outcome.attempts };
+  if (current.status === 'cancelled') {
+    if (current.succeeded + current.failed > 0) return null;
+    return { ...current, ...counts, ...attempts, processedBy: functionName };
+  }
   if (isTerminal(current.status)) return null;
   if (outcome.ok) {
-    return { ...current, status: 'completed', succeeded: 1, failed: 0, processedBy: functionName };
+    return { ...current, status: 'completed', ...counts, ...attempts, processedBy: functionName };
   }
   return {
     ...current,
     status: 'failed',
-    succeeded: 0,
-    failed: 1,
+    ...counts,
+    ...attempts,
     reason: outcome.reason,
     deadLettered: outcome.deadLettered,
     processedBy: functionName,
@@ -80,12 +91,80 @@ export function decidePlanned(
   plan: { batchCount: number; total: number; functionName: string },
 ): RequestRecord | null {
   if (current.batchCount !== undefined || isTerminal(current.status)) return null;
+  // Batches planned in earlier chunks may all have finished already.
+  const done = current.batchesCompleted >= plan.batchCount;
   return {
     ...current,
     batchCount: plan.batchCount,
     total: plan.total,
-    status: plan.batchCount === 0 ? 'completed' : 'running',
+    status: done ? finalStatusFor(current) : 'running',
     processedBy: plan.functionName,
+    planning: undefined,
+  };
+}
+
+/**
+ * One chunk of a migration's planning recorded: the request runs from its first chunk (its batches are
+ * already out), showing what is planned so far. Only the chunk that starts where the record says applies:
+ * a duplicate delivery of an earlier chunk changes nothing (null).
+ */
+export function decidePlanningChunk(
+  current: RequestRecord,
+  chunk: {
+    fromBatch: number;
+    batches: number;
+    mailboxes: number;
+    cursor: string;
+    functionName: string;
+    /** How many batches the next chunk plans (see `nextChunkBatches`). */
+    nextChunkBatches: number;
+  },
+): RequestRecord | null {
+  if (current.batchCount !== undefined || isTerminal(current.status)) return null;
+  if ((current.planning?.batches ?? 0) !== chunk.fromBatch) return null;
+  const mailboxes = (current.planning?.mailboxes ?? 0) + chunk.mailboxes;
+  return {
+    ...current,
+    status: 'running',
+    // An inline list's size is known from the intake; an uploaded inventory's grows as it is read.
+    total: Math.max(current.total, mailboxes),
+    processedBy: chunk.functionName,
+    planning: {
+      batches: chunk.fromBatch + chunk.batches,
+      mailboxes,
+      cursor: chunk.cursor,
+      chunkBatches: chunk.nextChunkBatches,
+    },
+  };
+}
+
+/** A planning invocation should take about this long: far below a lock period (PT1M), whatever the storage's speed. */
+export const planningChunkTargetMs = 10_000;
+
+/**
+ * The size of the next planning chunk from how long the last one took: halved when it ran past twice the
+ * target, doubled (up to `maxBatches`) when it took under half of it, so an invocation stays near the target
+ * even when the storage slows down as a large migration fills it.
+ */
+export function nextChunkBatches(lastBatches: number, lastMs: number, maxBatches: number): number {
+  if (lastMs > 2 * planningChunkTargetMs)
+    return Math.max(1, Math.min(maxBatches, Math.floor(lastBatches / 2)));
+  if (lastMs < planningChunkTargetMs / 2) return Math.min(maxBatches, lastBatches * 2);
+  return Math.min(maxBatches, lastBatches);
+}
+
+/**
+ * A migration cancelled while it was being planned: planning stops where it was, the batches already out
+ * are its batches (they settle as cancelled with what ran), and the mailboxes never planned count as
+ * cancelled. Null when there is nothing to settle.
+ */
+export function decideCancelledPlanning(current: RequestRecord): RequestRecord | null {
+  if (current.status !== 'cancelled' || current.batchCount !== undefined || !current.planning) return null;
+  return {
+    ...current,
+    batchCount: current.planning.batches,
+    skipped: (current.skipped ?? 0) + Math.max(0, current.total - current.planning.mailboxes),
+    planning: undefined,
   };
 }
 
@@ -97,6 +176,33 @@ export function decidePermanentFailure(current: RequestRecord, reason: string): 
   if (isTerminal(current.status) || !canTransition(current.status, 'failed')) return null;
   // The counters stay as they are: what failed is the request as a whole, not a counted item.
   return { ...current, status: 'failed', reason };
+}
+
+/**
+ * A migration under the programme's calendar: `scheduled` while it has planned days, `deferred` while none
+ * (not ready, or no capacity); once a wave has started it, it runs, and re-plans only move its days.
+ */
+export function decideProgrammeStatus(current: RequestRecord, hasDays: boolean): RequestRecord | null {
+  if (!['received', 'queued', 'deferred', 'scheduled'].includes(current.status)) return null;
+  const status = hasDays ? 'scheduled' : 'deferred';
+  return current.status === status ? null : { ...current, status };
+}
+
+/** A wave handed more of its inventory to batches: it runs, with more batches to complete. */
+export function decideWaveStarted(
+  current: RequestRecord,
+  batchCount: number,
+  functionName: string,
+): RequestRecord | null {
+  if (isTerminal(current.status)) return null;
+  const next = Math.max(current.batchCount ?? 0, batchCount);
+  if (current.status === 'running' && current.batchCount === next) return null;
+  return {
+    ...current,
+    status: 'running',
+    batchCount: next,
+    processedBy: current.processedBy ?? functionName,
+  };
 }
 
 /** A provisioning waits in its pool's line: `deferred`, keeping its place (its arrival). */

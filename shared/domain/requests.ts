@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TriageError, type FieldProblem } from './errors';
+import { listedIssues, problemCount } from './bounded-validation';
 import { mailboxEntrySchema, mailboxListSchema, type MailboxEntry } from './inventory';
 
 /** What a caller can ask for. */
@@ -69,7 +70,7 @@ export const migrateRequestSchema = z
     kind: z.literal('migrate'),
     orgId: orgIdSchema,
     // Each mailbox once (case-insensitive), so every manifest lists each mailbox exactly once.
-    mailboxes: mailboxListSchema.min(1).max(maxInlineMailboxes).optional(),
+    mailboxes: mailboxListSchema({ min: 1, max: maxInlineMailboxes }).optional(),
     inventory: blobNameSchema.optional(),
   })
   .superRefine((value, ctx) => {
@@ -96,7 +97,7 @@ export type Resource = z.infer<typeof resourceSchema>;
 
 /** Converts zod issues into field problems (`mailboxes.3.address`). */
 export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[] {
-  return error.issues.map((issue) => {
+  return listedIssues(error.issues).map((issue) => {
     const field = issue.path.map(String).join('.') || root;
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys;
@@ -113,20 +114,21 @@ export function fieldProblems(error: z.ZodError, root = '(body)'): FieldProblem[
 }
 
 /**
- * Parses with a schema or throws a TriageError listing each bad field (`root` names a scalar input).
+ * Parses with a schema or throws a TriageError listing each bad field (`root` names a scalar input): at most
+ * 100 of them, with `errorCount` the number in all; the message names the first few only.
  * @throws TriageError `validation` (not retryable).
  */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string, root?: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const fields = fieldProblems(result.error, root);
-    throw new TriageError(
-      'validation',
-      `invalid ${what}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`,
-      {
-        fields,
-      },
-    );
+    const errorCount = problemCount(result.error.issues);
+    const shown = fields.slice(0, 3).map((f) => `${f.field}: ${f.message}`);
+    const more = errorCount > shown.length ? ` (and ${errorCount - shown.length} more)` : '';
+    throw new TriageError('validation', `invalid ${what}: ${shown.join('; ')}${more}`, {
+      fields,
+      errorCount,
+    });
   }
   return result.data;
 }

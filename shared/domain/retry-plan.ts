@@ -25,6 +25,7 @@ export function decideRequeue(current: RequestRecord, retryCount: number): Reque
     deadLettered: false,
     retryCount,
     reason: undefined,
+    chainAttempt: undefined,
   };
 }
 
@@ -38,7 +39,10 @@ export function itemsToRetry(items: readonly ItemRecord[], at: string): ItemReco
   return items.filter((i) => i.status === 'failed').map((i) => ({ ...i, status: 'retry', at }));
 }
 
-/** Re-opens a completed batch and undoes its roll-up in the request, in one transaction. */
+/**
+ * Re-opens a completed batch and takes its failures out of the request's counts, in one transaction; its
+ * succeeded items stay counted (they are not run again), so progress shows only what is re-queued as pending.
+ */
 export function reopenBatch(
   batch: BatchRecord,
   request: RequestRecord,
@@ -46,11 +50,16 @@ export function reopenBatch(
 ): { batch: BatchRecord; request: RequestRecord } | null {
   if (batch.status !== 'completed') return null;
   return {
-    batch: { ...batch, status: 'queued', succeeded: 0, failed: 0, deadLettered: false },
+    batch: {
+      ...batch,
+      status: 'queued',
+      failed: 0,
+      deadLettered: false,
+      chainAttempt: undefined,
+    },
     request: {
       ...request,
       status: 'queued',
-      succeeded: request.succeeded - batch.succeeded,
       failed: request.failed - batch.failed,
       batchesCompleted: request.batchesCompleted - 1,
       retryCount,
@@ -67,6 +76,7 @@ export function clearOwnDeadLetter(current: RequestRecord, retryCount: number): 
     deadLettered: false,
     reason: undefined,
     retryCount: Math.max(current.retryCount, retryCount),
+    chainAttempt: undefined,
   };
 }
 
@@ -83,7 +93,7 @@ export function clearBatchDeadLetter(
 ): { batch: BatchRecord; request: RequestRecord } | null {
   if (!needsReplay(batch) || isTerminal(request.status)) return null;
   return {
-    batch: { ...batch, deadLettered: false, lastError: undefined },
+    batch: { ...batch, deadLettered: false, lastError: undefined, chainAttempt: undefined },
     request: {
       ...request,
       deadLettered: request.reason === undefined ? false : (request.deadLettered ?? false),
@@ -116,4 +126,15 @@ export function restoreOwnDeadLetter(
     deadLettered: true,
     ...(ownReason !== undefined && current.reason === undefined ? { reason: ownReason } : {}),
   };
+}
+
+/**
+ * Whether a delivered message is an older attempt of its chain than the record has reached (a completed
+ * message delivered again after its successor was scheduled): a duplicate, nothing to do.
+ */
+export function isSupersededAttempt(
+  record: { chainAttempt?: number },
+  message: { attempt?: number },
+): boolean {
+  return (message.attempt ?? 1) < (record.chainAttempt ?? 0);
 }

@@ -1,10 +1,14 @@
 import { TriageError } from './errors';
 
-/** A request's life. `deferred` is reserved for admission (waits for capacity, then re-queues). */
+/**
+ * A request's life. `deferred`: waiting for capacity or readiness, with a position, an ETA and a reason;
+ * `scheduled`: a migration planned onto future days of the programme's calendar.
+ */
 export const requestStatuses = [
   'received',
   'queued',
   'deferred',
+  'scheduled',
   'running',
   'completed',
   'completed-with-errors',
@@ -21,9 +25,10 @@ export const terminalStatuses: ReadonlySet<RequestStatus> = new Set([
 ]);
 
 const transitions: Record<RequestStatus, readonly RequestStatus[]> = {
-  received: ['queued', 'running', 'deferred', 'failed', 'cancelled'],
-  queued: ['running', 'deferred', 'failed', 'cancelled', 'completed', 'completed-with-errors'],
-  deferred: ['queued', 'running', 'failed', 'cancelled'],
+  received: ['queued', 'running', 'deferred', 'scheduled', 'failed', 'cancelled', 'completed'],
+  queued: ['running', 'deferred', 'scheduled', 'failed', 'cancelled', 'completed', 'completed-with-errors'],
+  deferred: ['queued', 'scheduled', 'running', 'failed', 'cancelled'],
+  scheduled: ['running', 'deferred', 'failed', 'cancelled', 'completed'],
   running: ['completed', 'completed-with-errors', 'failed', 'cancelled'],
   // A retry re-queues what failed; nothing leaves `completed` or `cancelled`.
   'completed-with-errors': ['queued'],

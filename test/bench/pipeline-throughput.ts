@@ -1,4 +1,5 @@
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
+import { roles } from '../../shared/domain/identity/principal';
 
 /** Parsed JSON from our own API, read loosely by tests and benchmarks. */
 type Json = ReturnType<typeof JSON.parse>;
@@ -43,6 +44,16 @@ async function withStack<T>(
   }
 }
 
+/** The benchmarks call as a requester of `bench-org` who may also read (the intake and pipeline as deployed, auth on). */
+async function benchHeaders(stack: LocalStack): Promise<Record<string, string>> {
+  const token = await stack.tokenIssuer?.mint({
+    roles: [roles.requester, roles.operator],
+    orgs: ['bench-org'],
+    ttlInSeconds: 3600,
+  });
+  return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+}
+
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
   const response = await fetch(url, init);
   const text = await response.text();
@@ -69,10 +80,11 @@ export async function benchPipeline(
         address: `bench${i}@contoso.example`,
         sizeBytes: 1024,
       }));
+      const headers = await benchHeaders(stack);
       const started = performance.now();
       const submitted = await json(`${base}/requests`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify({ kind: 'migrate', orgId: 'bench-org', mailboxes }),
       });
       if (submitted.status !== 202)
@@ -81,7 +93,7 @@ export async function benchPipeline(
       let planningMs = 0;
       const deadline = Date.now() + 600_000;
       for (;;) {
-        const r = await json(`${base}/requests/${id}`);
+        const r = await json(`${base}/requests/${id}`, { headers });
         if (!planningMs && r.body?.batchCount !== undefined) planningMs = performance.now() - started;
         if (['completed', 'completed-with-errors', 'failed', 'cancelled'].includes(r.body?.status)) {
           const elapsedMs = performance.now() - started;
@@ -144,7 +156,7 @@ export async function benchHttpIntake(options: {
         method: 'POST',
         connections: options.connections ?? 16,
         duration: options.durationSeconds,
-        headers: { 'content-type': 'application/json' },
+        headers: await benchHeaders(stack),
         body: JSON.stringify({
           kind: 'provision',
           orgId: 'bench-org',

@@ -2,6 +2,7 @@ import { TableClient } from '@azure/data-tables';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
+import { roles } from '../../shared/domain/identity/principal';
 
 /**
  * Priority under flood (issue 10, SCHEDULING.md "Priority under overload"): tier-1 latency over the HTTP
@@ -81,14 +82,27 @@ export interface PriorityFloodResult {
   diagnostics?: { unloaded: Diagnostics; loaded: Diagnostics };
 }
 
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {
-  const response = await fetch(url, init);
+/** The API under test and the bearer token the bench calls it with (auth on, as deployed). */
+interface Api {
+  base: string;
+  headers: Record<string, string>;
+}
+
+async function json(
+  api: Api,
+  route: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Json }> {
+  const response = await fetch(`${api.base}${route}`, {
+    ...init,
+    headers: { ...api.headers, ...(init.headers as Record<string, string> | undefined) },
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function post(base: string, body: unknown): Promise<string> {
-  const r = await json(`${base}/requests`, {
+async function post(api: Api, body: unknown): Promise<string> {
+  const r = await json(api, `/requests`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -207,13 +221,13 @@ interface Probe {
  * the poll saw it.
  */
 async function untilFinal(
-  base: string,
+  api: Api,
   id: string,
   deadline: number,
   intervalMs: number,
 ): Promise<{ at: number; seenAt: number; view: Json }> {
   for (;;) {
-    const r = await json(`${base}/requests/${id}`);
+    const r = await json(api, `/requests/${id}`);
     if (finalStatuses.has(r.body?.status)) {
       return { at: Date.parse(r.body.updatedAt as string), seenAt: Date.now(), view: r.body };
     }
@@ -227,7 +241,7 @@ async function untilFinal(
  * bench must not become a flood of its own on the host it measures.
  */
 async function untilAllFinal(
-  base: string,
+  api: Api,
   ids: readonly string[],
   deadline: number,
 ): Promise<Array<{ at: number; view: Json }>> {
@@ -237,7 +251,7 @@ async function untilAllFinal(
     for (let i = 0; i < pending.length; i += 4) {
       await Promise.all(
         pending.slice(i, i + 4).map(async (id) => {
-          const r = await json(`${base}/requests/${id}`);
+          const r = await json(api, `/requests/${id}`);
           if (finalStatuses.has(r.body?.status))
             done.set(id, { at: Date.parse(r.body.updatedAt), view: r.body });
         }),
@@ -258,11 +272,7 @@ function mailboxList(count: number, prefix: string): Array<{ address: string; si
 }
 
 /** The tier-1 requests of one phase, open-loop; each one's latency and history. */
-async function runProbes(
-  base: string,
-  phase: string,
-  options: Required<PriorityFloodOptions>,
-): Promise<Probe[]> {
+async function runProbes(api: Api, phase: string, options: Required<PriorityFloodOptions>): Promise<Probe[]> {
   const deadline = Date.now() + 300_000;
   const start = Date.now();
   return Promise.all(
@@ -271,25 +281,25 @@ async function runProbes(
       const kind = i % 2 === 0 ? ('migrate' as const) : ('provision' as const);
       const submittedAt = Date.now();
       const id = await post(
-        base,
+        api,
         kind === 'migrate'
           ? { kind, orgId: 'health-org', mailboxes: mailboxList(options.probeMailboxes, `${phase}-${i}-`) }
           : { kind, orgId: 'health-org', resource: { type: 'vm', quantity: 1, region: 'uksouth' } },
       );
       const acceptedAt = Date.now();
-      const { at, seenAt, view } = await untilFinal(base, id, deadline, 50);
+      const { at, seenAt, view } = await untilFinal(api, id, deadline, 50);
       if (view.status !== 'completed') throw new Error(`tier-1 request ${id} ended ${view.status}`);
       return { id, kind, submittedAt, acceptedAt, finishedAt: at, seenAt, view };
     }),
   );
 }
 
-async function figures(base: string, probes: Probe[]): Promise<LatencyFigures> {
+async function figures(api: Api, probes: Probe[]): Promise<LatencyFigures> {
   const latency = (p: Probe) => p.finishedAt - p.submittedAt;
   const phases = { intake: [] as number[], waitForFunction: [] as number[], execution: [] as number[] };
   const observed: number[] = [];
   for (const p of probes) {
-    const history = (await json(`${base}/requests/${p.id}`)).body.history as Array<{
+    const history = (await json(api, `/requests/${p.id}`)).body.history as Array<{
       at: string;
       status?: string;
     }>;
@@ -362,8 +372,18 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
   });
   const storage = new StorageProbe(stack);
   try {
-    const base = `${stack.hostUrl}/api`;
-    const org = await json(`${base}/orgs/health-org`, {
+    // One caller for the whole bench: it registers the organisation, submits for every organisation and reads.
+    const floodShops = Array.from({ length: 20 }, (_, i) => `flood-shop-${i}`);
+    const token = await stack.tokenIssuer?.mint({
+      roles: [roles.admin, roles.requester, roles.operator],
+      orgs: ['health-org', 'flood-org', ...floodShops],
+      ttlInSeconds: 3600,
+    });
+    const api: Api = {
+      base: `${stack.hostUrl}/api`,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    };
+    const org = await json(api, `/orgs/health-org`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Bench Health', sector: 'health', tier: 'health', evidence: 'bench' }),
@@ -371,12 +391,12 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     if (org.status !== 200) throw new Error(`PUT org: ${org.status} ${JSON.stringify(org.body)}`);
     const meter = cpuMeter(stack);
     // Warm-up: the first requests pay for connections and JIT; not measured.
-    await runProbes(base, 'warm', { ...o, probes: 4 });
+    await runProbes(api, 'warm', { ...o, probes: 4 });
 
     const stopUnloaded = meter();
     const unloadedFrom = Date.now();
     if (o.diagnose) storage.start();
-    const unloadedProbes = await runProbes(base, 'idle', o);
+    const unloadedProbes = await runProbes(api, 'idle', o);
     const unloadedCpu = stopUnloaded();
     const unloadedDiagnostics = o.diagnose
       ? diagnosticsOf(loopDelays, unloadedFrom, await storage.stop())
@@ -385,7 +405,7 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     // The flood: unregistered organisations are tier 4 (`standard`).
     const floodStarted = Date.now();
     const floodIds = [
-      await post(base, {
+      await post(api, {
         kind: 'migrate',
         orgId: 'flood-org',
         mailboxes: mailboxList(o.floodMailboxes, 'flood'),
@@ -395,9 +415,9 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
       floodIds.push(
         ...(await Promise.all(
           Array.from({ length: Math.min(20, o.floodProvisionings - i) }, (_, k) =>
-            post(base, {
+            post(api, {
               kind: 'provision',
-              orgId: `flood-shop-${(i + k) % 20}`,
+              orgId: floodShops[(i + k) % floodShops.length]!,
               resource: { type: 'vm', quantity: 1, region: 'uksouth' },
             }),
           ),
@@ -407,7 +427,7 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     // Tier-1 work arrives once the flood's migration is executing (its batches hold the back-end).
     const migrationId = floodIds[0]!;
     for (let deadline = Date.now() + 120_000; ;) {
-      const r = await json(`${base}/requests/${migrationId}`);
+      const r = await json(api, `/requests/${migrationId}`);
       if ((r.body?.progress?.succeeded ?? 0) > 0) break;
       if (Date.now() > deadline) throw new Error(`flood never started: ${JSON.stringify(r.body)}`);
       await sleep(50);
@@ -415,8 +435,8 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     const stopLoaded = meter();
     const loadedFrom = Date.now();
     if (o.diagnose) storage.start();
-    const floodDone = untilAllFinal(base, floodIds, Date.now() + 900_000);
-    const loadedProbes = await runProbes(base, 'flood', o);
+    const floodDone = untilAllFinal(api, floodIds, Date.now() + 900_000);
+    const loadedProbes = await runProbes(api, 'flood', o);
     const loadedCpu = stopLoaded();
     const loadedDiagnostics = o.diagnose
       ? diagnosticsOf(loopDelays, loadedFrom, await storage.stop())
@@ -428,8 +448,8 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     const succeeded = floodFinal.reduce((sum, f) => sum + (f.view.progress?.succeeded ?? 0), 0);
     if (succeeded !== items) throw new Error(`flood succeeded ${succeeded} of ${items} items`);
     const elapsedMs = floodEnded - floodStarted;
-    const unloaded = await figures(base, unloadedProbes);
-    const loaded = await figures(base, loadedProbes);
+    const unloaded = await figures(api, unloadedProbes);
+    const loaded = await figures(api, loadedProbes);
     return {
       unloaded,
       loaded,

@@ -2,7 +2,9 @@
  * `npm run bench`: throughput of the local stack, each figure beside a baseline or target measured or
  * stated in the same run. These machines are noisy, so every figure is the median of BENCH_RUNS runs (3).
  */
+import { benchAdmission } from './admission-bench';
 import { benchAzuriteTransactions } from './azurite-baseline';
+import { benchPlanner } from './planner-bench';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +67,18 @@ async function main(): Promise<void> {
   const intake = await measure('HTTP intake POST /api/requests', 'requests/s', async () => {
     return (await benchHttpIntake({ durationSeconds: 10 })).requestsPerSecond;
   });
+  // The scheduler's pure decisions (issue 8 and 9), beside the storage baseline of the same run.
+  const admissions: Array<Awaited<ReturnType<typeof benchAdmission>>> = [];
+  for (let i = 1; i <= runs; i++) {
+    admissions.push(await benchAdmission());
+    console.log(
+      `  admission on a 10,000-claim pool, run ${i}/${runs}: ${admissions.at(-1)!.decisionsPerSecond.toFixed(0)} decisions/s, ETA recompute ${admissions.at(-1)!.etaRecomputeMs.toFixed(0)} ms`,
+    );
+  }
+  const decisions = median(admissions.map((a) => a.decisionsPerSecond));
+  const etaRecompute = median(admissions.map((a) => a.etaRecomputeMs));
+  const planner = await benchPlanner({ runs });
+  console.log(`  planner, NHS scale: ${planner.plan.runsMs.map((v) => v.toFixed(0)).join(' / ')} ms`);
 
   const rows: string[][] = [
     ['benchmark', 'median', 'ratio', 'target'],
@@ -99,6 +113,36 @@ async function main(): Promise<void> {
       `≥ 0.5 × Azurite: ${pipeline >= Math.max(azurite, azuriteBatched) / 2 ? 'met' : 'NOT MET'}`,
     ],
     ['HTTP intake (validate, record, publish)', `${intake.toFixed(0)} req/s`, '', ''],
+    [
+      'Admission decisions, one pool, 10,000 waiting claims',
+      `${decisions.toFixed(0)} decisions/s`,
+      `${(decisions / azurite).toFixed(2)} × Azurite's entities/s`,
+      '',
+    ],
+    [
+      'Every ETA of that line after a capacity change',
+      `${etaRecompute.toFixed(0)} ms`,
+      '',
+      `≤ 1 s: ${etaRecompute <= 1000 ? 'met' : 'NOT MET'}`,
+    ],
+    [
+      `Plan ${planner.programme.mailboxes.toLocaleString('en-GB')} mailboxes / ${planner.programme.organisations.toLocaleString('en-GB')} organisations`,
+      `${planner.plan.medianMs.toFixed(0)} ms`,
+      '',
+      `≤ 1 s: ${planner.plan.medianMs <= 1000 ? 'met' : 'NOT MET'}`,
+    ],
+    [
+      'Makespan, all ready, against the capacity lower bound',
+      `${planner.makespan.unconstrained.finish} vs ${planner.makespan.lowerBound}`,
+      '',
+      `equal: ${planner.makespan.unconstrained.equal ? 'met' : 'NOT MET'}`,
+    ],
+    [
+      'What-if: 30 % not ready, readiness over 20 weeks',
+      `${planner.readiness.readyOver20WeeksWeeks} weeks (all ready: ${planner.readiness.allReadyWeeks})`,
+      `${planner.whatIf.medianMs.toFixed(0)} ms`,
+      '',
+    ],
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   console.log('');

@@ -12,6 +12,7 @@ import { forEachLine } from '../../local/child-process';
 const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const freePorts = ['--port', '0', '--azurite-port', '0', '--servicebus-port', '0', '--metrics-port', '0'];
+freePorts.push('--issuer-port', '0'); // the local token issuer
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

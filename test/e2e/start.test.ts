@@ -53,6 +53,7 @@ function isListening(port: number): Promise<boolean> {
 }
 
 const freePorts = ['--port', '0', '--azurite-port', '0', '--servicebus-port', '0', '--metrics-port', '0'];
+freePorts.push('--issuer-port', '0'); // the local token issuer (test/e2e/start-auth.test.ts covers it)
 
 describe('npm start', () => {
   test('starts the three services, serves the app, and stops them all on SIGINT', async () => {

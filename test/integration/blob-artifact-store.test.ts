@@ -79,7 +79,7 @@ describe('BlobArtifactStore on Azurite', () => {
     expect(imported.rowCount).toBe(3);
     expect(imported.blobName).toMatch(/^contoso\/\d{8}T\d{9}Z-[0-9a-f]{16}\.ndjson$/);
     const blobName = imported.blobName as string;
-    expect(await store.inventoryExists(blobName)).toBe(true);
+    expect(await store.inventoryOwner(blobName)).toEqual({ orgId: 'contoso', source: 'csv-import' });
     expect(await collect(store.readInventory(blobName))).toEqual([
       { address: 'ann@contoso.com', sizeBytes: 1_610_612_736 },
       { address: 'bob@contoso.com' },
@@ -149,6 +149,17 @@ describe('BlobArtifactStore on Azurite', () => {
     expect(result.badRows.at(-1)).toMatchObject({ line: MAX_REPORTED_BAD_ROWS + 1 });
     expect(result.badRowCount).toBe(2_500);
     expect(result.rowCount).toBe(2_500);
+  });
+
+  test('counts bad rows, not problems: a row with a bad address and a bad size is one bad row', async () => {
+    const store = await freshStore();
+    const rows = Array.from({ length: 300 }, (_, i) => `bad-${i},lots`);
+    const result = await store.importInventoryCsv(
+      'contoso',
+      chunked(`EmailAddress,SizeBytes\n${rows.join('\n')}\n`, 4096),
+    );
+    expect(result.badRows).toHaveLength(MAX_REPORTED_BAD_ROWS);
+    expect(result).toMatchObject({ badRowCount: 300, problemCount: 600, rowCount: 300 });
   });
 
   test('a large import is staged in several blocks; a bad last row leaves nothing committed', async () => {
@@ -225,32 +236,36 @@ describe('BlobArtifactStore on Azurite', () => {
     expect(await committedNames(store, 'inventories')).toEqual([]);
   });
 
-  test('writeInventory, inventoryExists and readInventory round-trip a request list', async () => {
+  test('writeInventory, inventoryOwner and readInventory round-trip a request list', async () => {
     const store = await freshStore();
     const mailboxes = Array.from({ length: 10_000 }, (_, i) => ({
       address: `u${i}@contoso.com`,
       sizeBytes: i,
     }));
     const withExtra = [{ address: 'x@contoso.com', tier: 'health' } as MailboxEntry, ...mailboxes];
-    const name = await store.writeInventory('req-0001', withExtra);
-    expect(name).toBe('requests/req-0001.ndjson');
-    expect(await store.inventoryExists(name)).toBe(true);
+    const name = await store.writeInventory('contoso', 'req-0001', withExtra);
+    expect(name).toBe('_requests/req-0001.ndjson');
+    expect(await store.inventoryOwner(name)).toEqual({
+      orgId: 'contoso',
+      requestId: 'req-0001',
+      source: 'request',
+    });
     expect(await collect(store.readInventory(name))).toEqual([{ address: 'x@contoso.com' }, ...mailboxes]);
     // Idempotent overwrite.
-    await store.writeInventory('req-0001', mailboxes.slice(0, 2));
+    await store.writeInventory('contoso', 'req-0001', mailboxes.slice(0, 2));
     expect(await collect(store.readInventory(name))).toEqual(mailboxes.slice(0, 2));
 
     for (const bad of [
-      'requests/missing.ndjson',
+      '_requests/missing.ndjson',
       '../manifests/x.ndjson',
       'requests/req-0001.json',
       'a//b.csv',
       '',
       'x\n.csv',
     ]) {
-      expect(await store.inventoryExists(bad)).toBe(false);
+      expect(await store.inventoryOwner(bad)).toBeNull();
     }
-    await expect(collect(store.readInventory('requests/missing.ndjson'))).rejects.toMatchObject({
+    await expect(collect(store.readInventory('_requests/missing.ndjson'))).rejects.toMatchObject({
       name: 'TriageError',
       code: 'not-found',
     });
@@ -258,7 +273,8 @@ describe('BlobArtifactStore on Azurite', () => {
       name: 'TriageError',
       code: 'validation',
     });
-    await expect(store.writeInventory('a/b', [])).rejects.toThrow(RangeError);
+    await expect(store.writeInventory('contoso', 'a/b', [])).rejects.toThrow(RangeError);
+    await expect(store.writeInventory('a/b', 'req-0002', [])).rejects.toThrow(RangeError);
   });
 
   test('reads an operator-uploaded CSV with the same validation', async () => {
@@ -266,7 +282,8 @@ describe('BlobArtifactStore on Azurite', () => {
     const container = blobs.getContainerClient(store.containers.inventories);
     const good = 'EmailAddress,Password\r\na@contoso.com,x\r\nb@contoso.com,y\r\n';
     await container.getBlockBlobClient('uploads/good.csv').upload(good, Buffer.byteLength(good));
-    expect(await store.inventoryExists('uploads/good.csv')).toBe(true);
+    // No owner in its metadata: readable, but no organisation's request may use it (see the intake).
+    expect(await store.inventoryOwner('uploads/good.csv')).toEqual({});
     expect(await collect(store.readInventory('uploads/good.csv'))).toEqual([
       { address: 'a@contoso.com' },
       { address: 'b@contoso.com' },

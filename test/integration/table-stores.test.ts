@@ -199,3 +199,31 @@ describe('Table stores against Azurite', () => {
     });
   });
 });
+
+test('a storage outage is dependency-unavailable (503, retried), from every store, not a raw SDK error', async () => {
+  // Nothing listens on port 1: the connection is refused, as when Azurite or the account is down.
+  const down = createTableStores(
+    (name) =>
+      TableClient.fromConnectionString(
+        'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:1/devstoreaccount1;',
+        name,
+        { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } },
+      ),
+    'down',
+  );
+  const calls: Array<Promise<unknown>> = [
+    down.requests.get('r1'),
+    down.requests.create(request()),
+    down.items.list('r1', 1),
+    down.events.list('r1'),
+    down.orgs.get('o1'),
+    down.idempotency.claim('o1', 'k', 'h', 'r1'),
+  ];
+  for (const call of calls) {
+    const err = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isTriageError(err, 'dependency-unavailable') && err.retryable).toBe(true);
+  }
+});

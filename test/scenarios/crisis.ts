@@ -7,6 +7,7 @@
  * per tier and exits non-zero when an invariant fails. `test/e2e/crisis.test.ts` runs a smaller version.
  */
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
+import { allRoles } from '../../shared/domain/identity/principal';
 import type { RequestNotification } from '../../shared/domain/notifications';
 import { startWebhookReceiver, type ReceivedWebhook } from './webhook-receiver';
 
@@ -74,10 +75,16 @@ async function crisis(
   options: CrisisOptions,
   log: (line: string) => void,
 ): Promise<CrisisResult> {
+  const orgOf = (tier: string, i: number) => `${tier}-org-${i}`;
+  // The scenario acts as one principal: every role, a requester of every organisation it creates.
+  const orgIds = tiers.flatMap((tier) =>
+    Array.from({ length: tier === 'standard' ? options.flood : options.perTier }, (_, i) => orgOf(tier, i)),
+  );
+  const token = await stack.tokenIssuer?.mint({ roles: allRoles, orgs: orgIds, subject: 'crisis-scenario' });
   const api = async (method: string, route: string, body?: unknown) => {
     const response = await fetch(`${stack.hostUrl}/api${route}`, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -94,7 +101,6 @@ async function crisis(
     });
     submitted.set(String(created.id), { tier, atMs: Date.now() });
   };
-  const orgOf = (tier: string, i: number) => `${tier}-org-${i}`;
   log('registering organisations with webhooks');
   for (const tier of tiers) {
     const count = tier === 'standard' ? options.flood : options.perTier;
@@ -255,7 +261,7 @@ async function crisis(
     }
   }
   // Pushed back: admitted (deferred → queued), then waiting again before it ran.
-  const preempted = [...final.values()].filter((v) => {
+  const pushedBack = [...final.entries()].filter(([, v]) => {
     const statuses = (v.history as Array<{ status?: string; type: string }>)
       .filter((h) => h.type === 'status')
       .map((h) => h.status);
@@ -265,10 +271,19 @@ async function crisis(
       statuses.indexOf('deferred', admittedAt) > admittedAt &&
       !statuses.slice(admittedAt, statuses.indexOf('deferred', admittedAt)).includes('running')
     );
-  }).length;
-  const etaMoves = hooks.filter((h) => h.event.type === 'request.eta-changed').length;
-  if (preempted > 0 && etaMoves === 0)
-    violations.push('claims were pushed back but nobody was told their ETA moved');
+  });
+  const preempted = pushedBack.length;
+  // Each one pushed back is told again: its new wait (with position and ETA), after it was admitted.
+  for (const [id] of pushedBack) {
+    const told = byRequest.get(id) ?? [];
+    const admittedAt = told.find((n) => n.type === 'request.admitted')?.at ?? '';
+    const retold = told.some(
+      (n) =>
+        ['request.preempted', 'request.deferred', 'request.eta-changed'].includes(n.type) &&
+        n.at >= admittedAt,
+    );
+    if (!retold) violations.push(`${id} was pushed back but not told again`);
+  }
   return { rows, preempted, healthAdmittedWithinMs, violations, webhooks: hooks.length };
 }
 

@@ -1,7 +1,13 @@
 import type { ArtifactStore, InventoryImportResult } from '../../shared/app/ports/artifact-store';
+import type { AuditStore, Membership, MembershipStore, TokenVerifier } from '../../shared/app/ports/identity';
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../shared/app/ports/executor';
 import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publisher';
 import type {
+  ActivityEntry,
+  ActivityIndex,
+  DeadLetterEntry,
+  DeadLetterLog,
+  StoredReadiness,
   EventStore,
   IdempotencyClaim,
   IdempotencyStore,
@@ -14,6 +20,18 @@ import type {
 import type { AppSettings } from '../../shared/app/context';
 import { maxClaimChangesPerCommit, type PoolChanges, type PoolStore } from '../../shared/app/ports/pools';
 import type { PoolClaimRecord, PoolLedger } from '../../shared/domain/scheduling/pool-claims';
+import type { ProgrammeClaimRecord } from '../../shared/domain/scheduling/programme-claims';
+import type {
+  DayRecord,
+  ProgrammeState,
+  ProgrammeStore,
+  StoredPlan,
+  WaveEntry,
+} from '../../shared/app/ports/programme';
+import type { CallerApp, TriageApp } from '../../shared/app/index';
+import { auditPartition, type AuditEntry } from '../../shared/domain/identity/audit';
+import { inlineInventoryName, type InventoryOwner } from '../../shared/domain/identity/inventory-ownership';
+import { authOffPrincipal } from '../../shared/domain/identity/principal';
 import { bindUseCases, createContext } from '../../shared/app/create-app';
 import type { DeliveryContext } from '../../shared/app/effects/delivery';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../shared/domain/records';
@@ -22,6 +40,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import {
   InventoryValidator,
   mailboxEntrySchema,
+  skipAndTake,
   type InventoryRowProblem,
   type MailboxEntry,
 } from '../../shared/domain/inventory';
@@ -157,6 +176,44 @@ export class MemoryOrgStore implements OrgStore {
   async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
     return this.audit.filter((a) => a.orgId === orgId).map(clone);
   }
+  readiness = new Map<string, StoredReadiness>();
+  async getReadiness(orgId: string): Promise<StoredReadiness | null> {
+    return clone(this.readiness.get(orgId) ?? null);
+  }
+  async putReadiness(orgId: string, readiness: StoredReadiness): Promise<void> {
+    this.readiness.set(orgId, clone(readiness));
+  }
+}
+
+export class MemoryActivityIndex implements ActivityIndex {
+  entries = new Map<string, ActivityEntry>();
+  /** When set, every call is rejected, like a Table outage. */
+  fail = false;
+  async touch(entry: ActivityEntry): Promise<void> {
+    if (this.fail) throw new Error('activity table unavailable');
+    this.entries.set(entry.requestId, { ...entry });
+  }
+  async remove(requestId: string): Promise<void> {
+    if (this.fail) throw new Error('activity table unavailable');
+    this.entries.delete(requestId);
+  }
+  async listIdle(before: string, limit: number): Promise<ActivityEntry[]> {
+    if (this.fail) throw new Error('activity table unavailable');
+    return [...this.entries.values()].filter((e) => e.progressAt < before).slice(0, limit);
+  }
+}
+
+export class MemoryDeadLetterLog implements DeadLetterLog {
+  entries = new Map<string, DeadLetterEntry>();
+  async record(entry: DeadLetterEntry): Promise<void> {
+    this.entries.set(`${entry.source}/${entry.messageId}`, clone(entry));
+  }
+  async list(limit: number): Promise<DeadLetterEntry[]> {
+    return [...this.entries.values()]
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, limit)
+      .map(clone);
+  }
 }
 
 export class MemoryIdempotencyStore implements IdempotencyStore {
@@ -171,17 +228,19 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
 /**
  * Blob artifacts in memory, with the adapter's names and errors (the port contract suite runs the same
- * scenarios over both): inventories `{orgId}/….ndjson` and `requests/{id}.ndjson`, manifests
+ * scenarios over both): inventories `{orgId}/….ndjson` and `_requests/{id}.ndjson`, each with its owner, manifests
  * `{requestId}/batch-0001.ndjson`; `not-found`, `validation` and `payload-too-large` TriageErrors.
  */
 export class MemoryArtifactStore implements ArtifactStore {
   inventories = new Map<string, MailboxEntry[]>();
+  /** The blobs' owner metadata, as the adapter writes it. */
+  owners = new Map<string, InventoryOwner & { uploadedBy?: string }>();
   manifests = new Map<string, MailboxEntry[]>();
   private uploads = 0;
   async importInventoryCsv(
     orgId: string,
     csv: AsyncIterable<Uint8Array>,
-    options: { maxBytes?: number } = {},
+    options: { maxBytes?: number; uploadedBy?: string } = {},
   ): Promise<InventoryImportResult> {
     const maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
     const chunks: Buffer[] = [];
@@ -220,18 +279,37 @@ export class MemoryArtifactStore implements ArtifactStore {
     } else if (validator.rowCount === 0 && badRows.length === 0) {
       badRows.push({ line: 2, message: 'the inventory has a header but no mailbox rows' });
     }
-    if (badRows.length > 0) return { blobName: null, rowCount: validator.rowCount, badRows };
+    if (badRows.length > 0) {
+      const rows = new Set(badRows.map((row) => row.line)).size;
+      return badRows.length > 100
+        ? {
+            blobName: null,
+            rowCount: validator.rowCount,
+            badRows: badRows.slice(0, 100),
+            badRowCount: rows,
+            problemCount: badRows.length,
+          }
+        : { blobName: null, rowCount: validator.rowCount, badRows };
+    }
     const name = `${orgId}/upload-${String(++this.uploads).padStart(6, '0')}.ndjson`;
     this.inventories.set(name, entries);
+    this.owners.set(name, {
+      orgId,
+      source: 'csv-import',
+      ...(options.uploadedBy ? { uploadedBy: options.uploadedBy } : {}),
+    });
     return { blobName: name, rowCount: validator.rowCount, badRows: [] };
   }
-  async writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
-    const name = `requests/${requestId}.ndjson`;
+  async writeInventory(orgId: string, requestId: string, mailboxes: MailboxEntry[]): Promise<string> {
+    const name = inlineInventoryName(requestId);
     this.inventories.set(name, clone(mailboxes));
+    this.owners.set(name, { orgId, requestId, source: 'request' });
     return name;
   }
-  async inventoryExists(name: string): Promise<boolean> {
-    return this.inventories.has(name);
+  async inventoryOwner(name: string): Promise<InventoryOwner | null> {
+    if (!this.inventories.has(name)) return null;
+    const { uploadedBy: _uploadedBy, ...owner } = this.owners.get(name) ?? {};
+    return owner;
   }
   async *readInventory(name: string): AsyncIterable<MailboxEntry> {
     if (!/\.(ndjson|csv)$/.test(name) || name.split('/').some((s) => s === '' || s === '.' || s === '..')) {
@@ -253,6 +331,13 @@ export class MemoryArtifactStore implements ArtifactStore {
       yield clone(parsed.data);
     }
   }
+  async readInventoryChunk(
+    name: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }> {
+    return skipAndTake(this.readInventory(name), cursor === undefined ? 0 : Number(cursor), maxEntries);
+  }
   async writeBatchManifest(
     requestId: string,
     n: number,
@@ -273,12 +358,15 @@ export class MemoryArtifactStore implements ArtifactStore {
 
 export class MemoryPublisher implements Publisher {
   queue: OutgoingWorkMessage[] = [];
+  /** Messages scheduled for later (back-off successors), moved to `queue` when the test clock reaches them. */
+  scheduled: OutgoingWorkMessage[] = [];
   sent: OutgoingWorkMessage[] = [];
   notifications: RequestNotification[] = [];
   seenIds = new Set<string>();
   fail = false;
   /** When set, a publish containing a message it matches is rejected as a whole. */
   failWhen: ((m: OutgoingWorkMessage) => boolean) | undefined;
+  constructor(private readonly clock: () => Date = () => new Date()) {}
   async publishWork(messages: OutgoingWorkMessage[]): Promise<void> {
     if (this.fail) throw new Error('broker down');
     const failWhen = this.failWhen;
@@ -288,8 +376,22 @@ export class MemoryPublisher implements Publisher {
       // Duplicate detection, like the topics' requiresDuplicateDetection.
       if (this.seenIds.has(m.messageId)) continue;
       this.seenIds.add(m.messageId);
-      this.queue.push(clone(m));
+      if (m.scheduledFor && m.scheduledFor.getTime() > this.clock().getTime()) this.scheduled.push(clone(m));
+      else this.queue.push(clone(m));
     }
+  }
+  /** Moves the scheduled messages that are due to the queue, earliest first. */
+  release(): void {
+    const now = this.clock().getTime();
+    const due = this.scheduled.filter((m) => (m.scheduledFor?.getTime() ?? 0) <= now);
+    this.scheduled = this.scheduled.filter((m) => !due.includes(m));
+    due.sort((a, b) => (a.scheduledFor?.getTime() ?? 0) - (b.scheduledFor?.getTime() ?? 0));
+    this.queue.push(...due);
+  }
+  /** When the next scheduled message is due, if any. */
+  nextDue(): number | undefined {
+    const times = this.scheduled.map((m) => m.scheduledFor?.getTime() ?? 0);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
   async publishNotification(n: RequestNotification): Promise<void> {
     this.notifications.push(clone(n));
@@ -403,6 +505,137 @@ export class MemoryPoolStore implements PoolStore {
   }
 }
 
+/** The programme with the Table adapter's semantics (ETag-checked state and days; claims keyed by organisation). */
+export class MemoryProgrammeStore implements ProgrammeStore {
+  state: ProgrammeState | null = null;
+  claims = new Map<string, ProgrammeClaimRecord>();
+  waves = new Map<string, Map<string, WaveEntry>>();
+  days = new Map<string, DayRecord>();
+  plan: StoredPlan | null = null;
+  private version = 0;
+  private tag(): string {
+    return `W/"g${++this.version}"`;
+  }
+  async getState(): Promise<ProgrammeState | null> {
+    return clone(this.state);
+  }
+  async putState(state: ProgrammeState): Promise<ProgrammeState> {
+    if (state.etag === undefined ? this.state !== null : this.state?.etag !== state.etag) {
+      throw new TriageError(state.etag ? 'concurrency' : 'conflict', 'the programme changed');
+    }
+    this.state = { ...clone(state), etag: this.tag() };
+    return clone(this.state);
+  }
+  async listClaims(): Promise<ProgrammeClaimRecord[]> {
+    return [...this.claims.values()]
+      .sort((a, b) => (`${a.orgId}|${a.requestId}` < `${b.orgId}|${b.requestId}` ? -1 : 1))
+      .map(clone);
+  }
+  async listOrgClaims(orgId: string): Promise<ProgrammeClaimRecord[]> {
+    return (await this.listClaims()).filter((c) => c.orgId === orgId);
+  }
+  async getClaim(orgId: string, requestId: string): Promise<ProgrammeClaimRecord | null> {
+    const c = this.claims.get(requestId);
+    return c && c.orgId === orgId ? clone(c) : null;
+  }
+  async addClaim(claim: ProgrammeClaimRecord): Promise<ProgrammeClaimRecord> {
+    const existing = this.claims.get(claim.requestId);
+    if (existing) return clone(existing);
+    const saved = { ...clone(claim), etag: this.tag() };
+    this.claims.set(claim.requestId, saved);
+    return clone(saved);
+  }
+  async updateClaims(claims: ProgrammeClaimRecord[]): Promise<string[]> {
+    const stale: string[] = [];
+    for (const c of claims) {
+      const current = this.claims.get(c.requestId);
+      if (c.etag !== undefined && current?.etag !== c.etag) {
+        stale.push(c.requestId);
+        continue;
+      }
+      this.claims.set(c.requestId, { ...clone(c), etag: this.tag() });
+    }
+    return stale;
+  }
+  async listWave(date: string): Promise<WaveEntry[]> {
+    return [...(this.waves.get(date)?.values() ?? [])].map(clone);
+  }
+  async putWaveEntry(entry: WaveEntry): Promise<void> {
+    const wave = this.waves.get(entry.date) ?? new Map<string, WaveEntry>();
+    wave.set(entry.requestId, clone(entry));
+    this.waves.set(entry.date, wave);
+  }
+  async getDay(date: string): Promise<DayRecord | null> {
+    return clone(this.days.get(date) ?? null);
+  }
+  async listDays(): Promise<DayRecord[]> {
+    return [...this.days.values()].sort((a, b) => (a.date < b.date ? -1 : 1)).map(clone);
+  }
+  async putDay(day: DayRecord): Promise<DayRecord> {
+    const current = this.days.get(day.date);
+    if (day.etag === undefined ? current !== undefined : current?.etag !== day.etag) {
+      throw new TriageError(day.etag ? 'concurrency' : 'conflict', `day ${day.date} changed`);
+    }
+    const saved = { ...clone(day), etag: this.tag() };
+    this.days.set(day.date, saved);
+    return clone(saved);
+  }
+  async savePlan(plan: StoredPlan): Promise<void> {
+    this.plan = clone(plan);
+  }
+  async loadPlan(): Promise<StoredPlan | null> {
+    return clone(this.plan);
+  }
+}
+
+/** Memberships with the adapter's two views: by principal (the grant) and by organisation (the index). */
+export class MemoryMembershipStore implements MembershipStore {
+  rows = new Map<string, Membership>();
+  private key(orgId: string, principalId: string): string {
+    return `${orgId}\u0000${principalId}`;
+  }
+  async orgsOf(principalId: string): Promise<string[]> {
+    return [...this.rows.values()]
+      .filter((m) => m.principalId === principalId)
+      .map((m) => m.orgId)
+      .sort();
+  }
+  async put(membership: Membership): Promise<Membership> {
+    this.rows.set(this.key(membership.orgId, membership.principalId), clone(membership));
+    return clone(membership);
+  }
+  async delete(orgId: string, principalId: string): Promise<boolean> {
+    return this.rows.delete(this.key(orgId, principalId));
+  }
+  async listMembers(orgId: string): Promise<Membership[]> {
+    return [...this.rows.values()]
+      .filter((m) => m.orgId === orgId)
+      .sort((a, b) => (a.principalId < b.principalId ? -1 : 1))
+      .map(clone);
+  }
+}
+
+/** The audit log in memory, partitioned and ordered like the Table adapter. */
+export class MemoryAuditStore implements AuditStore {
+  entries: AuditEntry[] = [];
+  async append(entry: Omit<AuditEntry, 'auditId'>): Promise<AuditEntry> {
+    const saved = { ...clone(entry), auditId: String(this.entries.length).padStart(12, '0') };
+    this.entries.push(saved);
+    return clone(saved);
+  }
+  async list(partition: string, limit: number, token?: string): Promise<Page<AuditEntry>> {
+    const all = this.entries.filter((e) => auditPartition(e.orgId) === partition);
+    const start = token ? Number(token) : 0;
+    const items = all.slice(start, start + limit).map(clone);
+    return { items, ...(start + limit < all.length ? { continuationToken: String(start + limit) } : {}) };
+  }
+}
+
+/** A verifier for apps under test that take no bearer tokens (the real one is tested with the local issuer). */
+export const refusingTokenVerifier: TokenVerifier = {
+  verify: () => Promise.reject(new TriageError('unauthenticated', 'no token verifier in this test')),
+};
+
 /** Fresh in-memory stores and artifacts (the ports the contract suite checks against the adapters). */
 export function createMemoryStores() {
   return {
@@ -411,53 +644,114 @@ export function createMemoryStores() {
     events: new MemoryEventStore(),
     orgs: new MemoryOrgStore(),
     idempotency: new MemoryIdempotencyStore(),
+    memberships: new MemoryMembershipStore(),
+    audit: new MemoryAuditStore(),
+    activity: new MemoryActivityIndex(),
+    deadLetters: new MemoryDeadLetterLog(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
     slots: new MemorySlotStore(),
+    programme: new MemoryProgrammeStore(),
   };
 }
 
-export function createTestApp(options: { executor?: Executor; settings?: Partial<AppSettings> } = {}) {
+/** Settings of the test app: small batches, and back-off in seconds with a 10-minute total. */
+export const testSettings: AppSettings = {
+  batchSize: 10,
+  itemConcurrency: 4,
+  planChunkBatches: 3,
+  retry: { baseDelayMs: 1_000, maxDelayMs: 60_000, maxTotalMs: 10 * 60_000 },
+  staleAfterMs: 15 * 60_000,
+  auth: { mode: 'token', orgsClaim: 'triage_orgs' },
+};
+
+/** A clock that runs with real time plus an offset the test moves forward (scheduled messages, staleness). */
+export class TestClock {
+  offsetMs = 0;
+  now = (): Date => new Date(Date.now() + this.offsetMs);
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+  /** Moves the clock to `at` if that is later. */
+  advanceTo(at: number): void {
+    this.offsetMs += Math.max(0, at - this.now().getTime());
+  }
+}
+
+/**
+ * The app over in-memory ports. `app` is the whole surface plus, for tests that are not about identity,
+ * the HTTP use-cases bound to the open-mode principal (every role, every organisation: what
+ * `TRIAGE_AUTH_MODE=off` gives). Tests about identity call `app.as(principal)` or `app.authenticate`.
+ */
+export function createTestApp(
+  options: { executor?: Executor; settings?: Partial<AppSettings>; tokens?: TokenVerifier } = {},
+) {
+  const clock = new TestClock();
   const ports = {
     ...createMemoryStores(),
-    publisher: new MemoryPublisher(),
+    publisher: new MemoryPublisher(clock.now),
     executor: options.executor ?? new ScriptedExecutor(),
+    tokens: options.tokens ?? refusingTokenVerifier,
   };
   let id = 0;
   const ctx = createContext({
     ...ports,
     topology,
-    settings: { batchSize: 10, itemConcurrency: 4, ...options.settings },
+    settings: { ...testSettings, ...options.settings },
+    clock: clock.now,
+    random: () => 0.5,
     newId: () => `req${String(++id).padStart(4, '0')}`,
   });
-  const app = bindUseCases(ctx);
+  const triage = bindUseCases(ctx);
+  const app: TriageApp & CallerApp = { ...triage, ...triage.as(authOffPrincipal) };
   const processed: Array<{ functionName: string; tier: string; messageTier: string; kind: string }> = [];
 
   /** The delivery facts of the tier "Function" a message is routed to, as its subscription sets them. */
-  function deliveryOf(message: OutgoingWorkMessage['message'], deliveryCount: number): DeliveryContext {
+  function deliveryOf(
+    message: OutgoingWorkMessage['message'],
+    deliveryCount: number,
+    messageId = 'test-message',
+  ): DeliveryContext {
     const topic = message.kind === 'provision' ? 'provisioning' : 'migration';
     const prefix = topic === 'provisioning' ? 'provision' : 'migrate';
     const { maxDeliveryCount } = subscriptionSettings(
       topology,
       tierSubscription(topology, topic, message.tier),
     );
-    return { functionName: `${prefix}-${message.tier}`, tier: message.tier, deliveryCount, maxDeliveryCount };
+    return {
+      functionName: `${prefix}-${message.tier}`,
+      tier: message.tier,
+      deliveryCount,
+      maxDeliveryCount,
+      messageId,
+    };
   }
 
   /**
    * Delivers queued messages to the tier "Function" matching their tier, like the subscriptions do, through
    * the app's one delivery protocol (`handleDelivery`, as functions/tier-workers.ts does): a throw redelivers
-   * (deliveryCount + 1) until maxDeliveryCount, then dead-letters.
+   * (deliveryCount + 1) until maxDeliveryCount, then dead-letters. When only scheduled messages are left,
+   * the clock jumps to the next one (back-off costs no real time in tests).
    */
   async function drain(
-    optionsDrain: { redeliverCompletedOnce?: boolean } = {},
-  ): Promise<{ deadLettered: OutgoingWorkMessage[] }> {
+    optionsDrain: { redeliverCompletedOnce?: boolean; maxDeliveries?: number } = {},
+  ): Promise<{ deadLettered: OutgoingWorkMessage[]; deliveries: number }> {
     const deadLettered: OutgoingWorkMessage[] = [];
     const redelivered = new Set<string>();
-    while (ports.publisher.queue.length > 0) {
+    let deliveries = 0;
+    const budget = optionsDrain.maxDeliveries ?? 20_000;
+    for (;;) {
+      ports.publisher.release();
+      if (ports.publisher.queue.length === 0) {
+        const due = ports.publisher.nextDue();
+        if (due === undefined) break;
+        clock.advanceTo(due);
+        continue;
+      }
       const next = ports.publisher.queue.shift()!;
       for (let deliveryCount = 1; ; deliveryCount++) {
-        const delivery = deliveryOf(next.message, deliveryCount);
+        if (++deliveries > budget) throw new Error(`drain: more than ${budget} deliveries`);
+        const delivery = deliveryOf(next.message, deliveryCount, next.messageId);
         try {
           await app.handleDelivery(clone(next.message), delivery);
           processed.push({
@@ -479,8 +773,8 @@ export function createTestApp(options: { executor?: Executor; settings?: Partial
         }
       }
     }
-    return { deadLettered };
+    return { deadLettered, deliveries };
   }
 
-  return { app, ctx, ports, drain, deliveryOf, processed };
+  return { app, ctx, ports, drain, deliveryOf, processed, clock };
 }

@@ -59,7 +59,7 @@ describe('mailbox addresses', () => {
   });
 
   test('a list with the same address twice (any case) names the duplicate index', () => {
-    const result = mailboxListSchema.safeParse([
+    const result = mailboxListSchema({ max: 10 }).safeParse([
       { address: 'a@contoso.com' },
       { address: 'b@contoso.com' },
       { address: 'A@Contoso.com' },
@@ -183,7 +183,8 @@ describe('formatExchangeMigrationCsv', () => {
   });
 
   test('property: what it writes reads back, row for row, through the validator', () => {
-    const local = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}$/);
+    // Any dot-atom local part but one starting with a spreadsheet formula character (refused on purpose).
+    const local = fc.stringMatching(/^[A-Za-z0-9!#$%&'*/?^_`{|}~][A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{0,19}$/);
     const domain = fc.stringMatching(/^[a-z0-9]{1,10}\.[a-z]{2,6}$/);
     fc.assert(
       fc.property(

@@ -1,6 +1,15 @@
 import { loadConfig, settingNames } from '../../shared/config';
 
+// Token mode is the default: its three settings are part of every valid configuration.
+const tokenAuth = {
+  [settingNames.authIssuer]: 'https://login.microsoftonline.com/00000000-0000-0000-0000-00000000000a/v2.0',
+  [settingNames.authAudience]: '00000000-0000-0000-0000-00000000000b',
+  [settingNames.authJwksUri]:
+    'https://login.microsoftonline.com/00000000-0000-0000-0000-00000000000a/discovery/v2.0/keys',
+};
+
 const local = {
+  ...tokenAuth,
   [settingNames.serviceBusConnection]:
     'Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true;',
   [settingNames.storageConnection]: 'UseDevelopmentStorage=true',
@@ -24,6 +33,7 @@ describe('configuration', () => {
 
   test('identity-based connections use the Functions __ suffixes', () => {
     const config = loadConfig({
+      ...tokenAuth,
       ServiceBusConnection__fullyQualifiedNamespace: 'triage.servicebus.windows.net',
       ServiceBusConnection__credential: 'managedidentity',
       ServiceBusConnection__clientId: '00000000-0000-0000-0000-000000000001',

@@ -171,6 +171,21 @@ describe('status machine', () => {
     expect(isTerminal('deferred')).toBe(false);
   });
 
+  test('scheduled sits between queued and running: planned onto days, deferred while it has none, never back', () => {
+    expect(canTransition('queued', 'scheduled')).toBe(true);
+    expect(canTransition('scheduled', 'running')).toBe(true);
+    expect(canTransition('scheduled', 'deferred')).toBe(true);
+    expect(canTransition('deferred', 'scheduled')).toBe(true);
+    expect(canTransition('scheduled', 'cancelled')).toBe(true);
+    expect(canTransition('running', 'scheduled')).toBe(false);
+    expect(canTransition('scheduled', 'queued')).toBe(false);
+    expect(isTerminal('scheduled')).toBe(false);
+    // Admission and preemption: deferred ⇄ queued; started work is never pushed back.
+    expect(canTransition('deferred', 'queued')).toBe(true);
+    expect(canTransition('queued', 'deferred')).toBe(true);
+    expect(canTransition('running', 'deferred')).toBe(false);
+  });
+
   test('final status from counts', () => {
     expect(finalStatusFor({ succeeded: 5, failed: 0 })).toBe('completed');
     expect(finalStatusFor({ succeeded: 4, failed: 1 })).toBe('completed-with-errors');

@@ -12,6 +12,8 @@ export interface DeliveryContext extends DeliveryFacts {
   functionName: string;
   /** The tier this Function serves (from its subscription). */
   tier: string;
+  /** The incoming message's id: what its successors' and re-routes' ids derive from. */
+  messageId?: string;
 }
 
 /** Runs one task; an executor that throws (it should return an outcome) counts as a transient failure. */
@@ -26,17 +28,4 @@ export async function execute(ctx: AppContext, task: ExecutionTask): Promise<Exe
 /** A transient failure: thrown so Service Bus redelivers the message. */
 export function transientFailure(message: string): TriageError {
   return new TriageError('execution-failed', message, { retryable: true });
-}
-
-/**
- * Thrown on the last delivery after the use-case recorded the dead-letter itself (transient executor
- * failures exhausted the deliveries): Service Bus dead-letters the message, and the flag tells the
- * protocol not to record it again.
- */
-export function exhaustedAfterRecording(delivery: DeliveryFacts): TriageError {
-  return new TriageError(
-    'execution-failed',
-    `transient failures exhausted ${delivery.maxDeliveryCount} deliveries`,
-    { retryable: true, deadLetterRecorded: true },
-  );
 }

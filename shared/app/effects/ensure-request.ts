@@ -2,6 +2,7 @@ import { isTriageError, TriageError } from '../../domain/errors';
 import type { MigrateBatchMessage, MigrateMessage, ProvisionMessage } from '../../domain/messages';
 import type { RequestRecord } from '../../domain/records';
 import type { AppContext } from '../context';
+import { trackActivity } from './activity';
 import { recordEvent } from './history';
 
 /**
@@ -37,6 +38,7 @@ export async function ensureRequest(
   };
   try {
     const created = await ctx.ports.requests.create(record);
+    await trackActivity(ctx, created);
     await recordEvent(ctx, created, {
       type: 'status',
       status: 'received',

@@ -11,7 +11,8 @@ import type { WorkMessage } from '../../domain/messages';
 import type { SlotLease } from '../../domain/scheduling/slot-leases';
 import type { AppContext, ExecutionSlotSettings } from '../context';
 import type { ExecutionSlotStore } from '../ports/execution-slots';
-import { publishWork } from './publish';
+import type { DeliveryContext } from './delivery';
+import { scheduleSuccessor } from './successor';
 import { decide, defaultCheckpointMs, watcherFor, type SlotMember } from './slot-watcher';
 
 const defaultSuccessorDelayMs = 2_000;
@@ -59,7 +60,7 @@ function napper(): { nap(ms: number): Promise<void>; wake(): void } {
 
 /**
  * Waits for slots for `claim`: a grant, or `later` when the wait ran out (the caller completes its message
- * and schedules its successor, `scheduleSuccessor`). With no slots declared, a grant of `want` at once.
+ * and schedules its successor, `waitForSlotsLater`). With no slots declared, a grant of `want` at once.
  * @throws TriageError when the slots' storage fails (transient: the message is delivered again).
  */
 export async function acquireSlots(ctx: AppContext, claim: SlotClaim): Promise<SlotGrant | 'later'> {
@@ -245,19 +246,19 @@ export async function holdingSlots<T>(grant: SlotGrant, work: () => Promise<T>):
 }
 
 /**
- * Completes the work later: publishes the same message again, delivered `successorDelayMs` from now. Its
- * messageId is new (duplicate detection would drop a repeat of the incoming one); the work's progress lives
- * in storage, so the successor runs only what is not final.
+ * Completes the work later, after a wait for slots that ran out: the same message, delivered
+ * `successorDelayMs` from now, through the one successor protocol (`scheduleSuccessor`). The work's progress
+ * lives in storage, so the successor runs only what is not final.
  * @throws TriageError `dependency-unavailable` when Service Bus does not take it (the delivery is retried).
  */
-export async function scheduleSuccessor(
+export async function waitForSlotsLater(
   ctx: AppContext,
   message: WorkMessage,
-  leaseId: string,
+  delivery: DeliveryContext,
 ): Promise<void> {
   const delayMs = ctx.settings.executionSlots?.successorDelayMs ?? defaultSuccessorDelayMs;
-  const at = ctx.clock().getTime() + delayMs;
-  await publishWork(ctx, [
-    { message, messageId: `${leaseId}:slots:${at.toString(36)}`, scheduledFor: new Date(at) },
-  ]);
+  await scheduleSuccessor(ctx, message, delivery, {
+    at: new Date(ctx.clock().getTime() + delayMs),
+    wait: true,
+  });
 }

@@ -15,10 +15,17 @@ const transactionSize = 100;
 export class ItemResultWriter {
   private readonly buffer: ItemRecord[] = [];
   private writing: Promise<void> = Promise.resolve();
+  /** Writes started and not settled yet. */
+  private writesInFlight = 0;
   private lastFlushMs: number;
   private readonly timer: ReturnType<typeof setInterval>;
   /** Set when a check after a write found the request cancelled. */
   cancelled = false;
+  /**
+   * Set when a write (or the check after it) failed: Storage is down, so nothing more should run — its
+   * result could not be recorded and would only be run again by the next attempt.
+   */
+  failed = false;
 
   constructor(
     private readonly ctx: AppContext,
@@ -33,20 +40,35 @@ export class ItemResultWriter {
     }, flushIntervalInMs);
   }
 
-  /** Buffers one result; a full buffer is written before this resolves. */
+  /**
+   * Buffers one result; a full buffer is written before this resolves. While a write is in flight, at most
+   * twice the item concurrency of results wait behind it: when Storage stalls or goes down, execution stops
+   * soon after, instead of running a whole batch whose results cannot be recorded (and would run again).
+   */
   async add(item: ItemRecord): Promise<void> {
     this.buffer.push(item);
     if (this.buffer.length >= transactionSize) await this.flush();
+    else if (this.writesInFlight > 0 && this.buffer.length >= 2 * this.ctx.settings.itemConcurrency) {
+      await this.writing.catch(() => undefined);
+    }
   }
 
   /** Writes what is buffered (after the writes before it), then checks for cancellation. */
   flush(): Promise<void> {
     const records = this.buffer.splice(0, this.buffer.length);
     this.lastFlushMs = this.ctx.clock().getTime();
+    this.writesInFlight++;
     this.writing = this.writing.then(async () => {
-      if (records.length > 0) await this.ctx.ports.items.write(this.requestId, this.batchNumber, records);
-      const current = await this.ctx.ports.requests.get(this.requestId);
-      if (current?.status === 'cancelled') this.cancelled = true;
+      try {
+        if (records.length > 0) await this.ctx.ports.items.write(this.requestId, this.batchNumber, records);
+        const current = await this.ctx.ports.requests.get(this.requestId);
+        if (current?.status === 'cancelled') this.cancelled = true;
+      } catch (err: unknown) {
+        this.failed = true;
+        throw err;
+      } finally {
+        this.writesInFlight--;
+      }
     });
     return this.writing;
   }

@@ -2,6 +2,7 @@ import { batchLabel } from '../../domain/batches';
 import type { BatchRecord, RequestRecord } from '../../domain/records';
 import { assertTransition } from '../../domain/status';
 import type { AppContext } from '../context';
+import { trackActivity } from './activity';
 import { recordEvent } from './history';
 import { retryOnConflict } from './retry-on-conflict';
 
@@ -42,6 +43,7 @@ export async function mutateBatchAndRequest(
       if (next.request.status !== request.status) assertTransition(request.status, next.request.status);
       const written = { batch: next.batch, request: { ...next.request, updatedAt: ctx.now() } };
       await ctx.ports.requests.commitBatchAndRequest(written.batch, written.request);
+      await trackActivity(ctx, written.request);
       if (written.request.status !== request.status) {
         await recordEvent(ctx, written.request, {
           type: 'status',

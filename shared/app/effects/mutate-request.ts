@@ -3,6 +3,7 @@ import type { NotificationType } from '../../domain/notifications';
 import type { RequestRecord } from '../../domain/records';
 import { assertTransition } from '../../domain/status';
 import type { AppContext } from '../context';
+import { trackActivity } from './activity';
 import { recordEvent } from './history';
 import { retryOnConflict } from './retry-on-conflict';
 
@@ -39,7 +40,11 @@ export async function mutateRequest(
       const next = decide(current);
       if (!next) return current;
       if (next.status !== current.status) assertTransition(current.status, next.status);
-      const saved = await ctx.ports.requests.update({ ...next, updatedAt: ctx.now() });
+      const saved = await ctx.ports.requests.update(
+        { ...next, updatedAt: ctx.now() },
+        next.tier !== current.tier ? { reindex: true } : {},
+      );
+      await trackActivity(ctx, saved);
       if (saved.status !== current.status) {
         await recordEvent(ctx, saved, {
           type: 'status',

@@ -32,7 +32,16 @@ export type ForecastRefresh = 'fresh' | 'leased-elsewhere' | 'refreshed';
 
 /** Recomputes the pool's forecast if a decision made it stale and no one else is at it. */
 export async function refreshForecast(ctx: AppContext, poolId: string): Promise<ForecastRefresh> {
-  const leased = await takeLease(ctx, poolId);
+  let leased = await takeLease(ctx, poolId);
+  if (leased === 'leased-elsewhere') {
+    // In the cooldown after someone else's recompute: wait it out once, so what just changed is told soon.
+    const ledger = await ctx.ports.pools.getLedger(poolId);
+    const left = (ledger?.forecastLeaseUntilMs ?? 0) - ctx.clock().getTime();
+    if (left > 0 && left <= cooldownInMs) {
+      await new Promise((resolve) => setTimeout(resolve, left + 5));
+      leased = await takeLease(ctx, poolId);
+    }
+  }
   if (leased === 'fresh' || leased === 'leased-elsewhere') return leased;
   await releaseLease(ctx, poolId, await recompute(ctx, leased));
   return 'refreshed';

@@ -2,9 +2,10 @@ import { ensureError } from '../../domain/errors';
 import type { AppContext } from '../context';
 import { mutateRequest } from './mutate-request';
 import { decideAndApply } from './pool-requests';
+import { markPlanStale } from './programme-plan';
 
 /**
- * An organisation's tier changed: in every pool, its claims that have not started move to their new place
+ * An organisation's tier changed: in every pool (and in the programme), its claims that have not started move to their new place
  * in the line (and their requests carry the new tier, so the right tier's Function runs them), and the
  * line is re-dispatched. Started work keeps the capacity it holds.
  */
@@ -25,6 +26,16 @@ export async function retierClaims(ctx: AppContext, orgId: string, tier: string)
     } catch (err: unknown) {
       ctx.log('error', `pool ${poolId}: ${orgId}'s claims not re-ranked: ${ensureError(err).message}`);
     }
+  }
+  // The programme's claims too: its migrations take their new place in the plan.
+  const planned = (await ctx.ports.programme.listOrgClaims(orgId)).filter((c) => c.tier !== tier);
+  if (planned.length > 0) {
+    for (const claim of planned) {
+      await mutateRequest(ctx, claim.requestId, (c) => (c.tier === tier ? null : { ...c, tier }), {});
+    }
+    await ctx.ports.programme.updateClaims(planned.map((c) => ({ ...c, tier })));
+    await markPlanStale(ctx);
+    moved += planned.length;
   }
   return moved;
 }

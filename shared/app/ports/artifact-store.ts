@@ -1,3 +1,4 @@
+import type { InventoryOwner } from '../../domain/identity/inventory-ownership';
 import type { InventoryRowProblem, MailboxEntry } from '../../domain/inventory';
 
 /** Result of an inventory import. `blobName` is null when the import was rejected: nothing was written. */
@@ -8,13 +9,15 @@ export interface InventoryImportResult {
   rowCount: number;
   /** Bad rows with their 1-based line numbers, in file order; capped (see `badRowCount`). */
   badRows: InventoryRowProblem[];
-  /** Total number of problems found, when `badRows` was capped; absent otherwise. */
+  /** Rows with a problem, when `badRows` was capped (at 100 problems); absent otherwise. */
   badRowCount?: number;
+  /** Problems in all (a row can have two), when `badRows` was capped; absent otherwise. */
+  problemCount?: number;
 }
 
 /**
  * Durable artifacts of the pipeline: mailbox inventories and per-batch manifests. Names returned are blob
- * names inside their container (inventories: `{orgId}/…ndjson`, `requests/{requestId}.ndjson`;
+ * names inside their container (inventories: `{orgId}/…ndjson`, `_requests/{requestId}.ndjson`;
  * manifests: `{requestId}/batch-0001.ndjson` and `.csv`).
  */
 export interface ArtifactStore {
@@ -22,22 +25,39 @@ export interface ArtifactStore {
    * Streams a CSV inventory (Exchange Online migration format), validating every row; writes the
    * normalised inventory only when every row is valid, there is at least one, and the size is within
    * `maxBytes`. Throws (error `name` `InventoryTooLargeError`, `code` `InventoryTooLarge`) when the
-   * input exceeds `maxBytes`; nothing is written then either.
+   * input exceeds `maxBytes`; nothing is written then either. The blob's metadata records `orgId` (its
+   * owner) and `uploadedBy`.
    */
   importInventoryCsv(
     orgId: string,
     csv: AsyncIterable<Uint8Array>,
-    options?: { maxBytes?: number },
+    options?: { maxBytes?: number; uploadedBy?: string },
   ): Promise<InventoryImportResult>;
-  /** Writes a request's inline mailbox list; returns the blob name (`requests/{requestId}.ndjson`). */
-  writeInventory(requestId: string, mailboxes: MailboxEntry[]): Promise<string>;
-  /** False for a missing blob and for any name that is not a valid inventory name (safe on caller input). */
-  inventoryExists(blobName: string): Promise<boolean>;
+  /**
+   * Writes a request's inline mailbox list, owned by the organisation and that request (metadata);
+   * returns the blob name (`_requests/{requestId}.ndjson`).
+   */
+  writeInventory(orgId: string, requestId: string, mailboxes: MailboxEntry[]): Promise<string>;
+  /**
+   * What the inventory's metadata says about its owner; null for a missing blob and for any name that is
+   * not a valid inventory name (safe on caller input).
+   */
+  inventoryOwner(blobName: string): Promise<InventoryOwner | null>;
   /**
    * Streams an inventory (NDJSON, or a `.csv` an operator uploaded). Throws `ArtifactNotFoundError` when
    * missing and `InventoryInvalidError` (with `badRows`) at the first invalid entry.
    */
   readInventory(blobName: string): AsyncIterable<MailboxEntry>;
+  /**
+   * Reads at most `maxEntries` entries of an inventory from `cursor` (undefined: the start), so planning
+   * holds one chunk in memory and resumes where the previous invocation stopped. `next` is absent at the end.
+   * The cursor is opaque (a byte offset for NDJSON). Errors as for `readInventory`.
+   */
+  readInventoryChunk(
+    blobName: string,
+    cursor: string | undefined,
+    maxEntries: number,
+  ): Promise<{ entries: MailboxEntry[]; next?: string }>;
   /** Writes (or idempotently overwrites) a batch's NDJSON manifest and its Exchange-format CSV. */
   writeBatchManifest(
     requestId: string,

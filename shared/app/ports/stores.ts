@@ -1,4 +1,5 @@
 import type { Org, OrgAuditEntry } from '../../domain/orgs';
+import type { ReadinessCheck } from '../../domain/scheduling/readiness';
 import type { RequestKind } from '../../domain/requests';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../domain/records';
 import type { RequestStatus } from '../../domain/status';
@@ -23,8 +24,11 @@ export interface RequestStore {
   /** @throws TriageError `conflict` when the id exists. */
   create(record: RequestRecord): Promise<RequestRecord>;
   get(requestId: string): Promise<RequestRecord | null>;
-  /** Replaces the stored request if its ETag still matches. @throws TriageError `concurrency` on a stale ETag. */
-  update(record: RequestRecord): Promise<RequestRecord>;
+  /**
+   * Replaces the stored request if its ETag still matches; `reindex` also rewrites its organisation index
+   * row (its tier changed: a re-route). @throws TriageError `concurrency` on a stale ETag.
+   */
+  update(record: RequestRecord, options?: { reindex?: boolean }): Promise<RequestRecord>;
   list(filter: ListRequestsFilter, limit: number, continuationToken?: string): Promise<Page<RequestRecord>>;
   /** Creates the batches that do not exist yet; existing ones keep their state. */
   ensureBatches(batches: BatchRecord[]): Promise<void>;
@@ -60,6 +64,15 @@ export interface OrgStore {
   upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org>;
   /** Every change to the organisation, oldest first. */
   listAudit(orgId: string): Promise<OrgAuditEntry[]>;
+  /** What the organisation's IT admins last reported, or null. */
+  getReadiness(orgId: string): Promise<StoredReadiness | null>;
+  putReadiness(orgId: string, readiness: StoredReadiness): Promise<void>;
+}
+
+/** A readiness report as stored: the checks as reported (merged by name over earlier reports), and when. */
+export interface StoredReadiness {
+  checks: ReadinessCheck[];
+  checkedAt: string;
 }
 
 export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: string; bodyHash: string };
@@ -67,4 +80,44 @@ export type IdempotencyClaim = { claimed: true } | { claimed: false; requestId: 
 /** Remembers Idempotency-Key → request, scoped by organisation. */
 export interface IdempotencyStore {
   claim(orgId: string, key: string, bodyHash: string, requestId: string): Promise<IdempotencyClaim>;
+}
+
+/** One non-terminal request in the activity index: when it last made progress. */
+export interface ActivityEntry {
+  requestId: string;
+  status: RequestStatus;
+  /** ISO time of its last recorded progress. */
+  progressAt: string;
+}
+
+/**
+ * The non-terminal requests by last progress: what the reconciler reads instead of scanning every request.
+ * Rows are upserted on progress and removed when a request finishes, so it holds only the requests in
+ * flight (thousands, not the millions of items), spread over a few partitions.
+ */
+export interface ActivityIndex {
+  touch(entry: ActivityEntry): Promise<void>;
+  remove(requestId: string): Promise<void>;
+  /** Up to `limit` entries whose progress is older than `before` (ISO). */
+  listIdle(before: string, limit: number): Promise<ActivityEntry[]>;
+}
+
+/** A message that could not be attached to work (poison, mis-addressed, contradicting its request), kept for operators. */
+export interface DeadLetterEntry {
+  /** The message's id (or a generated one when it had none). */
+  messageId: string;
+  at: string;
+  /** The Function that received it. */
+  source: string;
+  reason: string;
+  requestId?: string;
+  /** The start of the body as received, for diagnosis (at most 2,000 characters). */
+  body: string;
+}
+
+/** The dead-letter log: every work message Triage refused, newest first. */
+export interface DeadLetterLog {
+  /** Idempotent per messageId and source. */
+  record(entry: DeadLetterEntry): Promise<void>;
+  list(limit: number): Promise<DeadLetterEntry[]>;
 }

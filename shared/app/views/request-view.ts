@@ -23,14 +23,20 @@ export interface RequestView {
   poolId?: string;
   /** Where a deferred provisioning waits: its place in its pool's line, its ETA and why it waits. */
   queue?: QueueView;
+  /** A migration under the programme's calendar: its planned days (local dates), or why it has none. */
+  schedule?: ScheduleView;
   inventory?: string;
   progress: Progress;
   batchCount?: number;
+  /** While a large inventory is planned chunk by chunk: what is planned so far. */
+  planning?: { batchesPlanned: number; mailboxesPlanned: number };
   batchesCompleted: number;
   processedBy?: string;
   reason?: string;
   deadLettered: boolean;
   retryCount: number;
+  /** A provisioning's executor calls so far (an attempt is one executor call). */
+  attempts?: number;
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
@@ -42,6 +48,13 @@ export interface QueueView {
   aheadByTier: Record<string, number>;
   eta: string | null;
   etaComputedAt: string | null;
+  reason: string | null;
+}
+
+export interface ScheduleView {
+  days: Array<{ date: string; mailboxes: number; bytes: number }>;
+  start: string | null;
+  finish: string | null;
   reason: string | null;
 }
 
@@ -68,20 +81,38 @@ export async function toRequestView(
     ...(record.inventory ? { inventory: record.inventory } : {}),
     progress: progressOf(record),
     ...(record.batchCount !== undefined ? { batchCount: record.batchCount } : {}),
+    ...(record.planning
+      ? {
+          planning: {
+            batchesPlanned: record.planning.batches,
+            mailboxesPlanned: record.planning.mailboxes,
+          },
+        }
+      : {}),
     batchesCompleted: record.batchesCompleted,
     ...(record.processedBy ? { processedBy: record.processedBy } : {}),
     ...(record.reason ? { reason: record.reason } : {}),
     deadLettered: record.deadLettered ?? false,
     retryCount: record.retryCount,
+    ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
   };
   if (!options.detail) return base;
-  const [batches, history, claim] = await Promise.all([
+  const [batches, history, claim, planned] = await Promise.all([
     record.kind === 'migrate' ? ctx.ports.requests.listBatches(record.id) : Promise.resolve([]),
     ctx.ports.events.list(record.id),
     record.poolId && (record.status === 'deferred' || record.status === 'queued')
       ? ctx.ports.pools.getClaim(record.poolId, record.id)
       : Promise.resolve(null),
+    record.programme ? ctx.ports.programme.getClaim(record.orgId, record.id) : Promise.resolve(null),
   ]);
+  if (planned?.schedule) {
+    base.schedule = {
+      days: planned.schedule.days,
+      start: planned.schedule.start,
+      finish: planned.schedule.finish,
+      reason: planned.schedule.reasonText,
+    };
+  }
   if (claim && record.poolId) {
     base.queue = {
       poolId: record.poolId,

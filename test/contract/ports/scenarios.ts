@@ -12,7 +12,7 @@ import {
 } from '../../../shared/domain/scheduling/pool-claims';
 
 /** The storage ports (Service Bus and the executors have their own contract suites). */
-export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor'>;
+export type PortsUnderTest = Omit<AppPorts, 'publisher' | 'executor' | 'tokens'>;
 
 let seq = 0;
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${++seq}`;
@@ -27,7 +27,7 @@ function request(overrides: Partial<RequestRecord> = {}): RequestRecord {
     status: 'queued',
     createdAt: at,
     updatedAt: at,
-    inventory: 'requests/x.ndjson',
+    inventory: '_requests/x.ndjson',
     batchesCompleted: 0,
     total: 0,
     succeeded: 0,
@@ -373,6 +373,129 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
     });
   });
 
+  describe(`${name}: ProgrammeStore and readiness`, () => {
+    const calendar = {
+      timeZone: 'Europe/London',
+      start: '2026-12-07',
+      deadline: '2027-06-30',
+      caps: { weekday: { mailboxes: 22000, bytes: 25e12 }, weekend: { mailboxes: 83000, bytes: 95e12 } },
+      holidays: [{ date: '2026-12-25', mailboxes: 0 }],
+      reserved: { health: 0.2 },
+      requiredChecks: ['licences'],
+    };
+    const claim = (orgId: string, requestId: string) => ({
+      requestId,
+      orgId,
+      tier: 'health',
+      arrivedAtMs: 1000,
+      mailboxes: 500,
+      bytes: 5e11,
+      materializedMailboxes: 100,
+      materializedBytes: 1e11,
+      ready: false,
+      readinessReason: 'not ready: licences pending',
+      schedule: {
+        days: [{ date: '2026-12-08', mailboxes: 400, bytes: 4e11 }],
+        start: '2026-12-08',
+        finish: '2026-12-08',
+        reason: null,
+        reasonText: null,
+      },
+      notifiedScheduled: true,
+      notifiedStart: '2026-12-08',
+      notifiedFinish: '2026-12-08',
+    });
+
+    test('the state is created once and replaced only under its ETag', async () => {
+      const { programme } = ports();
+      if (await programme.getState()) return; // one programme per store: the first scenario run sets it
+      const created = await programme.putState({
+        calendar,
+        planVersion: 1,
+        plannedVersion: 0,
+        planLeaseUntilMs: 0,
+        lastWaveDate: null,
+      });
+      expect(
+        await codeOf(
+          programme.putState({
+            calendar,
+            planVersion: 9,
+            plannedVersion: 0,
+            planLeaseUntilMs: 0,
+            lastWaveDate: null,
+          }),
+        ),
+      ).toBe('conflict');
+      const read = (await programme.getState())!;
+      expect(withoutEtag(read)).toEqual(withoutEtag(created));
+      const next = await programme.putState({ ...read, planVersion: 2, lastWaveDate: '2026-12-07' });
+      expect(await codeOf(programme.putState({ ...read, planVersion: 3 }))).toBe('concurrency');
+      expect(await programme.getState()).toMatchObject({
+        planVersion: 2,
+        lastWaveDate: '2026-12-07',
+        etag: next.etag,
+      });
+    });
+
+    test('claims are read whole, by organisation, or one by one; updates honour ETags; a second add keeps the first', async () => {
+      const { programme } = ports();
+      const org = unique('org');
+      const added = await programme.addClaim(claim(org, 'r1'));
+      await programme.addClaim(claim(org, 'r2'));
+      await programme.addClaim({ ...claim(org, 'r1'), mailboxes: 1 });
+      expect(withoutEtag((await programme.getClaim(org, 'r1'))!)).toEqual(claim(org, 'r1'));
+      expect((await programme.listOrgClaims(org)).map((c) => c.requestId)).toEqual(['r1', 'r2']);
+      expect((await programme.listClaims()).filter((c) => c.orgId === org)).toHaveLength(2);
+      expect(await programme.updateClaims([{ ...added, ready: true }])).toEqual([]);
+      expect(await programme.updateClaims([{ ...added, ready: false }])).toEqual(['r1']);
+      expect((await programme.getClaim(org, 'r1'))?.ready).toBe(true);
+      expect(await programme.getClaim(unique('other'), 'r1')).toBeNull();
+    });
+
+    test('waves, days and the last plan', async () => {
+      const { programme } = ports();
+      const date = `2027-0${1 + (seq % 9)}-1${seq % 10}`;
+      const entry = {
+        date,
+        requestId: unique('req'),
+        orgId: 'o',
+        tier: 'health',
+        firstIndex: 0,
+        mailboxes: 100,
+        bytes: 1e9,
+        batchNumbers: [1, 2],
+      };
+      await programme.putWaveEntry(entry);
+      expect(await programme.listWave(date)).toEqual([entry]);
+      const day = await programme.putDay({ date, materialized: { health: 100 }, done: {}, failed: {} });
+      expect(await codeOf(programme.putDay({ date, materialized: {}, done: {}, failed: {} }))).toBe(
+        'conflict',
+      );
+      await programme.putDay({ ...day, done: { health: 90 }, failed: { health: 10 } });
+      expect(await codeOf(programme.putDay({ ...day, done: {} }))).toBe('concurrency');
+      expect(await programme.getDay(date)).toMatchObject({ done: { health: 90 }, failed: { health: 10 } });
+      expect((await programme.listDays()).map((d) => d.date)).toContain(date);
+      const summary = {
+        days: Array.from({ length: 400 }, (_, i) => ({ date: `d${i}`, note: 'x'.repeat(200) })),
+      };
+      await programme.savePlan({ computedAtMs: 5, version: 3, summary });
+      expect(await programme.loadPlan()).toEqual({ computedAtMs: 5, version: 3, summary });
+    });
+
+    test('readiness is stored per organisation', async () => {
+      const { orgs } = ports();
+      const orgId = unique('org');
+      expect(await orgs.getReadiness(orgId)).toBeNull();
+      const report = {
+        checks: [{ name: 'licences', status: 'fail' as const, detail: '40 unlicensed' }],
+        checkedAt: '2026-12-01T10:00:00.000Z',
+      };
+      await orgs.putReadiness(orgId, report);
+      expect(await orgs.getReadiness(orgId)).toEqual(report);
+    });
+  });
+
   describe(`${name}: ArtifactStore`, () => {
     test('a valid CSV is stored under the organisation and reads back normalised', async () => {
       const { artifacts } = ports();
@@ -380,10 +503,11 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       const result = await artifacts.importInventoryCsv(
         orgId,
         bytes('EmailAddress,SizeBytes\na@x.example,10\nb@x.example,\n'),
+        { uploadedBy: 'uploader-1' },
       );
       expect(result).toMatchObject({ rowCount: 2, badRows: [] });
       expect(result.blobName?.startsWith(`${orgId}/`)).toBe(true);
-      expect(await artifacts.inventoryExists(result.blobName!)).toBe(true);
+      expect(await artifacts.inventoryOwner(result.blobName!)).toEqual({ orgId, source: 'csv-import' });
       expect(await collect(artifacts.readInventory(result.blobName!))).toEqual([
         { address: 'a@x.example', sizeBytes: 10 },
         { address: 'b@x.example' },
@@ -418,13 +542,18 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
     test('inline inventories and manifests round-trip; missing ones are not-found; bad names are validation', async () => {
       const { artifacts } = ports();
       const requestId = unique('req');
-      const name = await artifacts.writeInventory(requestId, [{ address: 'a@x.example', sizeBytes: 1 }]);
-      expect(name).toBe(`requests/${requestId}.ndjson`);
+      const name = await artifacts.writeInventory('org-1', requestId, [
+        { address: 'a@x.example', sizeBytes: 1 },
+      ]);
+      // Under a prefix no orgId can take (orgIds start with a letter or digit), owned by the request.
+      expect(name).toBe(`_requests/${requestId}.ndjson`);
+      expect(await artifacts.inventoryOwner(name)).toEqual({ orgId: 'org-1', requestId, source: 'request' });
       expect(await collect(artifacts.readInventory(name))).toEqual([
         { address: 'a@x.example', sizeBytes: 1 },
       ]);
-      expect(await artifacts.inventoryExists(`requests/${unique('none')}.ndjson`)).toBe(false);
-      expect(await codeOf(collect(artifacts.readInventory(`requests/${unique('none')}.ndjson`)))).toBe(
+      expect(await artifacts.inventoryOwner(`_requests/${unique('none')}.ndjson`)).toBeNull();
+      expect(await artifacts.inventoryOwner('../escape.ndjson')).toBeNull();
+      expect(await codeOf(collect(artifacts.readInventory(`_requests/${unique('none')}.ndjson`)))).toBe(
         'not-found',
       );
       expect(await codeOf(collect(artifacts.readInventory('../escape.ndjson')))).toBe('validation');
@@ -436,6 +565,141 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       });
       expect(await artifacts.readBatchManifest(requestId, 7)).toEqual([{ address: 'b@x.example' }]);
       expect(await codeOf(artifacts.readBatchManifest(requestId, 8))).toBe('not-found');
+    });
+  });
+
+  describe(`${name}: MembershipStore, AuditStore`, () => {
+    test("memberships: a principal's organisations and an organisation's members; put is idempotent; delete says whether there was one", async () => {
+      const { memberships } = ports();
+      const [alice, bob] = [unique('alice'), unique('bob')];
+      const [orgA, orgB] = [unique('org-a'), unique('org-b')];
+      expect(await memberships.orgsOf(alice)).toEqual([]);
+      await memberships.put({ orgId: orgB, principalId: alice, addedAt: 't1', addedBy: 'adam' });
+      await memberships.put({ orgId: orgA, principalId: alice, addedAt: 't1', addedBy: 'adam' });
+      await memberships.put({ orgId: orgA, principalId: alice, addedAt: 't2', addedBy: 'ada' });
+      await memberships.put({ orgId: orgA, principalId: bob, addedAt: 't3', addedBy: 'adam' });
+      expect((await memberships.orgsOf(alice)).sort()).toEqual([orgA, orgB].sort());
+      expect(await memberships.listMembers(orgA)).toEqual(
+        [
+          { orgId: orgA, principalId: alice, addedAt: 't2', addedBy: 'ada' },
+          { orgId: orgA, principalId: bob, addedAt: 't3', addedBy: 'adam' },
+        ].sort((x, y) => (x.principalId < y.principalId ? -1 : 1)),
+      );
+      expect(await memberships.delete(orgA, alice)).toBe(true);
+      expect(await memberships.delete(orgA, alice)).toBe(false);
+      expect(await memberships.orgsOf(alice)).toEqual([orgB]);
+      expect((await memberships.listMembers(orgA)).map((m) => m.principalId)).toEqual([bob]);
+      // Quotes cannot widen the single-partition query.
+      expect(await memberships.orgsOf(`${alice}' or PartitionKey ne '`)).toEqual([]);
+    });
+
+    test('audit: appended per organisation (or the deployment), read back in order, paged', async () => {
+      const { audit } = ports();
+      const orgId = unique('org');
+      const entry = (n: number) => ({
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+        action: 'requests:cancel' as const,
+        orgId,
+        target: `req-${n}`,
+        principalId: 'olga',
+        principalName: 'Olga',
+        role: 'Triage.Operator' as const,
+        scope: 'any-org' as const,
+        source: 'token' as const,
+        detail: `n${n}`,
+      });
+      const written = [];
+      for (let n = 0; n < 3; n++) written.push(await audit.append(entry(n)));
+      expect(new Set(written.map((e) => e.auditId)).size).toBe(3);
+      const first = await audit.list(orgId, 2);
+      expect(first.items).toEqual([written[0], written[1]]);
+      const second = await audit.list(orgId, 2, first.continuationToken);
+      expect(second.items).toEqual([written[2]]);
+      expect(second.continuationToken).toBeUndefined();
+      const { orgId: _orgId, ...deploymentWide } = entry(9);
+      const global = await audit.append({ ...deploymentWide, action: 'orgs:write' });
+      expect((await audit.list('_deployment', 100)).items).toContainEqual(global);
+      expect((await audit.list(orgId, 100)).items).toHaveLength(3);
+    });
+  });
+
+  describe(`${name}: ActivityIndex`, () => {
+    test('touch upserts, listIdle finds only what is older than the cutoff, remove forgets (twice is fine)', async () => {
+      const { activity } = ports();
+      const [a, b] = [unique('act'), unique('act')];
+      const old = new Date(Date.now() - 3_600_000).toISOString();
+      await activity.touch({ requestId: a, status: 'queued', progressAt: old });
+      await activity.touch({ requestId: b, status: 'running', progressAt: new Date().toISOString() });
+      const cutoff = new Date(Date.now() - 60_000).toISOString();
+      const idle = (await activity.listIdle(cutoff, 10_000)).filter(
+        (e) => e.requestId === a || e.requestId === b,
+      );
+      expect(idle).toEqual([{ requestId: a, status: 'queued', progressAt: old }]);
+      await activity.touch({ requestId: a, status: 'running', progressAt: new Date().toISOString() });
+      expect((await activity.listIdle(cutoff, 10_000)).some((e) => e.requestId === a)).toBe(false);
+      await activity.remove(a);
+      await activity.remove(a);
+      await activity.remove(b);
+      expect(
+        (await activity.listIdle(new Date(Date.now() + 60_000).toISOString(), 10_000)).some(
+          (e) => e.requestId === a || e.requestId === b,
+        ),
+      ).toBe(false);
+    });
+  });
+
+  describe(`${name}: DeadLetterLog and re-indexing`, () => {
+    test('the log keeps each refused message once, newest first', async () => {
+      const { deadLetters } = ports();
+      const id = unique('msg');
+      const older = {
+        messageId: `${id}-a`,
+        at: new Date(Date.now() - 1000).toISOString(),
+        source: 'f',
+        reason: 'poison',
+        body: '{}',
+      };
+      const newer = { ...older, messageId: `${id}-b`, at: new Date().toISOString(), requestId: 'r-1' };
+      await deadLetters.record(older);
+      await deadLetters.record(older);
+      await deadLetters.record(newer);
+      const mine = (await deadLetters.list(500)).filter((e) => e.messageId.startsWith(id));
+      expect(mine).toEqual([newer, older]);
+    });
+
+    test('an update with reindex moves the request to its new tier in the organisation listing', async () => {
+      const { requests } = ports();
+      const orgId = unique('org');
+      const created = await requests.create(request({ orgId, tier: 'health' }));
+      await requests.update({ ...created, tier: 'standard' }, { reindex: true });
+      expect((await requests.list({ orgId, tier: 'standard' }, 10)).items.map((r) => r.id)).toEqual([
+        created.id,
+      ]);
+      expect((await requests.list({ orgId, tier: 'health' }, 10)).items).toEqual([]);
+    });
+  });
+
+  describe(`${name}: ArtifactStore.readInventoryChunk`, () => {
+    test('reads an inventory chunk by chunk from the cursor it returns, to the end', async () => {
+      const { artifacts } = ports();
+      const requestId = unique('chunks');
+      const list = Array.from({ length: 25 }, (_, i) => ({ address: `u${i}@x.example`, sizeBytes: i }));
+      const blob = await artifacts.writeInventory(unique('org'), requestId, list);
+      const seen: Array<{ address: string }> = [];
+      let cursor: string | undefined;
+      const sizes: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const chunk = await artifacts.readInventoryChunk(blob, cursor, 10);
+        sizes.push(chunk.entries.length);
+        seen.push(...chunk.entries);
+        if (chunk.next === undefined) break;
+        cursor = chunk.next;
+      }
+      expect(sizes).toEqual([10, 10, 5]);
+      expect(seen).toEqual(list);
+      const exact = await artifacts.readInventoryChunk(blob, undefined, 25);
+      expect(exact.entries).toHaveLength(25);
+      expect(exact.next).toBeUndefined();
     });
   });
 }

@@ -5,14 +5,21 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createTableStores, type TableStores } from '../../../shared/adapters/table-stores';
 import type { LocalStack, LocalStackOptions } from '../../../local/stack';
+import type { MintOptions } from '../../../local/token-issuer';
+import { allRoles } from '../../../shared/domain/identity/principal';
 
 /** Parsed JSON from our own API, read loosely by tests and benchmarks. */
 type Json = ReturnType<typeof JSON.parse>;
 
-const root = path.resolve(__dirname, '..', '..', '..');
+// From test/e2e/support under jest, or from dist/test/e2e/support when compiled (npm run scenario:faults).
+const root = path.resolve(
+  __dirname,
+  ...(__dirname.split(path.sep).includes('dist') ? ['..', '..', '..', '..'] : ['..', '..', '..']),
+);
 
 /**
- * Starts Azurite, the broker and the host (child processes) from the compiled build, on free ports.
+ * Starts Azurite, the broker, the token issuer and the host from the compiled build, on free ports, with
+ * authentication on (the local issuer's tokens) unless `options.auth` says otherwise.
  * The host loads dist/functions/index.js, so run `npm run build` first (`npm test` does).
  * @throws Error when the build is missing.
  */
@@ -31,6 +38,13 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
     settings: {
       TRIAGE_EXECUTOR_LATENCY_MIN_MS: '0',
       TRIAGE_EXECUTOR_LATENCY_MAX_MS: '0',
+      // Back-off scaled to test time: 100 ms doubling to 2 s, for a minute.
+      TRIAGE_RETRY_BASE_MS: '100',
+      TRIAGE_RETRY_MAX_DELAY_MS: '2000',
+      TRIAGE_RETRY_MAX_TOTAL_MS: '60000',
+      // The reconciler every 2 s, repairing what made no progress for longer than a lock (PT1M) and a delay.
+      TRIAGE_RECONCILE_SCHEDULE: '*/2 * * * * *',
+      TRIAGE_RECONCILE_STALE_AFTER_MS: '20000',
       ...options.settings,
     },
     log: (line) => {
@@ -46,7 +60,19 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
   return new E2eStack(stack, stores, blobs, log);
 }
 
+/** The organisations a call names: a body's `orgId` and an `orgId` query parameter. */
+function orgsNamedBy(route: string, body: unknown): string[] {
+  const named = new Set<string>();
+  const fromBody = (body as { orgId?: unknown } | null | undefined)?.orgId;
+  if (typeof fromBody === 'string') named.add(fromBody);
+  const fromQuery = new URL(route, 'http://x').searchParams.get('orgId');
+  if (fromQuery !== null) named.add(fromQuery);
+  return [...named].sort();
+}
+
 export class E2eStack {
+  private readonly harnessTokens = new Map<string, Promise<string>>();
+
   constructor(
     readonly stack: LocalStack,
     readonly stores: TableStores,
@@ -58,12 +84,37 @@ export class E2eStack {
     return this.stack.hostUrl;
   }
 
+  /**
+   * A token from the stack's issuer.
+   * @throws Error when the stack runs with authentication off.
+   */
+  async token(options: MintOptions): Promise<string> {
+    if (!this.stack.tokenIssuer) throw new Error('this stack runs with --auth off: no tokens');
+    return this.stack.tokenIssuer.mint(options);
+  }
+
+  /**
+   * Calls the API. Without an `authorization` header the call is made as the suites' harness principal:
+   * every role, with the Requester binding for the organisation the call names (the pipeline suites are
+   * about the pipeline; identity has its own suites, which pass their own tokens).
+   */
   async http(
     method: string,
     route: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; headers: Headers; json: Json; text: string }> {
+    const given = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+    if (!given && this.stack.tokenIssuer) {
+      const orgs = orgsNamedBy(route, body);
+      const key = orgs.join(',');
+      let token = this.harnessTokens.get(key);
+      if (!token) {
+        token = this.token({ roles: allRoles, orgs, subject: 'e2e-harness', ttlInSeconds: 4 * 3600 });
+        this.harnessTokens.set(key, token);
+      }
+      headers = { ...headers, authorization: `Bearer ${await token}` };
+    }
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
       init.body =
@@ -137,6 +188,17 @@ export class E2eStack {
     ).toString('utf8');
   }
 
+  /**
+   * Writes an inventory straight to Blob, as an operator restoring one would: with its owner in the
+   * metadata, which the app checks before any request uses it.
+   */
+  async putInventoryBlob(name: string, text: string, orgId: string): Promise<void> {
+    await this.blobs
+      .getContainerClient('inventories')
+      .getBlockBlobClient(name)
+      .upload(text, Buffer.byteLength(text), { metadata: { orgid: orgId, source: 'csv-import' } });
+  }
+
   async listBlobs(container: string, prefix?: string): Promise<string[]> {
     const names: string[] = [];
     const client = this.blobs.getContainerClient(container);
@@ -163,6 +225,8 @@ export async function startCountingExecutorServer(options: {
   successes: Map<string, number>;
   calls: () => number;
   failures: () => number;
+  /** While true, every call answers 503 (a back-end outage). */
+  setOutage(down: boolean): void;
   close(): Promise<void>;
 }> {
   let state = options.seed ?? 12345;
@@ -176,6 +240,7 @@ export async function startCountingExecutorServer(options: {
   const successes = new Map<string, number>();
   let calls = 0;
   let failures = 0;
+  let outage = false;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -188,7 +253,7 @@ export async function startCountingExecutorServer(options: {
         res.writeHead(400).end('no Idempotency-Key');
         return;
       }
-      if (random() < options.failureRate) {
+      if (outage || random() < options.failureRate) {
         failures++;
         res.writeHead(503).end('try again');
         return;
@@ -205,6 +270,9 @@ export async function startCountingExecutorServer(options: {
     successes,
     calls: () => calls,
     failures: () => failures,
+    setOutage: (down) => {
+      outage = down;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,5 +1,5 @@
 import { isTriageError } from '../../../shared/domain/errors';
-import type { createTestApp } from '../../support/in-memory-ports';
+import { ScriptedExecutor, type createTestApp } from '../../support/in-memory-ports';
 
 export type TestApp = ReturnType<typeof createTestApp>;
 
@@ -31,3 +31,11 @@ export const migrateStandard = (deliveryCount: number) => ({
   deliveryCount,
   maxDeliveryCount: 10,
 });
+
+/** An executor that fails permanently for the addresses starting with `prefix` while `failing()` says so. */
+export const failingFor = (prefix: string, failing: () => boolean) =>
+  new ScriptedExecutor((task) =>
+    failing() && String(task.payload.address).startsWith(prefix)
+      ? { ok: false, retryable: false, reason: 'no' }
+      : { ok: true },
+  );

@@ -1,55 +1,53 @@
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import * as runtime from '../../../functions/runtime';
-import type * as HealthModule from '../../../functions/health';
-import type * as InventoriesApi from '../../../functions/inventories-api';
-import type * as OrgsApi from '../../../functions/orgs-api';
-import type * as RequestsApi from '../../../functions/requests-api';
-import { loadConfig } from '../../../shared/config';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { createTestApp, type MemoryPublisher } from '../../support/in-memory-ports';
 import { mailboxes, provision } from '../app/helpers';
+import {
+  header,
+  healthModule,
+  inventoriesApi,
+  json,
+  orgsApi,
+  requestsApi,
+  useHandlerApp,
+} from './handler-harness';
 
-// The handlers as the Functions library intends them to be tested: an HttpRequest and an
-// InvocationContext built by hand, the app behind getApp() on in-memory ports.
-const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-const requestsApi = jest.requireActual<typeof RequestsApi>('../../../functions/requests-api');
-const orgsApi = jest.requireActual<typeof OrgsApi>('../../../functions/orgs-api');
-const inventoriesApi = jest.requireActual<typeof InventoriesApi>('../../../functions/inventories-api');
-const healthModule = jest.requireActual<typeof HealthModule>('../../../functions/health');
-quiet.mockRestore();
-
+const session = useHandlerApp(['o', 'nhs']);
 let t: ReturnType<typeof createTestApp>;
 beforeEach(() => {
-  t = createTestApp();
-  jest.spyOn(runtime, 'getApp').mockResolvedValue(t.app);
-  jest.spyOn(runtime, 'getConfig').mockReturnValue(
-    loadConfig({
-      ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=v',
-      TriageStorage: 'UseDevelopmentStorage=true',
-    }),
-  );
+  t = session.install();
 });
-afterEach(() => jest.restoreAllMocks());
 
 const context = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
-const json = (r: HttpResponseInit): any => JSON.parse(String(r.body));
-const header = (r: HttpResponseInit, name: string) => (r.headers as Record<string, string>)[name];
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}): HttpRequest {
   return new HttpRequest({
     method: 'POST',
     url: `http://localhost/api/${url}`,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization: session.authorization, ...headers },
     body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
   });
 }
+
+/** A request as the library builds it, carrying the harness principal's token. */
+const signed = (init: ConstructorParameters<typeof HttpRequest>[0]) =>
+  new HttpRequest({
+    ...init,
+    headers: { authorization: session.authorization, ...(init.headers as Record<string, string>) },
+  });
 
 describe('HTTP handlers, called as the Functions library calls them', () => {
   test('POST /api/requests: 202 with Location and the accepted request', async () => {
     const response = await requestsApi.submitRequestHandler(post('requests', provision('o')), context());
     expect(response.status).toBe(202);
     const body = json(response);
-    expect(body).toEqual({ id: body.id, kind: 'provision', orgId: 'o', tier: 'standard', status: 'queued' });
+    expect(body).toEqual({
+      id: body.id,
+      kind: 'provision',
+      orgId: 'o',
+      tier: 'standard',
+      status: 'queued',
+      warnings: ['organisation "o" is not in the registry: served at the default tier standard'],
+    });
     expect(header(response, 'Location')).toBe(`/api/requests/${body.id}`);
     expect((t.ports.publisher as MemoryPublisher).queue).toHaveLength(1);
   });
@@ -76,7 +74,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
     const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(3) });
     const get = (id: string) =>
       requestsApi.getRequestHandler(
-        new HttpRequest({ method: 'GET', url: `http://localhost/api/requests/${id}`, params: { id } }),
+        signed({ method: 'GET', url: `http://localhost/api/requests/${id}`, params: { id } }),
         context(),
       );
     const found = await get(request.id);
@@ -88,7 +86,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
 
   test('GET /api/requests: a repeated parameter fails validation', async () => {
     const list = await requestsApi.listRequestsHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/requests?orgId=a&orgId=b' }),
+      signed({ method: 'GET', url: 'http://localhost/api/requests?orgId=a&orgId=b' }),
       context(),
     );
     expect(list.status).toBe(400);
@@ -99,7 +97,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
     const { request } = await t.app.submitRequest(provision('o'));
     const call = (handler: typeof requestsApi.cancelRequestHandler, what: string) =>
       handler(
-        new HttpRequest({
+        signed({
           method: 'POST',
           url: `http://localhost/api/requests/${request.id}/${what}`,
           params: { id: request.id },
@@ -116,7 +114,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
   test('PUT /api/orgs/{orgId} and GET: an unknown tier is a 400 naming it', async () => {
     const put = (body: unknown) =>
       orgsApi.upsertOrgHandler(
-        new HttpRequest({
+        signed({
           method: 'PUT',
           url: 'http://localhost/api/orgs/nhs',
           params: { orgId: 'nhs' },
@@ -135,12 +133,12 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
       registered: true,
     });
     const got = await orgsApi.getOrgHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/orgs/nhs', params: { orgId: 'nhs' } }),
+      signed({ method: 'GET', url: 'http://localhost/api/orgs/nhs', params: { orgId: 'nhs' } }),
       context(),
     );
     expect(json(got)).toMatchObject({ orgId: 'nhs', tier: 'health', servedTier: 'health' });
     const audit = await orgsApi.getOrgAuditHandler(
-      new HttpRequest({
+      signed({
         method: 'GET',
         url: 'http://localhost/api/orgs/nhs/audit',
         params: { orgId: 'nhs' },
@@ -160,7 +158,7 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
   test('POST /api/inventories: 201 with the blob name, or 400 listing each bad line', async () => {
     const upload = (csv: string) =>
       inventoriesApi.importInventoryHandler(
-        new HttpRequest({
+        signed({
           method: 'POST',
           url: 'http://localhost/api/inventories?orgId=o',
           headers: { 'content-type': 'text/csv' },
@@ -178,13 +176,13 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
 
   test('GET /api/health: 200 when every probe passes, 503 naming the one that fails', async () => {
     const healthy = await healthModule.healthHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      signed({ method: 'GET', url: 'http://localhost/api/health' }),
       context(),
     );
     expect(healthy.status).toBe(200);
     t.ctx.probes = [{ name: 'storage', check: async () => Promise.reject(new Error('down')) }];
     const degraded = await healthModule.healthHandler(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      signed({ method: 'GET', url: 'http://localhost/api/health' }),
       context(),
     );
     expect(degraded.status).toBe(503);

@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
 import { isTriageError, TriageError } from '../../../domain/errors';
-import { requestMessage } from '../../../domain/messages';
 import { messageIds } from '../../../domain/batches';
+import { assertAuthorized } from '../../../domain/identity/authorization';
+import type { Principal } from '../../../domain/identity/principal';
 import { idempotencyKeySchema } from '../../../domain/queries';
 import type { RequestEvent, RequestRecord } from '../../../domain/records';
 import { mayNeedPublishing } from '../../../domain/request-lifecycle';
 import { parseOrThrow, submitRequestSchema, type SubmitRequestInput } from '../../../domain/requests';
 import type { AppContext } from '../../context';
+import { recordAudit } from '../../effects/audit';
 import { eventToStore, notify } from '../../effects/history';
-import { publishWork } from '../../effects/publish';
-import { resolveTier } from '../../views/resolve-tier';
+import { trackActivity } from '../../effects/activity';
+import { decideTier } from '../../views/resolve-tier';
 import { toRequestView, type RequestView } from '../../views/request-view';
 import { checkInventoryOwnership } from './check-inventory';
-import { queueRequest } from './queue-request';
+import { publishOrMark, queueRequest } from './queue-request';
 
 export interface SubmitOptions {
   idempotencyKey?: string;
@@ -22,6 +24,8 @@ export interface SubmitResult {
   request: RequestView;
   /** False when an Idempotency-Key replay returned an existing request. */
   created: boolean;
+  /** What the caller should know but that did not stop the request (an organisation not in the registry). */
+  warnings: string[];
 }
 
 function hashBody(input: SubmitRequestInput): string {
@@ -29,21 +33,25 @@ function hashBody(input: SubmitRequestInput): string {
 }
 
 /**
- * POST /api/requests — validates, records and publishes a request at the organisation's verified tier.
+ * POST /api/requests — validates, records and publishes a request at the organisation's verified tier,
+ * for one of the caller's organisations; a new request is audited with the caller.
  *
  * Order and crash safety: (1) the record and its history are written, (2) then the message is published,
  * (3) then the caller gets 202. A crash before (2) leaves at most a queued record whose caller saw no 202;
  * a replay with the same Idempotency-Key finds it unpublished (`mayNeedPublishing`) and publishes it. A
  * crash after (2) loses nothing: the message is durable and the worker finds the record.
- * @throws TriageError `validation` naming each bad field; `idempotency-mismatch` when the key was used
- *   with another body; `dependency-unavailable` when Service Bus does not accept the message.
+ * @throws TriageError `validation` naming each bad field; `forbidden` when `orgId` is not one of the
+ *   caller's; `idempotency-mismatch` when the key was used with another body; `dependency-unavailable`
+ *   when Service Bus does not accept the message.
  */
 export async function submitRequest(
   ctx: AppContext,
+  caller: Principal,
   body: unknown,
   options: SubmitOptions = {},
 ): Promise<SubmitResult> {
   const input = parseOrThrow(submitRequestSchema, body, 'request');
+  assertAuthorized(caller, 'requests:submit', input.orgId);
   const key =
     options.idempotencyKey === undefined
       ? undefined
@@ -54,16 +62,17 @@ export async function submitRequest(
           'Idempotency-Key',
         );
   // Reads only, side by side: nothing is written until the input has passed every check.
-  const [tier] = await Promise.all([
-    resolveTier(ctx, input.orgId),
+  const [{ tier, registered }] = await Promise.all([
+    decideTier(ctx, input.orgId),
     input.kind === 'migrate' && input.inventory !== undefined
       ? checkInventoryOwnership(ctx, input.orgId, input.inventory)
       : undefined,
   ]);
+  const warnings = registered
+    ? []
+    : [`organisation "${input.orgId}" is not in the registry: served at the default tier ${tier}`];
   const bodyHash = hashBody(input);
   let requestId = ctx.newId();
-  // True when an earlier attempt with this Idempotency-Key claimed the id but stopped before recording it.
-  let resumed = false;
 
   if (key !== undefined) {
     const claim = await ctx.ports.idempotency.claim(input.orgId, key, bodyHash, requestId);
@@ -80,16 +89,20 @@ export async function submitRequest(
       const existing = await ctx.ports.requests.get(claim.requestId);
       if (existing) {
         const current = mayNeedPublishing(existing) ? await queueRequest(ctx, existing) : existing;
-        return { request: await toRequestView(ctx, current, { detail: false }), created: false };
+        return {
+          request: await toRequestView(ctx, current, { detail: false }),
+          created: false,
+          warnings,
+        };
       }
       requestId = claim.requestId;
-      resumed = true;
     }
   }
 
   const inventory =
     input.kind === 'migrate'
-      ? (input.inventory ?? (await ctx.ports.artifacts.writeInventory(requestId, input.mailboxes ?? [])))
+      ? (input.inventory ??
+        (await ctx.ports.artifacts.writeInventory(input.orgId, requestId, input.mailboxes ?? [])))
       : undefined;
   const at = ctx.now();
   // Recorded as queued at once (the history still reads received → queued): the message goes out only
@@ -119,7 +132,13 @@ export async function submitRequest(
       ctx.ports.events.append(
         eventToStore(
           { ...record, status: 'received' },
-          { type: 'status', status: 'received', message: `tier ${tier} from the organisation registry` },
+          {
+            type: 'status',
+            status: 'received',
+            message: registered
+              ? `tier ${tier} from the organisation registry`
+              : `organisation ${input.orgId} is not in the registry: served at the default tier ${tier}`,
+          },
           at,
         ),
       ),
@@ -128,32 +147,47 @@ export async function submitRequest(
       ),
     ]);
   let created: RequestRecord;
-  if (!resumed) {
-    // A fresh id cannot conflict, so the history is written beside the record rather than after it;
-    // if the record's write fails, the history rows stay unreachable (no request points at them).
-    const [saved, events] = await Promise.all([ctx.ports.requests.create(record), appendHistory()]);
+  if (key === undefined) {
+    // A fresh id cannot conflict, so the history and the activity row are written beside the record
+    // rather than after it; if the record's write fails, they stay unreachable (no request points at them).
+    const [saved, events] = await Promise.all([
+      ctx.ports.requests.create(record),
+      appendHistory(),
+      trackActivity(ctx, record),
+    ]);
     for (const event of events) notify(ctx, saved, event);
     created = saved;
   } else {
-    created = await createResumed(ctx, record, appendHistory);
+    // With a key, concurrent submissions race for the same id: whichever creates it writes the history,
+    // once; the others answer with it (never a 409, never a second history).
+    created = await createOnce(ctx, record, appendHistory);
   }
+  // Beside the publish, not before it: the audit costs the intake no round-trip of its own.
+  const audited = recordAudit(ctx, caller, 'requests:submit', {
+    orgId: created.orgId,
+    target: created.id,
+    detail: `${created.kind} at tier ${created.tier}`,
+  });
+  audited.catch(() => undefined); // awaited below; a failed publish must not leave it unhandled
   if (created.status === 'received') {
     created = await queueRequest(ctx, created); // recorded by an earlier version, or by a worker
   } else if (mayNeedPublishing(created)) {
-    await publishWork(ctx, [{ message: requestMessage(created), messageId: messageIds.request(created.id) }]);
+    await publishOrMark(ctx, created, messageIds.request(created.id));
   }
-  return { request: await toRequestView(ctx, created, { detail: false }), created: true };
+  await audited;
+  return { request: await toRequestView(ctx, created, { detail: false }), created: true, warnings };
 }
 
-/** A resumed submission may race a concurrent replay with the same key: whichever records it first wins. */
-async function createResumed(
+/** Creates the record unless a concurrent submission with the same key did: whichever records it first wins. */
+async function createOnce(
   ctx: AppContext,
   record: RequestRecord,
   appendHistory: () => Promise<RequestEvent[]>,
 ): Promise<RequestRecord> {
   try {
     const created = await ctx.ports.requests.create(record);
-    for (const event of await appendHistory()) notify(ctx, created, event);
+    const [events] = await Promise.all([appendHistory(), trackActivity(ctx, created)]);
+    for (const event of events) notify(ctx, created, event);
     return created;
   } catch (err: unknown) {
     if (!isTriageError(err, 'conflict')) throw err;

@@ -1,27 +1,27 @@
 import { TriageError } from '../../../domain/errors';
+import { assertAuthorized } from '../../../domain/identity/authorization';
+import { principalLabel, type Principal } from '../../../domain/identity/principal';
 import { auditEntryFor, effectiveTier, orgSchema, type Org } from '../../../domain/orgs';
 import { orgIdSchema, parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
+import { recordAudit } from '../../effects/audit';
 import { retierClaims } from '../../effects/pool-retier';
-
-export interface UpsertOrgOptions {
-  /** Who makes the change, for the audit log. */
-  actor?: string;
-}
 
 /**
  * PUT /api/orgs/{orgId} — registers an organisation and its verified tier: the only place a tier comes
- * from. A tier above the default needs `evidence`; every change is audited with who made it.
+ * from. Admins only. A tier above the default needs `evidence`; every change is in the registry's audit
+ * with the principal who made it, and in the action audit with the role that allowed it.
  * @throws TriageError `validation` naming each bad field (an unknown tier, missing evidence, a webhook URL
- *   that is not allowed).
+ *   that is not allowed); `forbidden` without the Admin role.
  */
 export async function upsertOrg(
   ctx: AppContext,
+  caller: Principal,
   orgId: unknown,
   body: unknown,
-  options: UpsertOrgOptions = {},
 ): Promise<Org> {
   const id = parseOrThrow(orgIdSchema, orgId, 'orgId', 'orgId');
+  assertAuthorized(caller, 'orgs:write', id);
   const input = parseOrThrow(orgSchema(ctx.settings.webhookAllowPrivate ?? false), body, 'organisation');
   if (!ctx.tiers.isTier(input.tier)) {
     throw new TriageError('validation', `unknown tier "${input.tier}"`, {
@@ -41,10 +41,8 @@ export async function upsertOrg(
   const at = ctx.now();
   const previous = await ctx.ports.orgs.get(id);
   const org = { orgId: id, ...input, updatedAt: at };
-  const saved = await ctx.ports.orgs.upsert(
-    org,
-    auditEntryFor(previous, org, options.actor ?? 'anonymous', at),
-  );
+  const saved = await ctx.ports.orgs.upsert(org, auditEntryFor(previous, org, principalLabel(caller), at));
+  await recordAudit(ctx, caller, 'orgs:write', { orgId: id, target: id, detail: `tier ${saved.tier}` });
   // Its waiting claims take their new place at once (the tier is the organisation's, not the request's).
   const nowMs = ctx.clock().getTime();
   const before = effectiveTier(previous, nowMs, ctx.tiers);

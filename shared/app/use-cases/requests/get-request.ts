@@ -1,15 +1,14 @@
-import { TriageError } from '../../../domain/errors';
-import { parseOrThrow, requestIdSchema } from '../../../domain/requests';
+import type { Principal } from '../../../domain/identity/principal';
 import type { AppContext } from '../../context';
 import { toRequestView, type RequestView } from '../../views/request-view';
+import { visibleRequest } from '../../views/visible-request';
 
 /**
- * GET /api/requests/{id} — status, progress, batches and history.
- * @throws TriageError `validation` for a malformed id, `not-found` when there is no such request.
+ * GET /api/requests/{id} — status, progress, batches and history, for a caller who may see the request.
+ * @throws TriageError `validation` for a malformed id, `not-found` when there is no such request or it
+ *   belongs to an organisation the caller does not act for.
  */
-export async function getRequest(ctx: AppContext, id: unknown): Promise<RequestView> {
-  const requestId = parseOrThrow(requestIdSchema, id, 'request id', 'id');
-  const record = await ctx.ports.requests.get(requestId);
-  if (!record) throw new TriageError('not-found', `no request "${requestId}"`);
+export async function getRequest(ctx: AppContext, caller: Principal, id: unknown): Promise<RequestView> {
+  const record = await visibleRequest(ctx, caller, 'requests:read', id);
   return toRequestView(ctx, record, { detail: true });
 }

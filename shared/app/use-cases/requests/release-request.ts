@@ -1,19 +1,21 @@
 import { TriageError } from '../../../domain/errors';
-import { parseOrThrow, requestIdSchema } from '../../../domain/requests';
+import type { Principal } from '../../../domain/identity/principal';
 import type { AppContext } from '../../context';
+import { recordAudit } from '../../effects/audit';
 import { recordEvent } from '../../effects/history';
 import { decideAndApply } from '../../effects/pool-requests';
 import { toRequestView, type RequestView } from '../../views/request-view';
+import { visibleRequest } from '../../views/visible-request';
 
 /**
  * POST /api/requests/{id}/release — the provisioned resource was given back: its quantity returns to the
- * pool and the waiting line is re-dispatched.
- * @throws TriageError `not-found`; `invalid-transition` (409) when it holds nothing, or still runs.
+ * pool and the waiting line is re-dispatched. Audited.
+ * @throws TriageError `not-found` (also for a request the caller may not act on); `invalid-transition`
+ *   (409) when it holds nothing, or still runs.
  */
-export async function releaseRequest(ctx: AppContext, id: unknown): Promise<RequestView> {
-  const requestId = parseOrThrow(requestIdSchema, id, 'request id', 'id');
-  const request = await ctx.ports.requests.get(requestId);
-  if (!request) throw new TriageError('not-found', `no request "${requestId}"`);
+export async function releaseRequest(ctx: AppContext, caller: Principal, id: unknown): Promise<RequestView> {
+  const request = await visibleRequest(ctx, caller, 'requests:release', id);
+  const requestId = request.id;
   const claim = request.poolId ? await ctx.ports.pools.getClaim(request.poolId, requestId) : null;
   if (!request.poolId || claim?.state !== 'started') {
     throw new TriageError(
@@ -32,6 +34,11 @@ export async function releaseRequest(ctx: AppContext, id: unknown): Promise<Requ
     type: 'note',
     notification: 'request.released',
     message: `${claim.quantity} returned to pool ${request.poolId}`,
+  });
+  await recordAudit(ctx, caller, 'requests:release', {
+    orgId: request.orgId,
+    target: requestId,
+    detail: `${claim.quantity} returned to pool ${request.poolId}`,
   });
   return toRequestView(ctx, request, { detail: true });
 }

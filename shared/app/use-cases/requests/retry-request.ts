@@ -1,7 +1,7 @@
 import { messageIds } from '../../../domain/batches';
 import { TriageError } from '../../../domain/errors';
+import type { Principal } from '../../../domain/identity/principal';
 import { batchMessage, requestMessage } from '../../../domain/messages';
-import { parseOrThrow, requestIdSchema } from '../../../domain/requests';
 import {
   decideRequeue,
   isRetryableOutcome,
@@ -11,33 +11,51 @@ import {
 } from '../../../domain/retry-plan';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
+import { recordAudit } from '../../effects/audit';
+import { isSettled } from '../../effects/activity';
 import { recordEvent } from '../../effects/history';
+import { repairStuck } from '../../effects/repair';
 import { mutateBatchAndRequest } from '../../effects/mutate-batch';
 import { mutateExistingRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
 import { toRequestView, type RequestView } from '../../views/request-view';
+import { visibleRequest } from '../../views/visible-request';
 import { replayDeadLettered } from './replay-dead-lettered';
 
 /**
  * POST /api/requests/{id}/retry — re-queues what failed (a failed provisioning; a migration's batches
- * with failed items), and replays what was dead-lettered while the request is not finished.
- * @throws TriageError `not-found`; `invalid-transition` when there is nothing to retry;
- *   `dependency-unavailable` when Service Bus does not accept the messages.
+ * with failed items), replays what was dead-lettered while the request is not finished, and repairs a
+ * request stuck in any other non-terminal state (re-publishes its lost or never-published messages).
+ * Audited with the caller once something was re-queued, replayed or repaired.
+ * @throws TriageError `not-found` (also for a request the caller may not act on); `invalid-transition`
+ *   when there is nothing to retry; `dependency-unavailable` when Service Bus does not accept the messages.
  */
-export async function retryRequest(ctx: AppContext, id: unknown): Promise<RequestView> {
-  const requestId = parseOrThrow(requestIdSchema, id, 'request id', 'id');
-  const record = await ctx.ports.requests.get(requestId);
-  if (!record) throw new TriageError('not-found', `no request "${requestId}"`);
-  if (!isTerminal(record.status)) {
+export async function retryRequest(ctx: AppContext, caller: Principal, id: unknown): Promise<RequestView> {
+  const record = await visibleRequest(ctx, caller, 'requests:retry', id);
+  const requestId = record.id;
+  const audit = (detail: string) =>
+    recordAudit(ctx, caller, 'requests:retry', { orgId: record.orgId, target: requestId, detail });
+  if (!isTerminal(record.status) || !isSettled(record)) {
     const replayed = await replayDeadLettered(ctx, record);
-    if (replayed) return toRequestView(ctx, replayed, { detail: true });
+    if (replayed) {
+      await audit('replayed dead-lettered messages');
+      return toRequestView(ctx, replayed, { detail: true });
+    }
+    // Stuck without a dead-letter (a message lost, an intake never published): repair it now.
+    // Idle for a minute (or never published) is stuck enough for an operator; fresher work is left alone.
+    const idleForMs = record.unpublished ? 0 : Math.min(ctx.settings.staleAfterMs, 60_000);
+    const repair = await repairStuck(ctx, record, record.updatedAt, { idleForMs, force: true });
+    if (repair.action === 'republished') {
+      await audit('re-published lost messages');
+      return toRequestView(ctx, (await ctx.ports.requests.get(requestId)) ?? record, { detail: true });
+    }
   }
   if (!isRetryableOutcome(record)) {
     throw new TriageError(
       'invalid-transition',
       isTerminal(record.status)
         ? `only failed or completed-with-errors requests can be retried (this one is ${record.status})`
-        : `nothing to retry: the request is ${record.status} and none of its messages is dead-lettered`,
+        : `nothing to retry: the request is ${record.status}, made progress in the last minute and none of its messages is dead-lettered`,
     );
   }
   const retryCount = record.retryCount + 1;
@@ -48,6 +66,7 @@ export async function retryRequest(ctx: AppContext, id: unknown): Promise<Reques
     await publishWork(ctx, [
       { message: requestMessage(saved), messageId: messageIds.retry(requestId, retryCount) },
     ]);
+    await audit('re-queued the request');
     return toRequestView(ctx, saved, { detail: true });
   }
 
@@ -76,6 +95,7 @@ export async function retryRequest(ctx: AppContext, id: unknown): Promise<Reques
         messageId: messageIds.retry(requestId, retryCount, batchNumber),
       })),
     );
+    await audit(`re-opened ${reopened.length} batch(es)`);
   }
   return toRequestView(ctx, saved, { detail: true });
 }

@@ -1,8 +1,10 @@
 import { batchLabel } from '../../../domain/batches';
-import { countFinalItems, rollUpBatch } from '../../../domain/batch-rollup';
+import { countFinalItems, rollUpBatch, settleCancelledBatch } from '../../../domain/batch-rollup';
 import type { AppContext } from '../../context';
 import { transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { mutateBatchAndRequest } from '../../effects/mutate-batch';
+import { ensureError } from '../../../domain/errors';
+import { recordActual } from '../../effects/programme-waves';
 import type { WorkResult } from './work-result';
 
 /** Every batch of a request rolls up into the one request entity: allow more collisions than elsewhere. */
@@ -43,6 +45,36 @@ export async function completeBatch(
     },
     { event: `${batchLabel(batchNumber)} completed`, maxAttempts: rollUpAttempts },
   );
+  if (written?.request.programme) {
+    // Plan versus actual; best effort: a failure here is logged, the batch's own counts stay exact.
+    await recordActual(ctx, written.request.tier, counts).catch((err: unknown) =>
+      ctx.log(
+        'warn',
+        `actuals of ${batchLabel(batchNumber)} of ${requestId} not recorded: ${ensureError(err).message}`,
+      ),
+    );
+  }
   if (written) return 'batch-completed';
   return duplicate ? 'duplicate' : 'rejected';
+}
+
+/**
+ * Settles a batch of a cancelled request with what ran (its in-flight items have finished): the request's
+ * counts stay exact and, once every batch is settled, nothing of it is left open.
+ */
+export async function settleCancelled(
+  ctx: AppContext,
+  requestId: string,
+  batchNumber: number,
+  delivery: DeliveryContext,
+): Promise<WorkResult> {
+  const counts = countFinalItems(await ctx.ports.items.list(requestId, batchNumber));
+  await mutateBatchAndRequest(
+    ctx,
+    requestId,
+    batchNumber,
+    (batch, request) => settleCancelledBatch(batch, request, counts, delivery.functionName),
+    { maxAttempts: rollUpAttempts },
+  );
+  return 'cancelled';
 }

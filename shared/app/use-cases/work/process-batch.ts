@@ -1,20 +1,16 @@
 import { batchLabel } from '../../../domain/batches';
-import { isLastDelivery, itemAttempt } from '../../../domain/delivery';
+import { executorAttempt } from '../../../domain/back-off';
+import { isSupersededAttempt } from '../../../domain/retry-plan';
 import type { MailboxEntry } from '../../../domain/inventory';
 import type { MigrateBatchMessage } from '../../../domain/messages';
 import type { ItemRecord, RequestRecord } from '../../../domain/records';
 import type { AppContext } from '../../context';
-import {
-  execute,
-  exhaustedAfterRecording,
-  transientFailure,
-  type DeliveryContext,
-} from '../../effects/delivery';
-import { acquireSlots, scheduleSuccessor, type SlotGrant } from '../../effects/execution-slots';
-import { recordEvent } from '../../effects/history';
+import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
+import { acquireSlots, waitForSlotsLater, type SlotGrant } from '../../effects/execution-slots';
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
-import { completeBatch } from './complete-batch';
+import { trackActivity } from '../../effects/activity';
+import { completeBatch, settleCancelled } from './complete-batch';
 import type { WorkResult } from './work-result';
 
 interface PendingTransient {
@@ -27,7 +23,8 @@ interface PendingTransient {
  * Executes a batch item by item. Items already final are never executed again; results are written as
  * they arrive (`ItemResultWriter`), so a redelivery or a crash repeats at most the items in flight. The
  * batch's counters roll up into the request when its last item is final. Transient item failures throw
- * (redelivery) until the last delivery, which records them as failed and the batch as dead-lettered.
+ * once the others are written: the delivery protocol schedules the next attempt (back-off), which runs only
+ * what is not final, or records what is left as given up when the chain's time is over.
  */
 export async function processBatch(
   ctx: AppContext,
@@ -42,15 +39,18 @@ export async function processBatch(
     );
     return 'rejected';
   }
-  if (request.status === 'cancelled') return 'cancelled';
   const batch = await ctx.ports.requests.getBatch(request.id, message.batchNumber);
   if (!batch) return 'rejected';
-  if (batch.status === 'completed') return 'duplicate';
+  if (batch.status === 'completed' || batch.status === 'cancelled') return 'duplicate';
+  if (request.status === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+  if (isSupersededAttempt(batch, message)) return 'duplicate';
+  // A heartbeat for the reconciler: this request's batches are being delivered.
+  await trackActivity(ctx, request);
 
   const mailboxes = await ctx.ports.artifacts.readBatchManifest(request.id, message.batchNumber);
   const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
   const attemptOf = (index: number): number =>
-    itemAttempt(priorAttempts.get(index), request.retryCount, delivery);
+    executorAttempt(priorAttempts.get(index), message.attempt ?? 1);
   let todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
   // The slot gate: each run of items holds execution slots; one that yields for higher-tier work gives them
@@ -62,7 +62,7 @@ export async function processBatch(
     // At least half its concurrency: a few full-speed batches beat many crawling ones.
     const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
     if (grant === 'later') {
-      await scheduleSuccessor(ctx, message, leaseId);
+      await waitForSlotsLater(ctx, message, delivery);
       return 'rescheduled';
     }
     if (grant.contended) {
@@ -71,46 +71,14 @@ export async function processBatch(
       todo = todo.filter(({ index }) => !now.done.has(index));
     }
     const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant);
-    if (ran === 'cancelled') return 'cancelled';
+    if (ran === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
     pending.push(...ran.pending);
     todo = ran.untaken;
   }
-  const lastTransient = pending.at(-1)?.reason;
   if (pending.length > 0) {
-    if (!isLastDelivery(delivery)) {
-      throw transientFailure(`${pending.length} item(s) failed transiently (last: ${lastTransient})`);
-    }
-    // Last delivery: record what is left as failed so the request finishes, then let the message dead-letter.
-    await ctx.ports.items.write(
-      request.id,
-      message.batchNumber,
-      pending.map((p) => ({
-        index: p.index,
-        address: p.address,
-        status: 'failed',
-        attempts: attemptOf(p.index),
-        reason: `transient failures exhausted ${delivery.maxDeliveryCount} deliveries: ${p.reason}`,
-        at: ctx.now(),
-      })),
-    );
+    throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
   }
-
-  const result = await completeBatch(
-    ctx,
-    request.id,
-    message.batchNumber,
-    mailboxes.length,
-    delivery,
-    lastTransient,
-  );
-  if (pending.length > 0) {
-    await recordEvent(ctx, request, {
-      type: 'dead-letter',
-      message: `${batchLabel(message.batchNumber)} dead-lettered after ${delivery.deliveryCount} deliveries`,
-    });
-    throw exhaustedAfterRecording(delivery);
-  }
-  return result;
+  return completeBatch(ctx, request.id, message.batchNumber, mailboxes.length, delivery);
 }
 
 /** The items already final (never executed again) and the attempts of those a retry re-opened. */
@@ -150,7 +118,7 @@ async function runItems(
   let stopped = false;
   try {
     await mapLimit(todo, grant.slots, async ({ m, index }) => {
-      if (writer.cancelled || stopped) return;
+      if (writer.cancelled || writer.failed || stopped) return;
       if (grant.stopping) {
         untaken.push({ m, index });
         return;

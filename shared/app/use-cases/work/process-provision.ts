@@ -1,17 +1,13 @@
-import { provisionAttempt, isLastDelivery } from '../../../domain/delivery';
+import { executorAttempt } from '../../../domain/back-off';
 import type { ProvisionMessage } from '../../../domain/messages';
 import { decideProvisionOutcome, decideStartProvision } from '../../../domain/request-lifecycle';
+import { isSupersededAttempt } from '../../../domain/retry-plan';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
-import {
-  execute,
-  exhaustedAfterRecording,
-  transientFailure,
-  type DeliveryContext,
-} from '../../effects/delivery';
+import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
-import { acquireSlots, holdingSlots, scheduleSuccessor } from '../../effects/execution-slots';
-import { recordEvent } from '../../effects/history';
+import { trackActivity } from '../../effects/activity';
+import { acquireSlots, holdingSlots, waitForSlotsLater } from '../../effects/execution-slots';
 import { mutateRequest } from '../../effects/mutate-request';
 import { decideAndApply } from '../../effects/pool-requests';
 import { passPool } from './pass-pool';
@@ -19,8 +15,10 @@ import type { WorkResult } from './work-result';
 
 /**
  * Runs a provisioning once: `running`, one executor call with a stable idempotency key, then `completed`
- * or `failed`. A transient failure throws (redelivery) until the last delivery, which records the failure
- * and its dead-letter before Service Bus dead-letters the message.
+ * or `failed`. A transient failure throws: the delivery protocol schedules the next attempt (back-off) or,
+ * when the chain's time is over, records it as given up. The call holds one execution slot; a wait for it
+ * that runs out schedules a successor instead. A cancel while the call is in flight keeps the request
+ * cancelled but records what ran.
  */
 export async function processProvision(
   ctx: AppContext,
@@ -29,6 +27,7 @@ export async function processProvision(
 ): Promise<WorkResult> {
   const request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
+  if (isSupersededAttempt(request, message)) return 'duplicate';
   // A declared pool for its resource: capacity first, in tier order (the stored request is the truth).
   const resource = request.resource ?? message.resource;
   const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
@@ -45,9 +44,12 @@ export async function processProvision(
   // The slot gate: one executor call, one execution slot, in tier order with every other unit of work.
   const slot = await acquireSlots(ctx, { leaseId: `${request.id}:provision`, request, want: 1 });
   if (slot === 'later') {
-    await scheduleSuccessor(ctx, message, `${request.id}:provision`);
+    await waitForSlotsLater(ctx, message, delivery);
+    // A heartbeat for the reconciler: waiting for slots is not being stuck.
+    await trackActivity(ctx, running ?? request);
     return 'rescheduled';
   }
+  const attempt = executorAttempt(request.attempts, message.attempt ?? 1);
   const outcome = await holdingSlots(slot, () =>
     execute(ctx, {
       kind: 'provision',
@@ -56,21 +58,20 @@ export async function processProvision(
       tier: request.tier,
       itemId: request.id,
       idempotencyKey: `${request.id}:provision`,
-      payload: { resource: message.resource },
-      attempt: provisionAttempt(request.retryCount, delivery),
+      payload: { resource },
+      attempt,
     }),
   );
-  if (!outcome.ok && outcome.retryable && !isLastDelivery(delivery)) {
-    throw transientFailure(`transient: ${outcome.reason}`);
-  }
-  const deadLettered = !outcome.ok && outcome.retryable;
-  await mutateRequest(
+  if (!outcome.ok && outcome.retryable) throw transientFailure(`transient: ${outcome.reason}`);
+  const saved = await mutateRequest(
     ctx,
     request.id,
     (c) =>
       decideProvisionOutcome(
         c,
-        outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason, deadLettered },
+        outcome.ok
+          ? { ok: true, attempts: attempt }
+          : { ok: false, reason: outcome.reason, deadLettered: false, attempts: attempt },
         delivery.functionName,
       ),
     {
@@ -80,13 +81,6 @@ export async function processProvision(
   );
   // A failed provisioning holds nothing: its capacity goes back to the pool (and the line moves).
   if (!outcome.ok && poolId) await decideAndApply(ctx, poolId, { remove: request.id });
-  if (!outcome.ok && deadLettered) {
-    await recordEvent(ctx, request, {
-      type: 'dead-letter',
-      message: `delivery ${delivery.deliveryCount} of ${delivery.maxDeliveryCount} failed: ${outcome.reason}`,
-    });
-    // Throwing on the last delivery lets Service Bus dead-letter the message (MaxDeliveryCountExceeded).
-    throw exhaustedAfterRecording(delivery);
-  }
+  if (saved?.status === 'cancelled') return 'cancelled';
   return outcome.ok ? 'completed' : 'failed';
 }

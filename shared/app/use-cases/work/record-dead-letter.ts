@@ -5,7 +5,7 @@ import {
   flagRequestDeadLettered,
 } from '../../../domain/dead-letters';
 import { isLastDelivery } from '../../../domain/delivery';
-import { workMessageSchema } from '../../../domain/messages';
+import { workMessageSchema, type WorkMessage } from '../../../domain/messages';
 import type { AppContext } from '../../context';
 import type { DeliveryContext } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
@@ -37,9 +37,18 @@ export async function recordDeadLetter(
   if (!isLastDelivery(delivery)) return 'ignored';
   const parsed = workMessageSchema.safeParse(body);
   if (!parsed.success) return 'ignored';
-  const message = parsed.data;
-  const why = deadLetterReason(delivery, delivery.functionName, reason);
+  return flagDeadLettered(ctx, parsed.data, deadLetterReason(delivery, delivery.functionName, reason));
+}
 
+/**
+ * Flags a work message's request (or batch) as dead-lettered with `why`, so it is visible and replayable by
+ * retry; idempotent, and finished requests or completed batches are left alone.
+ */
+export async function flagDeadLettered(
+  ctx: AppContext,
+  message: WorkMessage,
+  why: string,
+): Promise<DeadLetterRecording> {
   // What the last decision found when nothing was written (the closures may run once per conflict).
   const found: { decision: 'already-recorded' | 'ignored' } = { decision: 'ignored' };
   if (message.kind === 'migrate-batch') {

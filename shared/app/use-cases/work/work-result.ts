@@ -7,7 +7,14 @@ export type WorkResult =
   | 'rejected'
   | 'cancelled'
   | 'planned'
+  /** One chunk of a large inventory planned; a continuation message plans the next. */
+  | 'planning'
   | 'batch-completed'
+  /** A transient failure: a successor message is scheduled (back-off) and this one completes. */
+  | 'retry-scheduled'
+  /** The chain tried for its whole time: what was left is recorded as failed and dead-lettered. */
+  | 'gave-up'
   | 'deferred'
-  /** Waited too long for execution slots: completed, with a scheduled successor that carries on. */
+  | 'scheduled'
+  /** Waited too long for execution slots: completed, with a successor that carries on (no attempt counted). */
   | 'rescheduled';

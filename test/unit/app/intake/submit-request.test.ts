@@ -73,3 +73,30 @@ describe('submitRequest', () => {
     expect((await t.app.getRequest(replay.request.id)).status).toBe('completed');
   });
 });
+
+describe('idempotency race (item 10)', () => {
+  test('100 concurrent submissions with one key: one request, all answered with it, history written once', async () => {
+    const t = createTestApp();
+    // The first claimant's write is the slowest, as on a busy table: the others see the key claimed but
+    // no request yet, which is where main answered one caller 409 and wrote the history twice.
+    const create = t.ports.requests.create.bind(t.ports.requests);
+    let first = true;
+    t.ports.requests.create = async (record) => {
+      if (first) {
+        first = false;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return create(record);
+    };
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, () => t.app.submitRequest(provision('o'), { idempotencyKey: 'same-key' })),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const ids = new Set(results.map((r) => (r.status === 'fulfilled' ? r.value.request.id : '')));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids];
+    const statuses = t.ports.events.events.filter((e) => e.requestId === id).map((e) => e.status);
+    expect(statuses.sort()).toEqual(['queued', 'received']);
+    expect(t.ports.requests.requests.size).toBe(1);
+  });
+});

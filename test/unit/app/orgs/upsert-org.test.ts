@@ -1,5 +1,16 @@
+import { roles, type Principal } from '../../../../shared/domain/identity/principal';
 import { createTestApp } from '../../../support/in-memory-ports';
 import { expectTriage, provision } from '../helpers';
+
+/** An admin principal: who a registry change is audited as (the caller's identity, not a header). */
+const admin = (id: string): Principal => ({
+  id,
+  name: id,
+  roles: [roles.admin],
+  orgIds: [],
+  source: 'token',
+  unrestricted: false,
+});
 
 describe('upsertOrg, getOrg and the registry audit', () => {
   test('a tier above the default needs evidence; the default tier does not', async () => {
@@ -17,9 +28,9 @@ describe('upsertOrg, getOrg and the registry audit', () => {
   test('every change is audited with who, from and to; a tier change says so', async () => {
     const t = createTestApp();
     const org = { name: 'NHS', sector: 'health', evidence: 'ODS code RX1' };
-    await t.app.upsertOrg('nhs', { ...org, tier: 'health' }, { actor: 'alice' });
-    await t.app.upsertOrg('nhs', { ...org, tier: 'health', name: 'NHS Trust' }, { actor: 'bob' });
-    await t.app.upsertOrg('nhs', { ...org, tier: 'government' }, { actor: 'carol' });
+    await t.app.as(admin('alice')).upsertOrg('nhs', { ...org, tier: 'health' });
+    await t.app.as(admin('bob')).upsertOrg('nhs', { ...org, tier: 'health', name: 'NHS Trust' });
+    await t.app.as(admin('carol')).upsertOrg('nhs', { ...org, tier: 'government' });
     const { items } = await t.app.getOrgAudit('nhs');
     expect(items.map((a) => [a.action, a.actor, a.fromTier, a.toTier])).toEqual([
       ['registered', 'alice', undefined, 'health'],

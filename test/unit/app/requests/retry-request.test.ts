@@ -1,16 +1,19 @@
-import { createTestApp, ScriptedExecutor } from '../../../support/in-memory-ports';
-import { recordDeadLetter } from '../../../../shared/app/use-cases/work/record-dead-letter';
+import { createTestApp } from '../../../support/in-memory-ports';
+import { flagDeadLettered, recordDeadLetter } from '../../../../shared/app/use-cases/work/record-dead-letter';
 import { processWork } from '../../../../shared/app/use-cases/work/process-work';
-import { deadLetterEvents, expectTriage, mailboxes, migrateStandard, provision } from '../helpers';
+import {
+  deadLetterEvents,
+  expectTriage,
+  mailboxes,
+  migrateStandard,
+  provision,
+  failingFor,
+} from '../helpers';
 
 describe('retryRequest and the replay of dead-letters', () => {
   test('retry re-queues only the failed items of a migration', async () => {
     let fail = true;
-    const exec = new ScriptedExecutor((task) =>
-      fail && String(task.payload.address).startsWith('user1')
-        ? { ok: false, retryable: false, reason: 'no' }
-        : { ok: true },
-    );
+    const exec = failingFor('user1', () => fail);
     const t = createTestApp({ executor: exec });
     const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(25) });
     await t.drain();
@@ -47,18 +50,19 @@ describe('retryRequest and the replay of dead-letters', () => {
     expect(await t.app.getRequest(request.id)).toMatchObject({ deadLettered: false });
     expect(deadLetterEvents(t, request.id)).toHaveLength(0);
 
+    // Back-off: the planning is retried (successors) for the chain's total time, then given up.
     const { deadLettered } = await t.drain();
-    expect(deadLettered.map((m) => m.message.kind)).toEqual(['migrate']);
+    expect(deadLettered).toHaveLength(0);
     const view = await t.app.getRequest(request.id);
-    expect(view).toMatchObject({ status: 'running', batchCount: 3, deadLettered: true });
-    expect(view.reason).toMatch(/delivery 10 of 10 \(migrate-standard\) failed: .*broker refused/);
+    // The batches go out before a chunk is recorded: the planning is not recorded, and is replayed whole.
+    expect(view).toMatchObject({ status: 'queued', deadLettered: true });
+    expect(view.batchCount).toBeUndefined();
+    expect(view.reason).toMatch(/given up: transient failures for \d+ s .*broker refused/);
     expect(view.batches?.every((b) => !b.deadLettered)).toBe(true);
     expect(view.history?.filter((h) => h.type === 'dead-letter')).toHaveLength(1);
 
     // Recording it again (a duplicate delivery, a second handler) changes nothing.
-    expect(await recordDeadLetter(t.ctx, migrateMessage, migrateStandard(10), 'again')).toBe(
-      'already-recorded',
-    );
+    expect(await flagDeadLettered(t.ctx, migrateMessage, 'again')).toBe('already-recorded');
     expect(deadLetterEvents(t, request.id)).toHaveLength(1);
 
     // The broker recovers: retry re-publishes the migrate message under a new messageId.
@@ -89,10 +93,12 @@ describe('retryRequest and the replay of dead-letters', () => {
       mailboxes: mailboxes(15),
     });
     t.ports.items.failWrites = true;
+    // Back-off until the chain gives up; recording that fails too (items still down), so Service Bus
+    // redelivers the last successor until it dead-letters it, and its last delivery records it.
     const { deadLettered } = await t.drain();
     expect(deadLettered.map((m) => m.messageId)).toEqual([
-      `${request.id}:batch:0001`,
-      `${request.id}:batch:0002`,
+      expect.stringMatching(new RegExp(`^${request.id}:batch:0001:a\\d+$`)),
+      expect.stringMatching(new RegExp(`^${request.id}:batch:0002:a\\d+$`)),
     ]);
     const view = await t.app.getRequest(request.id);
     expect(view).toMatchObject({ status: 'running', deadLettered: true, retryCount: 0 });
@@ -128,7 +134,7 @@ describe('retryRequest and the replay of dead-letters', () => {
     });
   });
 
-  test('a provisioning whose outcome cannot be written: recorded on the last delivery only, status kept, retry re-publishes it', async () => {
+  test('a provisioning whose outcome cannot be written: backed off, given up as failed, retry re-queues it', async () => {
     const t = createTestApp();
     const { request } = await t.app.submitRequest(provision('o'));
     const store = t.ports.requests;
@@ -139,17 +145,15 @@ describe('retryRequest and the replay of dead-letters', () => {
       return update(record);
     };
     const { deadLettered } = await t.drain();
-    expect(deadLettered).toHaveLength(1);
+    expect(deadLettered).toHaveLength(0);
     const view = await t.app.getRequest(request.id);
-    expect(view).toMatchObject({ status: 'running', deadLettered: true });
-    expect(view.reason).toMatch(
-      /delivery 10 of 10 \(provision-standard\) failed: requests table unavailable/,
-    );
+    expect(view).toMatchObject({ status: 'failed', deadLettered: true });
+    expect(view.reason).toMatch(/transient failures for \d+ s .*requests table unavailable/);
     expect(view.history?.filter((h) => h.type === 'dead-letter')).toHaveLength(1);
 
     tableDown = false;
     const retried = await t.app.retryRequest(request.id);
-    expect(retried).toMatchObject({ status: 'running', deadLettered: false, retryCount: 1 });
+    expect(retried).toMatchObject({ status: 'queued', deadLettered: false, retryCount: 1 });
     expect(t.ports.publisher.queue.map((m) => m.messageId)).toEqual([`${request.id}:retry:1`]);
     await t.drain();
     expect(await t.app.getRequest(request.id)).toMatchObject({

@@ -56,8 +56,13 @@ function setup(executor: MeteredExecutor, settings: Partial<AppSettings>) {
     return t.ports.publisher.queue.splice(i, 1)[0]!;
   };
   const deliver = (m: OutgoingWorkMessage) =>
-    t.app.handleDelivery(structuredClone(m.message), t.deliveryOf(m.message, 1));
-  return { t, take, deliver, slots: t.ports.slots as MemorySlotStore };
+    t.app.handleDelivery(structuredClone(m.message), t.deliveryOf(m.message, 1, m.messageId));
+  /** The one message scheduled for later, taken off the publisher. */
+  const takeScheduled = (): OutgoingWorkMessage => {
+    expect(t.ports.publisher.scheduled).toHaveLength(1);
+    return t.ports.publisher.scheduled.pop()!;
+  };
+  return { t, take, takeScheduled, deliver, slots: t.ports.slots as MemorySlotStore };
 }
 
 describe('execution slots in the work use-cases', () => {
@@ -110,7 +115,7 @@ describe('execution slots in the work use-cases', () => {
 
   test('work that waits longer than it may for slots completes its message with a scheduled successor', async () => {
     const exec = new MeteredExecutor((task) => (task.kind === 'migrate-mailbox' ? 60 : 1));
-    const { t, take, deliver, slots } = setup(exec, slotSettings(1, { maxWaitMs: 20 }));
+    const { t, take, takeScheduled, deliver, slots } = setup(exec, slotSettings(1, { maxWaitMs: 20 }));
     await t.app.submitRequest({ kind: 'migrate', orgId: 'shop', mailboxes: mailboxes(4) });
     await deliver(take('migrate'));
     const holding = deliver(take('migrate-batch'));
@@ -122,15 +127,21 @@ describe('execution slots in the work use-cases', () => {
     });
     const before = Date.now();
     await expect(deliver(take('provision'))).resolves.toBe('rescheduled');
-    const successor = take('provision');
-    expect(successor.messageId).toMatch(new RegExp(`^${request.id}:provision:slots:`));
+    // The one successor protocol: an id derived from the incoming one, the same attempt (nothing failed).
+    const successor = takeScheduled();
+    expect(successor.messageId).toBe(`${request.id}:w1`);
+    expect(successor.message.attempt).toBeUndefined();
     expect(successor.scheduledFor!.getTime()).toBeGreaterThanOrEqual(before + 1_000);
     // Its Function took it (running); the executor was never called.
     expect((await t.app.getRequest(request.id)).status).toBe('running');
     expect(exec.calls.has(`${request.id}:provision`)).toBe(false);
+    // Still no slot: the successor waits again, under the next id of the chain.
+    await expect(deliver(successor)).resolves.toBe('rescheduled');
+    const second = takeScheduled();
+    expect(second.messageId).toBe(`${request.id}:w2`);
     await holding;
     // The successor runs it; the line it left holds no trace of the wait.
-    await expect(deliver(successor)).resolves.toBe('completed');
+    await expect(deliver(second)).resolves.toBe('completed');
     expect(slots.leases.size).toBe(0);
   });
 

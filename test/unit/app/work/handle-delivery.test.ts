@@ -2,29 +2,40 @@ import { InvocationContext } from '@azure/functions';
 import * as runtime from '../../../../functions/runtime';
 import type * as TierWorkers from '../../../../functions/tier-workers';
 import { recordDeadLetter } from '../../../../shared/app/use-cases/work/record-dead-letter';
-import { isTriageError } from '../../../../shared/domain/errors';
 import { workTopics } from '../../../../shared/domain/topology';
 import { topology } from '../../../../shared/topology';
 import { createTestApp, ScriptedExecutor } from '../../../support/in-memory-ports';
 import { deadLetterEvents, mailboxes, migrateStandard, provision } from '../helpers';
 
 describe('handleDelivery: the one delivery protocol', () => {
-  test('the executor path records its own dead-letter: the error is flagged and nothing is recorded twice', async () => {
+  test('a transient failure completes the message and schedules its successor; the last one is given up', async () => {
     const exec = new ScriptedExecutor(() => ({ ok: false, retryable: true, reason: 'timeout' }));
     const t = createTestApp({ executor: exec });
     const { request } = await t.app.submitRequest(provision('o'));
-    const message = structuredClone(t.ports.publisher.queue[0]!.message);
-    const delivery = t.deliveryOf(message, 10);
-    const err = await t.app.handleDelivery(message, delivery).then(
-      () => undefined,
-      (e: unknown) => e,
+    const first = t.ports.publisher.queue.shift()!;
+    const result = await t.app.handleDelivery(first.message, t.deliveryOf(first.message, 1, first.messageId));
+    expect(result).toBe('retry-scheduled');
+    expect(t.ports.publisher.scheduled).toEqual([
+      expect.objectContaining({
+        messageId: `${request.id}:a2`,
+        message: expect.objectContaining({ attempt: 2 }),
+      }),
+    ]);
+    // A chain that has tried for longer than its total time is given up: recorded, completed, not thrown.
+    const old = {
+      ...first.message,
+      attempt: 9,
+      firstAttemptAt: new Date(t.clock.now().getTime() - 11 * 60_000).toISOString(),
+    };
+    await expect(t.app.handleDelivery(old, t.deliveryOf(old, 1, `${request.id}:a9`))).resolves.toBe(
+      'gave-up',
     );
-    expect(isTriageError(err) && err.retryable && err.deadLetterRecorded).toBe(true);
-    expect((err as Error).message).toMatch(/exhausted 10 deliveries/);
-    // Even if asked directly, the stored state says there is nothing left to record.
-    expect(await recordDeadLetter(t.ctx, message, delivery, 'x')).toBe('ignored');
-    expect(deadLetterEvents(t, request.id)).toHaveLength(1);
     expect(await t.app.getRequest(request.id)).toMatchObject({ status: 'failed', deadLettered: true });
+    expect(deadLetterEvents(t, request.id)).toHaveLength(1);
+    // Recording it again (a duplicate delivery) adds nothing.
+    await t.app.handleDelivery(old, t.deliveryOf(old, 2, `${request.id}:a9`));
+    expect(deadLetterEvents(t, request.id)).toHaveLength(1);
+    expect(await recordDeadLetter(t.ctx, old, t.deliveryOf(old, 10), 'x')).toBe('ignored');
   });
 
   test('a corrupt inventory fails the request permanently on its first delivery: completed, not dead-lettered', async () => {
@@ -41,16 +52,16 @@ describe('handleDelivery: the one delivery protocol', () => {
     expect(t.ports.publisher.queue).toHaveLength(0);
   });
 
-  test('a missing inventory is transient: redelivered, dead-lettered on the last delivery, replayable by retry', async () => {
+  test('a missing inventory is transient: backed off, given up (flagged, status kept), replayable by retry', async () => {
     const t = createTestApp();
     const { request } = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(3) });
     const saved = t.ports.artifacts.inventories.get(request.inventory!)!;
     t.ports.artifacts.inventories.delete(request.inventory!);
     const { deadLettered } = await t.drain();
-    expect(deadLettered.map((m) => m.message.kind)).toEqual(['migrate']);
+    expect(deadLettered).toHaveLength(0);
     const view = await t.app.getRequest(request.id);
     expect(view).toMatchObject({ status: 'queued', deadLettered: true });
-    expect(view.reason).toMatch(/delivery 10 of 10 .*inventory .* is missing/);
+    expect(view.reason).toMatch(/given up: transient failures .*inventory .* is missing/);
     t.ports.artifacts.inventories.set(request.inventory!, saved); // the operator restores it
     await t.app.retryRequest(request.id);
     await t.drain();
@@ -100,7 +111,9 @@ describe('handleDelivery: the one delivery protocol', () => {
           logHandler: (_level, ...args) => logged.push(args.join(' ')),
         });
 
-      await expect(handle(body, context(9))).rejects.toThrow(/broker refused/);
+      // Service Bus is down: not even the successor can be scheduled, so the message is abandoned.
+      t.ports.publisher.fail = true;
+      await expect(handle(body, context(9))).rejects.toThrow(/broker down|did not accept/);
       expect(await t.app.getRequest(request.id)).toMatchObject({ deadLettered: false });
 
       // Recording fails once (the requests table is down): logged, and the original error still wins.
@@ -110,13 +123,13 @@ describe('handleDelivery: the one delivery protocol', () => {
         store.update = update;
         throw new Error('table down');
       };
-      await expect(handle(body, context(10))).rejects.toThrow(/broker refused/);
+      await expect(handle(body, context(10))).rejects.toThrow(/broker/);
       expect(logged.some((l) => /dead-letter not recorded on the request: table down/.test(l))).toBe(true);
 
-      await expect(handle(body, context(10))).rejects.toThrow(/broker refused/);
+      await expect(handle(body, context(10))).rejects.toThrow(/broker/);
       const view = await t.app.getRequest(request.id);
       expect(view).toMatchObject({ deadLettered: true });
-      expect(view.reason).toMatch(/broker refused/);
+      expect(view.reason).toMatch(/broker/);
       expect(deadLetterEvents(t, request.id)).toHaveLength(1);
     } finally {
       getApp.mockRestore();

@@ -54,20 +54,28 @@ describe('processBatch (through the delivery protocol)', () => {
     expect([...exec.successes.values()].every((c) => c === 1)).toBe(true);
   });
 
-  test('the executor attempt advances across redeliveries and retries, never repeating', async () => {
+  test('an attempt is one executor call: numbers advance across back-off and retries, never repeating', async () => {
     // Like the simulated executor, a failure decided per (key, attempt) repeats whenever the attempt does.
-    const maxDeliveryCount = 10;
+    const failUpTo = 25; // more than one chain of attempts fits in the test policy's 10 minutes
     const attempts = new Map<string, number[]>();
     const exec = new ScriptedExecutor((task) => {
       attempts.set(task.idempotencyKey, [...(attempts.get(task.idempotencyKey) ?? []), task.attempt]);
-      return task.attempt <= maxDeliveryCount
+      return task.attempt <= failUpTo
         ? { ok: false, retryable: true, reason: `attempt ${task.attempt} failed` }
         : { ok: true };
     });
     const t = createTestApp({ executor: exec });
     const prov = await t.app.submitRequest(provision('o'));
     const migr = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(3) });
-    expect((await t.drain()).deadLettered).toHaveLength(2); // the provisioning and the one batch
+    // Back-off, not Service Bus redelivery: nothing reaches a dead-letter queue; the chains are given up.
+    expect((await t.drain()).deadLettered).toHaveLength(0);
+    const givenUp = await t.app.getRequest(migr.request.id);
+    expect(givenUp).toMatchObject({ status: 'failed', deadLettered: true, progress: { failed: 3 } });
+    const firstChain = attempts.get(`${migr.request.id}:1:0`)!.length;
+    expect(firstChain).toBeGreaterThan(5);
+    expect(firstChain).toBeLessThan(failUpTo);
+    const item = t.ports.items.items.get(`${migr.request.id}/1`)?.get(0);
+    expect(item).toMatchObject({ status: 'failed', attempts: firstChain });
     await t.app.retryRequest(prov.request.id);
     await t.app.retryRequest(migr.request.id);
     await t.drain();
@@ -78,7 +86,31 @@ describe('processBatch (through the delivery protocol)', () => {
     });
     expect(attempts.size).toBe(4);
     for (const seen of attempts.values()) {
-      expect(seen).toEqual(Array.from({ length: maxDeliveryCount + 1 }, (_, i) => i + 1));
+      expect(seen).toEqual(Array.from({ length: failUpTo + 1 }, (_, i) => i + 1));
     }
+    expect(t.ports.items.items.get(`${migr.request.id}/1`)?.get(0)).toMatchObject({
+      status: 'succeeded',
+      attempts: failUpTo + 1,
+    });
+  });
+
+  test('back-off: successors are scheduled with growing, jittered delays and derived messageIds', async () => {
+    const exec = new ScriptedExecutor((_task, call) =>
+      call <= 4 ? { ok: false, retryable: true, reason: '503' } : { ok: true },
+    );
+    const t = createTestApp({ executor: exec });
+    const { request } = await t.app.submitRequest(provision('o'));
+    await t.drain();
+    const successors = t.ports.publisher.sent.filter((m) => m.scheduledFor);
+    expect(successors.map((m) => m.messageId)).toEqual([2, 3, 4, 5].map((a) => `${request.id}:a${a}`));
+    expect(successors.map((m) => m.message.attempt)).toEqual([2, 3, 4, 5]);
+    const firsts = new Set(successors.map((m) => m.message.firstAttemptAt));
+    expect(firsts.size).toBe(1);
+    // Equal jitter with random 0.5: 3/4 of 1 s, 2 s, 4 s, 8 s.
+    const delays = successors.map((m, i) =>
+      i === 0 ? undefined : m.scheduledFor!.getTime() - successors[i - 1]!.scheduledFor!.getTime(),
+    );
+    expect(delays.slice(1).every((d, i, all) => d! > 0 && (i === 0 || d! > all[i - 1]!))).toBe(true);
+    expect(await t.app.getRequest(request.id)).toMatchObject({ status: 'completed', attempts: 5 });
   });
 });

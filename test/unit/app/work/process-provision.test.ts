@@ -25,16 +25,22 @@ describe('processProvision and processWork', () => {
     expect(view.history?.some((h) => h.type === 'reroute')).toBe(true);
   });
 
-  test('transient failures exhaust deliveries → dead-letter visible, retry completes it', async () => {
+  test('transient failures back off until the total time, then are given up: visible, and retry completes it', async () => {
     let broken = true;
     const exec = new ScriptedExecutor(() =>
       broken ? { ok: false, retryable: true, reason: 'timeout' } : { ok: true },
     );
     const t = createTestApp({ executor: exec });
     const { request } = await t.app.submitRequest(provision('o'));
+    const started = t.clock.now().getTime();
     const { deadLettered } = await t.drain();
-    expect(deadLettered).toHaveLength(1);
-    expect(await t.app.getRequest(request.id)).toMatchObject({ status: 'failed', deadLettered: true });
+    expect(deadLettered).toHaveLength(0);
+    // The chain kept trying for (almost) its 10 minutes, then stopped.
+    expect(t.clock.now().getTime() - started).toBeGreaterThan(8 * 60_000);
+    const view = await t.app.getRequest(request.id);
+    expect(view).toMatchObject({ status: 'failed', deadLettered: true });
+    expect(view.reason).toMatch(/transient failures for \d+ s \(\d+ attempt\(s\)\): transient: timeout/);
+    expect(view.history?.filter((h) => h.type === 'dead-letter')).toHaveLength(1);
     broken = false;
     await t.app.retryRequest(request.id);
     await t.drain();
