@@ -16,6 +16,8 @@ import './pools-timer';
 import './execution-slots-api';
 import './programme-api';
 import './programme-timer';
+// Last, though precedence does not depend on it: the catch-all for paths and methods nothing else takes.
+import './unmatched-route';
 
 // Validate settings when the host starts, so a missing one fails loudly and names itself.
 app.hook.appStart(() => {

@@ -185,6 +185,19 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/requests/{id}/duplicates': {
+        get: {
+          ...secured('requests:read'),
+          summary:
+            'The mailboxes a migration left out because other requests of its organisation still in flight migrate them (CSV: EmailAddress, HeldBy, HeldByStatus; the header alone when none). The request view counts them in `duplicates`.',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The list', content: { 'text/csv': { schema: { type: 'string' } } } },
+            ...authResponses,
+            '404': problemResponse("No such request, or another organisation's"),
+          },
+        },
+      },
       '/requests/{id}/cancel': {
         post: {
           ...secured('requests:cancel'),

@@ -31,6 +31,19 @@ export const getRequestHandler = authorized('requests:read', async (request, _co
   jsonResponse(200, await caller.getRequest(request.params.id)),
 );
 
+/** GET /api/requests/{id}/duplicates — the mailboxes it skipped as CSV (streamed). */
+export const readDuplicatesHandler = authorized(
+  'requests:read',
+  async (request, _context, caller): Promise<HttpResponseInit> => ({
+    status: 200,
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${request.params.id}-duplicates.csv"`,
+    },
+    body: await caller.readDuplicates(request.params.id),
+  }),
+);
+
 /** GET /api/requests?orgId=&tier=&status=&kind=&limit=&continuationToken= */
 export const listRequestsHandler = authorized('requests:list', async (request, _context, caller) =>
   jsonResponse(200, await caller.listRequests(queryOf(request))),
@@ -68,6 +81,12 @@ app.http('getRequest', {
   methods: ['GET'],
   authLevel: 'function',
   handler: getRequestHandler,
+});
+app.http('readDuplicates', {
+  route: 'requests/{id}/duplicates',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: readDuplicatesHandler,
 });
 app.http('cancelRequest', {
   route: 'requests/{id}/cancel',

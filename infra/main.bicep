@@ -123,6 +123,7 @@ var tableNames = [
   'audit'
   'activity'
   'deadletters'
+  'mailboxclaims'
 ]
 var containerNames = [
   'inventories'

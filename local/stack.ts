@@ -82,6 +82,8 @@ export interface LocalStack {
   restartAzurite(): Promise<void>;
   /** Kills the broker at once (SIGKILL). Its state is in memory: what it held is lost. */
   killBroker(): Promise<void>;
+  /** Cuts every connection to the broker (SIGUSR2); the broker stays up with its state. */
+  dropBrokerConnections(): void;
   /** Starts the broker again on the same ports. */
   restartBroker(): Promise<void>;
   stop(): Promise<void>;
@@ -234,6 +236,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async restartBroker() {
         await broker.stop();
         broker = await launchBroker();
+      },
+      dropBrokerConnections() {
+        broker.process.kill('SIGUSR2');
       },
       stop: stopAll,
     };

@@ -142,6 +142,7 @@ export function createRuntime(
     idempotency: stores.idempotency,
     activity: stores.activity,
     deadLetters: stores.deadLetters,
+    mailboxClaims: stores.mailboxClaims,
     pools: stores.pools,
     slots: stores.slots,
     programme: stores.programme,

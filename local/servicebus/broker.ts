@@ -70,6 +70,11 @@ export interface RunningBroker {
   /** e.g. http://127.0.0.1:<port>/entities; null when metrics are disabled. */
   metricsUrl: string | null;
   entityCounts(): EntityCounts[];
+  /**
+   * Fault injection: cuts every client connection at the socket, as a network blip or a gateway restart
+   * would; the broker's state stays (locks run out as they would in Service Bus). Returns how many it cut.
+   */
+  dropConnections(): number;
   close(): Promise<void>;
 }
 
@@ -929,6 +934,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     connectionString: localServiceBusConnectionString(port),
     metricsUrl: metricsPort === null ? null : `http://${host}:${metricsPort}/entities`,
     entityCounts: () => registry.counts(),
+    dropConnections() {
+      const cut = sockets.size;
+      for (const socket of sockets) socket.destroy();
+      return cut;
+    },
     close() {
       closed ??= (async () => {
         clearInterval(timer);

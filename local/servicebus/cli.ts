@@ -89,6 +89,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Fault injection (the fault suite): every client connection cut, the broker and its state kept.
+  process.on('SIGUSR2', () =>
+    console.log(`servicebus broker dropped ${broker.dropConnections()} connection(s)`),
+  );
 }
 
 main().catch((err: unknown) => {

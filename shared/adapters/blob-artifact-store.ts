@@ -1,10 +1,12 @@
 import type { BlobServiceClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { parse, type CsvError, type Info } from 'csv-parse';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore, InventoryImportResult } from '../app/ports/artifact-store';
 import { maxReportedProblems } from '../domain/bounded-validation';
+import type { SkippedMailbox } from '../domain/duplicate-work';
 import { TriageError } from '../domain/errors';
 import { inlineInventoryName, type InventoryOwner } from '../domain/identity/inventory-ownership';
 import { translateStorageError } from './storage-errors';
@@ -270,6 +272,40 @@ export class BlobArtifactStore implements ArtifactStore {
       entries.push(entry);
     }
     return entries;
+  }
+
+  async writeDuplicates(
+    requestId: string,
+    fromBatch: number,
+    skipped: readonly SkippedMailbox[],
+  ): Promise<string> {
+    const blobName = duplicatesBlob(requestId, fromBatch);
+    const body = Buffer.from(skipped.map((s) => `${JSON.stringify(s)}\n`).join(''), 'utf8');
+    await this.manifests
+      .getBlockBlobClient(blobName)
+      .uploadData(body, { blobHTTPHeaders: NDJSON_HEADERS, metadata: { requestid: requestId } })
+      .catch((err: unknown) => translateStorageError(err, `duplicates ${blobName}`));
+    return blobName;
+  }
+
+  async *readDuplicates(requestId: string): AsyncIterable<SkippedMailbox> {
+    requireSegment('requestId', requestId);
+    const names: string[] = [];
+    try {
+      for await (const blob of this.manifests.listBlobsFlat({ prefix: `${requestId}/duplicates-` })) {
+        names.push(blob.name);
+      }
+    } catch (err: unknown) {
+      translateStorageError(err, `duplicates of ${requestId}`);
+    }
+    // Fixed-width chunk numbers: name order is planning order.
+    for (const name of names.sort()) {
+      const lines = createInterface({
+        input: await this.download(this.manifests, name),
+        crlfDelay: Infinity,
+      });
+      for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as SkippedMailbox;
+    }
   }
 
   /** The reports container, for the adapters that write reports. */
@@ -552,6 +588,14 @@ function toNdjson(mailboxes: readonly MailboxEntry[]): string {
   let text = '';
   for (const mailbox of mailboxes) text += `${JSON.stringify(toEntry(mailbox))}\n`;
   return text;
+}
+
+function duplicatesBlob(requestId: string, fromBatch: number): string {
+  requireSegment('requestId', requestId);
+  if (!Number.isSafeInteger(fromBatch) || fromBatch < 0) {
+    throw new RangeError(`fromBatch must be a non-negative integer, got ${fromBatch}`);
+  }
+  return `${requestId}/duplicates-${String(fromBatch + 1).padStart(7, '0')}.ndjson`;
 }
 
 function manifestBase(requestId: string, batchNumber: number): string {

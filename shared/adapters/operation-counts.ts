@@ -87,6 +87,14 @@ export class OperationCounts {
         blob.reads++;
         return store.readBatchManifest(requestId, batchNumber);
       },
+      writeDuplicates: (requestId, fromBatch, skipped) => {
+        blob.writes++;
+        return store.writeDuplicates(requestId, fromBatch, skipped);
+      },
+      readDuplicates: (requestId) => {
+        blob.reads++;
+        return store.readDuplicates(requestId);
+      },
       ensureContainers: () => store.ensureContainers(),
     };
   }

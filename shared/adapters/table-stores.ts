@@ -31,6 +31,7 @@ import { TablePoolStore } from './table-pool-store';
 import { TableProgrammeStore } from './table-programme-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 import { TableSlotStore } from './table-slot-store';
+import { TableMailboxClaimStore } from './table-mailbox-claims';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
 export function tableNames(
@@ -49,7 +50,8 @@ export function tableNames(
   | 'audit'
   | 'activity'
   | 'deadLetters'
-  | 'slots',
+  | 'slots'
+  | 'mailboxClaims',
   string
 > {
   const p = prefix.replace(/[^A-Za-z0-9]/g, '');
@@ -68,6 +70,7 @@ export function tableNames(
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
     slots: `${p}slots`,
+    mailboxClaims: `${p}mailboxclaims`,
   };
 }
 
@@ -130,6 +133,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Unpublished: r.unpublished ?? false,
     Skipped: r.skipped ?? 0,
     Planning: r.planning ? JSON.stringify(r.planning) : '',
+    Duplicates: r.duplicates ? JSON.stringify(r.duplicates) : '',
   };
 }
 
@@ -165,6 +169,9 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (e.Unpublished === true) record.unpublished = true;
   if (num(e.Skipped) > 0) record.skipped = num(e.Skipped);
   if (str(e.Planning)) record.planning = JSON.parse(str(e.Planning) as string) as RequestRecord['planning'];
+  if (str(e.Duplicates)) {
+    record.duplicates = JSON.parse(str(e.Duplicates) as string) as RequestRecord['duplicates'];
+  }
   if (e.etag) record.etag = e.etag;
   return record;
 }
@@ -616,6 +623,7 @@ export class TableDeadLetterLog implements DeadLetterLog {
 
 export interface TableStores {
   deadLetters: TableDeadLetterLog;
+  mailboxClaims: TableMailboxClaimStore;
   activity: TableActivityIndex;
   requests: TableRequestStore;
   items: TableItemStore;
@@ -649,6 +657,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
     slots: clientFor(names.slots),
+    mailboxClaims: clientFor(names.mailboxClaims),
   };
   return {
     requests: translated(new TableRequestStore(clients.requests, clients.requestsByOrg), names.requests),
@@ -666,6 +675,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
     slots: translated(new TableSlotStore(clients.slots), names.slots),
+    mailboxClaims: translated(new TableMailboxClaimStore(clients.mailboxClaims), names.mailboxClaims),
     clients,
     ensureTables: async () => {
       await Promise.all(Object.values(clients).map(ensureTable));

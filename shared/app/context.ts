@@ -9,6 +9,7 @@ import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { ExecutionSlotStore } from './ports/execution-slots';
 import type { Executor } from './ports/executor';
+import type { MailboxClaimStore } from './ports/mailbox-claims';
 import type { PoolStore } from './ports/pools';
 import type { ProgrammeStore } from './ports/programme';
 import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
@@ -72,6 +73,8 @@ export interface AppPorts {
   idempotency: IdempotencyStore;
   activity: ActivityIndex;
   deadLetters: DeadLetterLog;
+  /** Which request migrates each mailbox: no mailbox in two requests in flight. */
+  mailboxClaims: MailboxClaimStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
   /** The execution slots' ledger; absent: executor calls are not limited. */

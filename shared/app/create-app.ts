@@ -31,6 +31,7 @@ import { getOrgAudit } from './use-cases/orgs/get-org-audit';
 import { upsertOrg } from './use-cases/orgs/upsert-org';
 import { cancelRequest } from './use-cases/requests/cancel-request';
 import { getRequest } from './use-cases/requests/get-request';
+import { readDuplicates } from './use-cases/requests/read-duplicates';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
 import { listDeadLetters } from './use-cases/requests/list-dead-letters';
@@ -93,6 +94,7 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     submitRequest: (body, options) => submitRequest(ctx, caller, body, options),
     importInventory: (orgId, csv, options) => importInventory(ctx, caller, orgId, csv, options),
     getRequest: (id) => getRequest(ctx, caller, id),
+    readDuplicates: (id) => readDuplicates(ctx, caller, id),
     listRequests: (query) => listRequests(ctx, caller, query),
     cancelRequest: (id) => cancelRequest(ctx, caller, id),
     retryRequest: (id) => retryRequest(ctx, caller, id),

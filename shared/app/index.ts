@@ -111,6 +111,8 @@ export interface CallerApp {
   ): Promise<InventoryImportResult>;
   /** GET /api/requests/{id}. */
   getRequest(id: unknown): Promise<RequestView>;
+  /** GET /api/requests/{id}/duplicates: CSV of the mailboxes it skipped (other requests in flight hold them). */
+  readDuplicates(id: unknown): Promise<AsyncIterable<Uint8Array>>;
   /** GET /api/requests. */
   listRequests(query: Record<string, string | undefined>): Promise<Page<RequestView>>;
   /** POST /api/requests/{id}/cancel. */

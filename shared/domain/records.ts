@@ -2,6 +2,7 @@
  * The stored records of the pipeline — requests, their batches, items and history — as the domain
  * decides on them and the ports persist them.
  */
+import type { DuplicateSummary } from './duplicate-work';
 import type { RequestKind, Resource } from './requests';
 import type { NotificationType } from './notifications';
 import type { BatchStatus, ItemStatus, RequestStatus } from './status';
@@ -35,6 +36,8 @@ export interface RequestRecord {
   failed: number;
   /** Items never run because the request was cancelled (counted as its batches settle). */
   skipped?: number;
+  /** For migration: mailboxes left out because other requests in flight migrate them (not in `total`). */
+  duplicates?: DuplicateSummary;
   /** Body hash of an idempotent submission. */
   bodyHash?: string;
   /** The Function that processed it (`provision-health`), proving tier routing. */

@@ -4,6 +4,7 @@
  * against the status machine and records the history.
  */
 import { TriageError } from './errors';
+import { addDuplicates, type SkippedMailbox } from './duplicate-work';
 import type { RequestRecord } from './records';
 import { canTransition, finalStatusFor, isTerminal } from './status';
 
@@ -88,13 +89,15 @@ export function decideProvisionOutcome(
 /** A migration is planned once: its batch count and total are fixed, and an empty one completes at once. */
 export function decidePlanned(
   current: RequestRecord,
-  plan: { batchCount: number; total: number; functionName: string },
+  plan: { batchCount: number; total: number; functionName: string; skipped?: readonly SkippedMailbox[] },
 ): RequestRecord | null {
   if (current.batchCount !== undefined || isTerminal(current.status)) return null;
   // Batches planned in earlier chunks may all have finished already.
   const done = current.batchesCompleted >= plan.batchCount;
+  const duplicates = addDuplicates(current.duplicates, plan.skipped ?? []);
   return {
     ...current,
+    ...(duplicates ? { duplicates } : {}),
     batchCount: plan.batchCount,
     total: plan.total,
     status: done ? finalStatusFor(current) : 'running',
@@ -118,16 +121,24 @@ export function decidePlanningChunk(
     functionName: string;
     /** How many batches the next chunk plans (see `nextChunkBatches`). */
     nextChunkBatches: number;
+    /** Inventory entries read before the chunk (see `entriesPlanned`): which chunk this is. */
+    fromEntry: number;
+    /** Mailboxes of the chunk left out: other requests in flight hold them (not in `mailboxes`). */
+    skipped?: readonly SkippedMailbox[];
   },
 ): RequestRecord | null {
   if (current.batchCount !== undefined || isTerminal(current.status)) return null;
-  if ((current.planning?.batches ?? 0) !== chunk.fromBatch) return null;
+  if (entriesPlanned(current) !== chunk.fromEntry) return null;
   const mailboxes = (current.planning?.mailboxes ?? 0) + chunk.mailboxes;
+  const skipped = chunk.skipped ?? [];
+  const duplicates = addDuplicates(current.duplicates, skipped);
   return {
     ...current,
+    ...(duplicates ? { duplicates } : {}),
     status: 'running',
-    // An inline list's size is known from the intake; an uploaded inventory's grows as it is read.
-    total: Math.max(current.total, mailboxes),
+    // An inline list's size is known from the intake (less what is skipped); an uploaded inventory's grows
+    // as it is read.
+    total: Math.max(current.total - skipped.length, mailboxes),
     processedBy: chunk.functionName,
     planning: {
       batches: chunk.fromBatch + chunk.batches,
@@ -136,6 +147,15 @@ export function decidePlanningChunk(
       chunkBatches: chunk.nextChunkBatches,
     },
   };
+}
+
+/**
+ * Inventory entries a migration's planning has gone through: planned plus skipped as duplicates. Unlike the
+ * batches planned, it grows with every chunk (a chunk whose mailboxes were all skipped plans no batch), so
+ * it names a chunk: a racing second delivery of the same chunk finds it moved on.
+ */
+export function entriesPlanned(record: Pick<RequestRecord, 'planning' | 'duplicates'>): number {
+  return (record.planning?.mailboxes ?? 0) + (record.duplicates?.skipped ?? 0);
 }
 
 /** A planning invocation should take about this long: far below a lock period (PT1M), whatever the storage's speed. */

@@ -149,6 +149,22 @@ test('ids with quotes or control characters in paths are 400, unknown ones 404',
   expect((await e2e.http('POST', '/api/requests/unknown-id/retry')).status).toBe(404);
 });
 
+test('a path no route has is a 404 problem, a method its route does not take a 405 with Allow', async () => {
+  const missing = await e2e.http('GET', '/api/no/such/route');
+  expect(missing.status).toBe(404);
+  expect(missing.headers.get('content-type')).toBe('application/problem+json');
+  expect(missing.json).toMatchObject({ status: 404, instance: '/api/no/such/route' });
+  const wrongMethod = await e2e.http('DELETE', '/api/requests');
+  expect(wrongMethod.status).toBe(405);
+  expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
+  expect(wrongMethod.json).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+  const onItem = await e2e.http('PATCH', '/api/requests/some-id');
+  expect([onItem.status, onItem.headers.get('allow')]).toEqual([405, 'GET']);
+  // The routes themselves still answer: the catch-all has the lowest precedence.
+  expect((await e2e.http('GET', '/api/requests?orgId=org-1')).status).toBe(200);
+  expect((await e2e.http('GET', '/api/openapi.json')).status).toBe(200);
+});
+
 test('organisation registry rejects unknown tiers and unknown fields', async () => {
   const bad = await e2e.http('PUT', '/api/orgs/org-1', { name: 'Org', sector: 'x', tier: 'platinum' });
   expect(bad.status).toBe(400);

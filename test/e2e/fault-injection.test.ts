@@ -1,5 +1,6 @@
 import {
   backEnd503,
+  brokerConnectionDrops,
   brokerDownAtIntake,
   brokerRestartMidMigration,
   formatFaultTable,
@@ -34,6 +35,12 @@ test('the broker down at intake: 503 with Retry-After, then the outbox publishes
 
 test('the broker killed mid-migration (its messages lost) and restarted: the reconciler re-publishes', async () => {
   expectRecovered(await brokerRestartMidMigration(smallFaults));
+}, 300_000);
+
+test('every broker connection cut five times mid-migration: the SDK reconnects, nothing lost or doubled', async () => {
+  const result = await brokerConnectionDrops(smallFaults, 5);
+  expectRecovered(result);
+  expect(result.fault).toMatch(/\([1-5] mid-migration\)/); // the cuts fell while it ran
 }, 300_000);
 
 test('the back-end answering 503 for a while: backed off, then finished', async () => {

@@ -55,9 +55,10 @@ type Downstream = Awaited<ReturnType<typeof startCountingExecutorServer>>;
 async function withStack<T>(
   settings: Record<string, string>,
   run: (e2e: E2eStack, downstream: Downstream) => Promise<T>,
+  backEnd: { delayMs: number } = { delayMs: 5 },
 ): Promise<T> {
   const dataFolder = mkdtempSync(path.join(tmpdir(), 'triage-faults-'));
-  const downstream = await startCountingExecutorServer({ failureRate: 0, delayMs: 5 });
+  const downstream = await startCountingExecutorServer({ failureRate: 0, delayMs: backEnd.delayMs });
   const e2e = await startE2eStack({
     dataFolder,
     settings: {
@@ -166,6 +167,39 @@ export async function brokerRestartMidMigration(sizes: FaultSizes): Promise<Faul
       sizes.recoverDeadlineMs,
     );
   });
+}
+
+/**
+ * Every connection to the broker cut, again and again, through a migration (network blips, a gateway
+ * restart): the broker and its messages stay; the SDK reconnects; messages whose locks were held by a cut
+ * connection come back when their locks expire. A slow back-end (200 ms a call, 2 at once per batch) keeps
+ * the migration running through the cuts; the row says how many fell while it ran.
+ */
+export async function brokerConnectionDrops(sizes: FaultSizes, drops: number): Promise<FaultResult> {
+  return withStack(
+    { TRIAGE_BATCH_SIZE: '25', TRIAGE_ITEM_CONCURRENCY: '2' },
+    async (e2e, downstream) => {
+      const id = await startMigration(e2e, downstream, sizes.mailboxes, 'drops-trust');
+      let midMigration = 0;
+      for (let i = 0; i < drops; i++) {
+        const status = (await e2e.http('GET', `/api/requests/${id}`)).json?.status as string | undefined;
+        if (status === 'running') midMigration++;
+        e2e.stack.dropBrokerConnections();
+        await sleep(1_000);
+      }
+      const ended = Date.now();
+      return account(
+        e2e,
+        downstream,
+        `broker connections cut ${drops} times 1 s apart (${midMigration} mid-migration)`,
+        id,
+        sizes.mailboxes,
+        ended,
+        sizes.recoverDeadlineMs,
+      );
+    },
+    { delayMs: 200 },
+  );
 }
 
 /** The broker down at intake: the intake answers 503; the outbox publishes the request once it is back. */
@@ -285,6 +319,7 @@ async function main(): Promise<void> {
   await run(() => storageOutage(sizes));
   await run(() => brokerDownAtIntake(sizes));
   await run(() => brokerRestartMidMigration(sizes));
+  await run(() => brokerConnectionDrops(sizes, sizes === fullFaults ? 20 : 5));
   await run(() => hostKilledMidPlanning(sizes));
   // A 5-minute outage needs a longer retry budget than the e2e default (one minute).
   await run(() =>

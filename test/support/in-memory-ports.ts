@@ -2,6 +2,8 @@ import type { ArtifactStore, InventoryImportResult } from '../../shared/app/port
 import type { AuditStore, Membership, MembershipStore, TokenVerifier } from '../../shared/app/ports/identity';
 import type { ExecutionOutcome, ExecutionTask, Executor } from '../../shared/app/ports/executor';
 import type { OutgoingWorkMessage, Publisher } from '../../shared/app/ports/publisher';
+import type { MailboxClaimStore } from '../../shared/app/ports/mailbox-claims';
+import type { MailboxClaim, SkippedMailbox } from '../../shared/domain/duplicate-work';
 import type {
   ActivityEntry,
   ActivityIndex,
@@ -203,6 +205,30 @@ export class MemoryActivityIndex implements ActivityIndex {
   }
 }
 
+/** Mailbox claims with a version per claim standing in for the ETag. */
+export class MemoryMailboxClaimStore implements MailboxClaimStore {
+  claims = new Map<string, { requestId: string; version: number }>();
+  private version = 0;
+  async claimFree(orgId: string, requestId: string, keys: readonly string[]): Promise<MailboxClaim[]> {
+    const existing: MailboxClaim[] = [];
+    for (const key of keys) {
+      const held = this.claims.get(`${orgId}/${key}`);
+      if (held) existing.push({ key, requestId: held.requestId, etag: String(held.version) });
+      else this.claims.set(`${orgId}/${key}`, { requestId, version: ++this.version });
+    }
+    return existing;
+  }
+  async takeOver(orgId: string, requestId: string, claims: readonly MailboxClaim[]): Promise<string[]> {
+    const changed: string[] = [];
+    for (const claim of claims) {
+      const held = this.claims.get(`${orgId}/${claim.key}`);
+      if (!held || String(held.version) !== claim.etag) changed.push(claim.key);
+      else this.claims.set(`${orgId}/${claim.key}`, { requestId, version: ++this.version });
+    }
+    return changed;
+  }
+}
+
 export class MemoryDeadLetterLog implements DeadLetterLog {
   entries = new Map<string, DeadLetterEntry>();
   async record(entry: DeadLetterEntry): Promise<void> {
@@ -352,6 +378,16 @@ export class MemoryArtifactStore implements ArtifactStore {
     const entries = this.manifests.get(name);
     if (!entries) throw new TriageError('not-found', `artifact ${name} does not exist`);
     return clone(entries);
+  }
+  duplicates = new Map<string, SkippedMailbox[]>();
+  async writeDuplicates(requestId: string, fromBatch: number, skipped: readonly SkippedMailbox[]) {
+    const name = `${requestId}/duplicates-${String(fromBatch + 1).padStart(7, '0')}.ndjson`;
+    this.duplicates.set(name, clone([...skipped]));
+    return name;
+  }
+  async *readDuplicates(requestId: string): AsyncIterable<SkippedMailbox> {
+    const names = [...this.duplicates.keys()].filter((n) => n.startsWith(`${requestId}/duplicates-`)).sort();
+    for (const name of names) yield* clone(this.duplicates.get(name) ?? []);
   }
   async ensureContainers(): Promise<void> {}
 }
@@ -648,6 +684,7 @@ export function createMemoryStores() {
     audit: new MemoryAuditStore(),
     activity: new MemoryActivityIndex(),
     deadLetters: new MemoryDeadLetterLog(),
+    mailboxClaims: new MemoryMailboxClaimStore(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
     slots: new MemorySlotStore(),

@@ -1,4 +1,5 @@
 import type { InventoryOwner } from '../../domain/identity/inventory-ownership';
+import type { SkippedMailbox } from '../../domain/duplicate-work';
 import type { InventoryRowProblem, MailboxEntry } from '../../domain/inventory';
 
 /** Result of an inventory import. `blobName` is null when the import was rejected: nothing was written. */
@@ -66,6 +67,13 @@ export interface ArtifactStore {
   ): Promise<{ ndjsonBlob: string; csvBlob: string }>;
   /** Throws `ArtifactNotFoundError` when the manifest does not exist. */
   readBatchManifest(requestId: string, batchNumber: number): Promise<MailboxEntry[]>;
+  /**
+   * Writes (or idempotently overwrites) the mailboxes one planning chunk skipped because other requests in
+   * flight hold them (`{requestId}/duplicates-0000001.ndjson`, named by the chunk's first batch).
+   */
+  writeDuplicates(requestId: string, fromBatch: number, skipped: readonly SkippedMailbox[]): Promise<string>;
+  /** Every mailbox a request skipped as a duplicate, chunk by chunk in planning order (none: empty). */
+  readDuplicates(requestId: string): AsyncIterable<SkippedMailbox>;
   /** Creates the containers if they do not exist (idempotent, safe to run concurrently). */
   ensureContainers(): Promise<void>;
 }

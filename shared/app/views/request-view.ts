@@ -6,6 +6,7 @@ import {
   type RequestEvent,
   type RequestRecord,
 } from '../../domain/records';
+import type { DuplicateSummary } from '../../domain/duplicate-work';
 import type { RequestStatus } from '../../domain/status';
 import type { AppContext } from '../context';
 
@@ -30,6 +31,11 @@ export interface RequestView {
   batchCount?: number;
   /** While a large inventory is planned chunk by chunk: what is planned so far. */
   planning?: { batchesPlanned: number; mailboxesPlanned: number };
+  /**
+   * Mailboxes left out because other requests in flight migrate them: how many, the first few, the requests
+   * holding them, and where the full list is (`GET /api/requests/{id}/duplicates`, CSV).
+   */
+  duplicates?: DuplicateSummary & { list: string };
   batchesCompleted: number;
   processedBy?: string;
   reason?: string;
@@ -88,6 +94,9 @@ export async function toRequestView(
             mailboxesPlanned: record.planning.mailboxes,
           },
         }
+      : {}),
+    ...(record.duplicates
+      ? { duplicates: { ...record.duplicates, list: `/api/requests/${record.id}/duplicates` } }
       : {}),
     batchesCompleted: record.batchesCompleted,
     ...(record.processedBy ? { processedBy: record.processedBy } : {}),

@@ -702,4 +702,60 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(exact.next).toBeUndefined();
     });
   });
+
+  describe(`${name}: MailboxClaimStore and duplicates lists`, () => {
+    test('free keys are claimed in any number; existing ones come back with their holder; take-over honours ETags', async () => {
+      const { mailboxClaims } = ports();
+      const orgId = unique('org');
+      // 150 keys: two transactions, and a key with characters Table keys may not hold.
+      const keys = [...Array.from({ length: 149 }, (_, i) => `u${i}@x.example`), 'a/b#c?d@x.example'];
+      expect(await mailboxClaims.claimFree(orgId, 'r-1', keys)).toEqual([]);
+      const again = await mailboxClaims.claimFree(orgId, 'r-2', ['new@x.example', ...keys.slice(98, 102)]);
+      expect(again.map((c) => [c.key, c.requestId])).toEqual(keys.slice(98, 102).map((k) => [k, 'r-1']));
+      expect(again.every((c) => c.etag)).toBe(true);
+      // Another organisation's mailboxes are its own.
+      expect(await mailboxClaims.claimFree(unique('org'), 'r-3', keys.slice(0, 3))).toEqual([]);
+
+      expect(await mailboxClaims.takeOver(orgId, 'r-2', again.slice(0, 2))).toEqual([]);
+      // A stale ETag (taken over since it was read) comes back as changed.
+      expect(await mailboxClaims.takeOver(orgId, 'r-4', again.slice(0, 3))).toEqual(
+        again.slice(0, 2).map((c) => c.key),
+      );
+      const now = await mailboxClaims.claimFree(orgId, 'r-5', [...keys.slice(98, 102), 'new@x.example']);
+      expect(now.map((c) => c.requestId)).toEqual(['r-2', 'r-2', 'r-4', 'r-1', 'r-2']);
+    });
+
+    test('two requests claiming the same keys at once: each key has exactly one holder', async () => {
+      const { mailboxClaims } = ports();
+      const orgId = unique('org');
+      const keys = Array.from({ length: 120 }, (_, i) => `race${i}@x.example`);
+      const [a, b] = await Promise.all([
+        mailboxClaims.claimFree(orgId, 'r-a', keys),
+        mailboxClaims.claimFree(orgId, 'r-b', [...keys].reverse()),
+      ]);
+      const heldByOther = new Set([...a, ...b].map((c) => c.key));
+      expect(a.length + b.length).toBe(keys.length);
+      expect(heldByOther.size).toBe(keys.length);
+      expect(a.every((c) => c.requestId === 'r-b') && b.every((c) => c.requestId === 'r-a')).toBe(true);
+    });
+
+    test('duplicates lists are written per chunk and read back in planning order', async () => {
+      const { artifacts } = ports();
+      const requestId = unique('dups');
+      const row = (i: number) => ({
+        address: `d${i}@x.example`,
+        heldBy: 'r-1',
+        heldByStatus: 'running' as const,
+      });
+      await artifacts.writeDuplicates(requestId, 30, [row(3), row(4)]);
+      await artifacts.writeDuplicates(requestId, 0, [row(1), row(2)]);
+      await artifacts.writeDuplicates(requestId, 0, [row(1), row(2)]); // a redelivered chunk
+      const read = [];
+      for await (const s of artifacts.readDuplicates(requestId)) read.push(s);
+      expect(read).toEqual([row(1), row(2), row(3), row(4)]);
+      const none = [];
+      for await (const s of artifacts.readDuplicates(unique('none'))) none.push(s);
+      expect(none).toEqual([]);
+    });
+  });
 }

@@ -84,6 +84,37 @@ describe('HTTP handlers, called as the Functions library calls them', () => {
     expect(json(missing)).toMatchObject({ status: 404, code: 'not-found', instance: '/api/requests/nope' });
   });
 
+  test('GET /api/requests/{id}/duplicates: the skipped mailboxes as CSV, the header alone when none', async () => {
+    const first = await t.app.submitRequest({
+      kind: 'migrate',
+      orgId: 'o',
+      mailboxes: [{ address: 'other@contoso.example' }, ...mailboxes(2)],
+    });
+    const second = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(4) });
+    for (const id of [first.request.id, second.request.id, first.request.id]) {
+      const index = t.ports.publisher.queue.findIndex((m) => m.messageId.startsWith(id));
+      const [next] = t.ports.publisher.queue.splice(index, 1);
+      if (next) await t.app.handleDelivery(next.message, t.deliveryOf(next.message, 1, next.messageId));
+    }
+    const get = async (id: string) => {
+      const response = await requestsApi.readDuplicatesHandler(
+        signed({ method: 'GET', url: `http://localhost/api/requests/${id}/duplicates`, params: { id } }),
+        context(),
+      );
+      const chunks: Buffer[] = [];
+      for await (const c of response.body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
+      return { response, text: Buffer.concat(chunks).toString('utf8') };
+    };
+    const { response, text } = await get(second.request.id);
+    expect(response.headers).toMatchObject({ 'Content-Type': 'text/csv; charset=utf-8' });
+    expect(text).toBe(
+      'EmailAddress,HeldBy,HeldByStatus\r\n' +
+        `user0@contoso.example,${first.request.id},running\r\n` +
+        `user1@contoso.example,${first.request.id},running\r\n`,
+    );
+    expect((await get(first.request.id)).text).toBe('EmailAddress,HeldBy,HeldByStatus\r\n');
+  });
+
   test('GET /api/requests: a repeated parameter fails validation', async () => {
     const list = await requestsApi.listRequestsHandler(
       signed({ method: 'GET', url: 'http://localhost/api/requests?orgId=a&orgId=b' }),

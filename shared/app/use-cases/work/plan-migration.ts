@@ -1,5 +1,5 @@
 import { messageIds, splitIntoBatches } from '../../../domain/batches';
-import { isTriageError } from '../../../domain/errors';
+import { isTriageError, TriageError } from '../../../domain/errors';
 import type { MailboxEntry } from '../../../domain/inventory';
 import { batchMessage, type MigrateMessage } from '../../../domain/messages';
 import type { RequestRecord } from '../../../domain/records';
@@ -7,13 +7,17 @@ import {
   decideCancelledPlanning,
   decidePlanned,
   decidePlanningChunk,
+  entriesPlanned,
   nextChunkBatches,
 } from '../../../domain/request-lifecycle';
 import { isSupersededAttempt } from '../../../domain/retry-plan';
+import { addDuplicates, duplicateRefusal, type SkippedMailbox } from '../../../domain/duplicate-work';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
 import { transientFailure, type DeliveryContext } from '../../effects/delivery';
+import { claimMailboxes } from '../../effects/claim-mailboxes';
 import { ensureRequest } from '../../effects/ensure-request';
+import { recordEvent } from '../../effects/history';
 import { mapLimit } from '../../effects/map-limit';
 import { assertOwnInventory } from '../../effects/own-inventory';
 import { mutateRequest } from '../../effects/mutate-request';
@@ -55,6 +59,7 @@ export async function planMigration(
     // A programme claim needs the whole list (it is not planned in chunks, see the README).
     if (programme) {
       const all = await readOwnInventory(ctx, request, inventory);
+      await refuseDuplicates(ctx, request, all);
       if (await registerProgrammeClaim(ctx, request, all, programme, delivery)) return 'scheduled';
     }
   }
@@ -67,7 +72,10 @@ export async function planMigration(
   const chunkStarted = ctx.clock().getTime();
   const perChunk = chunkBatches * ctx.settings.batchSize;
   const chunk = await readChunk(ctx, request, inventory, request.planning?.cursor, perChunk);
-  const batches = splitIntoBatches(chunk.entries, ctx.settings.batchSize).map((b) => ({
+  const fromEntry = entriesPlanned(request);
+  const { planned, skipped } = await claimMailboxes(ctx, request, chunk.entries);
+  if (skipped.length > 0) await ctx.ports.artifacts.writeDuplicates(request.id, fromEntry, skipped);
+  const batches = splitIntoBatches(planned, ctx.settings.batchSize).map((b) => ({
     ...b,
     batchNumber: fromBatch + b.batchNumber,
   }));
@@ -86,22 +94,24 @@ export async function planMigration(
       messageId: messageIds.batch(request.id, b.batchNumber),
     })),
   );
-  const mailboxes = (request.planning?.mailboxes ?? 0) + chunk.entries.length;
+  const mailboxes = (request.planning?.mailboxes ?? 0) + planned.length;
   if (chunk.next === undefined) {
-    const planned = await mutateRequest(
+    const done = await mutateRequest(
       ctx,
       request.id,
       (c) =>
-        (c.planning?.batches ?? 0) === fromBatch
+        entriesPlanned(c) === fromEntry
           ? decidePlanned(c, {
               batchCount: fromBatch + batches.length,
               total: mailboxes,
               functionName: delivery.functionName,
+              skipped,
             })
           : null,
       { event: `planned ${fromBatch + batches.length} batch(es) of up to ${ctx.settings.batchSize}` },
     );
-    return planned && planned.batchCount !== undefined ? 'planned' : 'duplicate';
+    await noteDuplicates(ctx, done, skipped);
+    return done && done.batchCount !== undefined ? 'planned' : 'duplicate';
   }
   const cursor = chunk.next;
   let advanced = false;
@@ -113,8 +123,10 @@ export async function planMigration(
         ctx.settings.planChunkBatches,
       ),
       fromBatch,
+      fromEntry,
       batches: batches.length,
-      mailboxes: chunk.entries.length,
+      mailboxes: planned.length,
+      skipped,
       cursor,
       functionName: delivery.functionName,
     });
@@ -122,14 +134,50 @@ export async function planMigration(
     return next;
   });
   if (!advanced) return 'duplicate';
-  // The continuation's id names where it starts: a redelivery of this chunk publishes the same one.
+  await noteDuplicates(ctx, request, skipped);
+  // The continuation's id names where it starts (entries read so far): a redelivery of this chunk publishes
+  // the same one.
   await publishWork(ctx, [
     {
       message: { ...message, attempt: undefined, firstAttemptAt: undefined },
-      messageId: `${request.id}:plan:${fromBatch + batches.length}`,
+      messageId: `${request.id}:plan:${fromEntry + chunk.entries.length}`,
     },
   ]);
   return 'planning';
+}
+
+/**
+ * A programme migration is planned as a whole (its count and bytes claim days of the calendar), so one that
+ * names mailboxes other requests in flight migrate is refused, with the list, rather than planned short.
+ * @throws TriageError `validation` (the request fails with the reason) when some are.
+ */
+async function refuseDuplicates(
+  ctx: AppContext,
+  request: RequestRecord,
+  mailboxes: readonly MailboxEntry[],
+): Promise<void> {
+  const { skipped } = await claimMailboxes(ctx, request, mailboxes);
+  const duplicates = addDuplicates(undefined, skipped);
+  if (!duplicates) return;
+  await ctx.ports.artifacts.writeDuplicates(request.id, 0, skipped);
+  await mutateRequest(ctx, request.id, (c) => (isTerminal(c.status) ? null : { ...c, duplicates }));
+  throw new TriageError('validation', duplicateRefusal(duplicates));
+}
+
+/** The history says what a chunk left out, and where the list is. */
+async function noteDuplicates(
+  ctx: AppContext,
+  request: RequestRecord | null,
+  skipped: readonly SkippedMailbox[],
+): Promise<void> {
+  if (!request || skipped.length === 0) return;
+  const first = skipped[0]!;
+  await recordEvent(ctx, request, {
+    type: 'note',
+    message:
+      `skipped ${skipped.length} mailbox(es) already in requests in flight (e.g. ${first.address} in ` +
+      `${first.heldBy}, ${first.heldByStatus}): listed at /api/requests/${request.id}/duplicates`,
+  });
 }
 
 /** A planned migration delivered again: its batches not completed go out again (duplicate detection drops the rest). */

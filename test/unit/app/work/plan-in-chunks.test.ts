@@ -20,7 +20,7 @@ describe('planning in chunks (item 9)', () => {
       `${request.id}:batch:0001`,
       `${request.id}:batch:0002`,
       `${request.id}:batch:0003`,
-      `${request.id}:plan:3`,
+      `${request.id}:plan:30`,
     ]);
     // The first message delivered again (its lock lost after the chunk was recorded) plans the next chunk,
     // not the same one again: every chunk is recorded once, whichever message carries it.

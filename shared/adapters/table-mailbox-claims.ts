@@ -1,0 +1,94 @@
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { MailboxClaimStore } from '../app/ports/mailbox-claims';
+import type { MailboxClaim } from '../domain/duplicate-work';
+import { isNotFound, storageStatus } from './storage-errors';
+
+/**
+ * Mailbox claims in Table Storage: PartitionKey = organisation, RowKey = the mailbox key (URI-encoded: an
+ * address may hold `/`, `#` or `?`, which keys may not), `RequestId` = the holder. The common case — no
+ * mailbox of the chunk claimed before — costs one entity-group transaction per 100 mailboxes; a transaction
+ * refused because one of its keys exists falls back to a create per key and a read of those that exist.
+ */
+export class TableMailboxClaimStore implements MailboxClaimStore {
+  constructor(private readonly table: TableClient) {}
+
+  async claimFree(orgId: string, requestId: string, keys: readonly string[]): Promise<MailboxClaim[]> {
+    const partitionKey = encodeURIComponent(orgId);
+    const existing: MailboxClaim[] = [];
+    for (let start = 0; start < keys.length; start += 100) {
+      const slice = keys.slice(start, start + 100);
+      const actions: TransactionAction[] = slice.map((key) => [
+        'create',
+        { partitionKey, rowKey: encodeURIComponent(key), RequestId: requestId },
+      ]);
+      try {
+        await this.table.submitTransaction(actions);
+      } catch (err: unknown) {
+        if (storageStatus(err) !== 409) throw err;
+        existing.push(...(await this.claimOneByOne(partitionKey, requestId, slice)));
+      }
+    }
+    return existing;
+  }
+
+  async takeOver(orgId: string, requestId: string, claims: readonly MailboxClaim[]): Promise<string[]> {
+    const partitionKey = encodeURIComponent(orgId);
+    const changed = new Set<string>();
+    await eachLimited(claims, 16, async (claim) => {
+      try {
+        await this.table.updateEntity(
+          { partitionKey, rowKey: encodeURIComponent(claim.key), RequestId: requestId },
+          'Replace',
+          { etag: claim.etag ?? '*' },
+        );
+      } catch (err: unknown) {
+        const status = storageStatus(err);
+        if (status !== 412 && status !== 404) throw err;
+        changed.add(claim.key);
+      }
+    });
+    return claims.map((c) => c.key).filter((key) => changed.has(key)); // in the order asked
+  }
+
+  private async claimOneByOne(
+    partitionKey: string,
+    requestId: string,
+    keys: readonly string[],
+  ): Promise<MailboxClaim[]> {
+    const existing = new Map<string, MailboxClaim>();
+    await eachLimited(keys, 16, async (key) => {
+      const rowKey = encodeURIComponent(key);
+      // A claim deleted between the create and the read (none are deleted today) is created on the next turn.
+      for (let turn = 0; turn < 3; turn++) {
+        try {
+          await this.table.createEntity({ partitionKey, rowKey, RequestId: requestId });
+          return;
+        } catch (err: unknown) {
+          if (storageStatus(err) !== 409) throw err;
+        }
+        try {
+          const row = await this.table.getEntity<{ RequestId?: string }>(partitionKey, rowKey);
+          existing.set(key, { key, requestId: row.RequestId ?? '', ...(row.etag ? { etag: row.etag } : {}) });
+          return;
+        } catch (err: unknown) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      throw new Error(`mailbox claim ${key} kept changing`);
+    });
+    return keys.flatMap((key) => existing.get(key) ?? []); // in the order asked
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
