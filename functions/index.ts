@@ -13,6 +13,7 @@ import './dead-letters';
 import './webhooks';
 import './pools-api';
 import './pools-timer';
+import './execution-slots-api';
 import './programme-api';
 import './programme-timer';
 // Last, though precedence does not depend on it: the catch-all for paths and methods nothing else takes.

@@ -30,6 +30,7 @@ import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
 import { TableProgrammeStore } from './table-programme-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
+import { TableSlotStore } from './table-slot-store';
 import { TableMailboxClaimStore } from './table-mailbox-claims';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
@@ -49,6 +50,7 @@ export function tableNames(
   | 'audit'
   | 'activity'
   | 'deadLetters'
+  | 'slots'
   | 'mailboxClaims',
   string
 > {
@@ -67,6 +69,7 @@ export function tableNames(
     audit: `${p}audit`,
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
+    slots: `${p}slots`,
     mailboxClaims: `${p}mailboxclaims`,
   };
 }
@@ -631,6 +634,7 @@ export interface TableStores {
   programme: TableProgrammeStore;
   memberships: TableMembershipStore;
   audit: TableAuditStore;
+  slots: TableSlotStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -652,6 +656,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: clientFor(names.audit),
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
+    slots: clientFor(names.slots),
     mailboxClaims: clientFor(names.mailboxClaims),
   };
   return {
@@ -669,6 +674,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: translated(new TableAuditStore(clients.audit), names.audit),
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
+    slots: translated(new TableSlotStore(clients.slots), names.slots),
     mailboxClaims: translated(new TableMailboxClaimStore(clients.mailboxClaims), names.mailboxClaims),
     clients,
     ensureTables: async () => {

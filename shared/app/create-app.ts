@@ -35,6 +35,7 @@ import { readDuplicates } from './use-cases/requests/read-duplicates';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
 import { listDeadLetters } from './use-cases/requests/list-dead-letters';
+import { getExecutionSlots } from './use-cases/slots/get-execution-slots';
 import { handleDelivery } from './use-cases/work/handle-delivery';
 import { reconcile } from './use-cases/reconcile/reconcile';
 import { handleDeadLettered } from './use-cases/work/handle-dead-lettered';
@@ -116,5 +117,6 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     getPlan: () => getPlan(ctx),
     planWhatIf: (body) => planWhatIf(ctx, body),
     listDeadLetters: (limit) => listDeadLetters(ctx, limit),
+    getExecutionSlots: () => getExecutionSlots(ctx),
   };
 }

@@ -30,6 +30,7 @@ import type { WorkResult } from './use-cases/work/work-result';
 import type { DeadLetterFacts } from './use-cases/work/handle-dead-lettered';
 import type { RequestView } from './views/request-view';
 import type { ReconcileOptions, ReconcileReport } from './use-cases/reconcile/reconcile';
+import type { ExecutionSlotsView } from './use-cases/slots/get-execution-slots';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, AuthSettings, Logger, LogLevel } from './context';
@@ -44,6 +45,7 @@ export type {
   DeadLetterFacts,
   DeliveryContext,
   DeliveryOptions,
+  ExecutionSlotsView,
   HealthReport,
   ImportInventoryOptions,
   OrgAuditEntry,
@@ -158,4 +160,6 @@ export interface CallerApp {
   planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
   /** GET /api/dead-letters: the messages Triage refused or found dead-lettered, newest first. */
   listDeadLetters(limit?: number): Promise<DeadLetterEntry[]>;
+  /** GET /api/execution-slots: the executor back-end's slots per tier, who holds them and who waits. */
+  getExecutionSlots(): Promise<ExecutionSlotsView>;
 }

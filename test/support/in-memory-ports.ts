@@ -50,6 +50,7 @@ import type { Org, OrgAuditEntry } from '../../shared/domain/orgs';
 import { TriageError } from '../../shared/domain/errors';
 import { topology } from '../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
+import { MemorySlotStore } from './in-memory-slot-store';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -686,6 +687,7 @@ export function createMemoryStores() {
     mailboxClaims: new MemoryMailboxClaimStore(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
+    slots: new MemorySlotStore(),
     programme: new MemoryProgrammeStore(),
   };
 }

@@ -6,6 +6,7 @@ import type { MigrateBatchMessage } from '../../../domain/messages';
 import type { ItemRecord, RequestRecord } from '../../../domain/records';
 import type { AppContext } from '../../context';
 import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
+import { acquireSlots, waitForSlotsLater, type SlotGrant } from '../../effects/execution-slots';
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
 import { trackActivity } from '../../effects/activity';
@@ -50,10 +51,30 @@ export async function processBatch(
   const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
   const attemptOf = (index: number): number =>
     executorAttempt(priorAttempts.get(index), message.attempt ?? 1);
-  const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
+  let todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
-  const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf);
-  if (pending === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+  // The slot gate: each run of items holds execution slots; one that yields for higher-tier work gives them
+  // back and queues again for the items it did not take (or, after a long wait, leaves them to a successor).
+  const pending: PendingTransient[] = [];
+  while (todo.length > 0) {
+    const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
+    const want = Math.min(ctx.settings.itemConcurrency, todo.length);
+    // At least half its concurrency: a few full-speed batches beat many crawling ones.
+    const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
+    if (grant === 'later') {
+      await waitForSlotsLater(ctx, message, delivery);
+      return 'rescheduled';
+    }
+    if (grant.contended) {
+      // Another delivery of this batch ran meanwhile: only what it left is still to do.
+      const now = await itemsSoFar(ctx, request.id, message.batchNumber);
+      todo = todo.filter(({ index }) => !now.done.has(index));
+    }
+    const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant);
+    if (ran === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+    pending.push(...ran.pending);
+    todo = ran.untaken;
+  }
   if (pending.length > 0) {
     throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
   }
@@ -76,9 +97,10 @@ async function itemsSoFar(
 }
 
 /**
- * Runs the items `itemConcurrency` at a time, writing each final result. Stops taking items when the
- * request is cancelled or a write fails (the message is then abandoned: nothing runs on after it).
- * @returns the items that failed transiently, or `cancelled`.
+ * Runs the items as many at a time as `grant` holds slots, writing each final result. Stops taking items when
+ * the request is cancelled, the grant must yield, or a write fails (the message is then abandoned: nothing
+ * runs on after it); then gives the slots back.
+ * @returns the items that failed transiently and those not taken, or `cancelled`.
  */
 async function runItems(
   ctx: AppContext,
@@ -86,13 +108,21 @@ async function runItems(
   batchNumber: number,
   todo: ReadonlyArray<{ m: MailboxEntry; index: number }>,
   attemptOf: (index: number) => number,
-): Promise<PendingTransient[] | 'cancelled'> {
+  grant: SlotGrant,
+): Promise<
+  { pending: PendingTransient[]; untaken: Array<{ m: MailboxEntry; index: number }> } | 'cancelled'
+> {
   const writer = new ItemResultWriter(ctx, request.id, batchNumber);
   const pending: PendingTransient[] = [];
+  const untaken: Array<{ m: MailboxEntry; index: number }> = [];
   let stopped = false;
   try {
-    await mapLimit(todo, ctx.settings.itemConcurrency, async ({ m, index }) => {
+    await mapLimit(todo, grant.slots, async ({ m, index }) => {
       if (writer.cancelled || writer.failed || stopped) return;
+      if (grant.stopping) {
+        untaken.push({ m, index });
+        return;
+      }
       const attempt = attemptOf(index);
       const outcome = await execute(ctx, {
         kind: 'migrate-mailbox',
@@ -132,7 +162,9 @@ async function runItems(
     stopped = true;
     throw err;
   } finally {
-    await writer.close();
+    // Nothing more runs: the slots go back while the last results are written.
+    const [closed] = await Promise.allSettled([writer.close(), grant.release()]);
+    if (closed.status === 'rejected') throw closed.reason;
   }
-  return writer.cancelled ? 'cancelled' : pending;
+  return writer.cancelled ? 'cancelled' : { pending, untaken };
 }

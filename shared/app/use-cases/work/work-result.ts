@@ -15,4 +15,6 @@ export type WorkResult =
   /** The chain tried for its whole time: what was left is recorded as failed and dead-lettered. */
   | 'gave-up'
   | 'deferred'
-  | 'scheduled';
+  | 'scheduled'
+  /** Waited too long for execution slots: completed, with a successor that carries on (no attempt counted). */
+  | 'rescheduled';
