@@ -19,6 +19,7 @@ import './registry-api';
 import './reports';
 import './status-page';
 import './metrics-timer';
+import './execution-slots-api';
 import './programme-api';
 import './programme-timer';
 // Last, though precedence does not depend on it: the catch-all for paths and methods nothing else takes.

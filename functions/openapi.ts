@@ -116,6 +116,17 @@ export function openApiDocument(): Record<string, unknown> {
     paths: {
       ...operatorPaths(tiers, secured),
       ...holdRoutes(tiers, secured),
+      '/execution-slots': {
+        get: {
+          ...secured('pools:read'),
+          summary:
+            "The executor back-end's declared concurrency (TRIAGE_EXECUTION_SLOTS): capacity, reservations, slots used and available per tier, the holders (and whether they are asked to yield) and the work waiting for slots, in line order.",
+          responses: {
+            '200': { description: 'The execution slots, or { enabled: false }' },
+            ...authResponses,
+          },
+        },
+      },
       '/requests': {
         post: {
           ...secured('requests:submit'),

@@ -3,7 +3,7 @@
 // infra/topology.json (loadJsonContent), the same file the code and the local broker read.
 targetScope = 'subscription'
 
-import { authSettingsType, executorSettingsType, pipelineSettingsType } from 'modules/types.bicep'
+import { authSettingsType, executionSlotsSettingsType, executorSettingsType, pipelineSettingsType } from 'modules/types.bicep'
 
 @description('Required. azd environment name; names the resource group and seeds every resource name.')
 @minLength(1)
@@ -89,6 +89,9 @@ param executor executorSettingsType = {
   type: 'simulated'
 }
 
+@description('Optional. Execution slots: how many executor calls the back-end takes at once, and what each tier reserves of them; omitted values keep the code\'s defaults.')
+param executionSlots executionSlotsSettingsType = {}
+
 @description('Optional. HMAC-SHA256 key that signs webhook deliveries (azd env set TRIAGE_WEBHOOK_SECRET …); kept in Key Vault and read by the app through a Key Vault reference. Empty: webhook deliveries wait and dead-letter until one is set.')
 @secure()
 param webhookSigningSecret string = ''
@@ -121,6 +124,7 @@ var tableNames = [
   'orgs'
   'idempotency'
   'pools'
+  'slots'
   'programme'
   'memberships'
   'membersbyorg'
@@ -167,10 +171,15 @@ var appConfiguration = {
   TRIAGE_EXECUTOR_LATENCY_MAX_MS: string(executor.?latencyMaxMs ?? '')
   TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE: executor.?transientFailureRate ?? ''
   TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE: executor.?permanentFailureRate ?? ''
+  TRIAGE_EXECUTOR_CAPACITY: string(executor.?capacity ?? '')
   TRIAGE_EXECUTOR_URL: executor.?url ?? ''
   TRIAGE_EXECUTOR_TIMEOUT_MS: string(executor.?timeoutMs ?? '')
   TRIAGE_EXECUTOR_MAX_ATTEMPTS: string(executor.?maxAttempts ?? '')
   TRIAGE_EXECUTOR_BACKOFF_MS: string(executor.?backoffMs ?? '')
+  TRIAGE_EXECUTION_SLOTS: string(executionSlots.?slots ?? '')
+  TRIAGE_EXECUTION_SLOTS_RESERVED: executionSlots.?reserved == null ? '' : string(executionSlots.?reserved)
+  TRIAGE_EXECUTION_SLOT_LEASE_SECONDS: string(executionSlots.?leaseSeconds ?? '')
+  TRIAGE_EXECUTION_SLOT_MAX_WAIT_SECONDS: string(executionSlots.?maxWaitSeconds ?? '')
   // A Key Vault reference, resolved by the platform with the app's identity: the secret never sits in a setting.
   TRIAGE_WEBHOOK_SECRET: empty(webhookSigningSecret) ? '' : '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${webhookSecretName})'
   // Webhooks go to public https addresses only in Azure.

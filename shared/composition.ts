@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { hostname } from 'node:os';
 import { createApp, type TokenVerifier, type TriageApp } from './app/index';
 import type { ArtifactStore } from './app/ports/artifact-store';
 import type { HealthProbe } from './app/ports/publisher';
@@ -159,6 +160,7 @@ export function createRuntime(
     holds: stores.holds,
     mailboxClaims: stores.mailboxClaims,
     pools: stores.pools,
+    slots: stores.slots,
     programme: stores.programme,
     memberships: new CachedMembershipStore(stores.memberships, {
       ttlInMs: config.auth.membershipCacheInSeconds * 1000,
@@ -187,6 +189,16 @@ export function createRuntime(
       staleAfterMs: config.reconcileStaleAfterMs,
       webhookAllowPrivate: config.webhooks.allowPrivate,
       auth: { mode: config.auth.mode, orgsClaim: config.auth.orgsClaim },
+      ...(config.executionSlots
+        ? {
+            executionSlots: {
+              spec: { capacity: config.executionSlots.capacity, reserved: config.executionSlots.reserved },
+              leaseDurationMs: config.executionSlots.leaseDurationMs,
+              maxWaitMs: config.executionSlots.maxWaitMs,
+              instanceId: process.env.WEBSITE_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
+            },
+          }
+        : {}),
     },
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),

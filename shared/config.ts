@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ExecutorOptions } from './adapters/executors';
 import { defaultBackOff, type BackOffPolicy } from './domain/back-off';
+import { topology } from './topology';
 
 /**
  * Every app setting the Function app reads, by name, in one place. Bicep must set each of these
@@ -28,11 +29,24 @@ export const settingNames = {
   executorLatencyMaxMs: 'TRIAGE_EXECUTOR_LATENCY_MAX_MS',
   executorTransientFailureRate: 'TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE',
   executorPermanentFailureRate: 'TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE',
+  /** Optional. Simulated executor: calls its back-end serves at once (more wait their turn). Default 0 = unlimited. */
+  executorCapacity: 'TRIAGE_EXECUTOR_CAPACITY',
   /** Required with `http`: where each item is POSTed; plus timeout, in-process attempts and backoff. */
   executorUrl: 'TRIAGE_EXECUTOR_URL',
   executorTimeoutMs: 'TRIAGE_EXECUTOR_TIMEOUT_MS',
   executorMaxAttempts: 'TRIAGE_EXECUTOR_MAX_ATTEMPTS',
   executorBackoffMs: 'TRIAGE_EXECUTOR_BACKOFF_MS',
+  /**
+   * Optional. Executor calls the back-end takes at once, shared by every tier and instance (execution slots).
+   * Default 64 (sized for the local stack); 0 = no limit (every batch runs at once, as before slots existed).
+   */
+  executionSlots: 'TRIAGE_EXECUTION_SLOTS',
+  /** Optional. JSON: slots reserved per tier, nested like pool reservations. Default `{"health":16}`. */
+  executionSlotsReserved: 'TRIAGE_EXECUTION_SLOTS_RESERVED',
+  /** Optional. Seconds a grant of slots lasts unless renewed (a crashed holder's slots return after it). Default 15. */
+  executionSlotLeaseSeconds: 'TRIAGE_EXECUTION_SLOT_LEASE_SECONDS',
+  /** Optional. Seconds a delivery waits in process for slots before it schedules its successor instead. Default 30. */
+  executionSlotMaxWaitSeconds: 'TRIAGE_EXECUTION_SLOT_MAX_WAIT_SECONDS',
   /** Optional. Largest request body accepted, in bytes. Default 4 MiB. */
   maxBodyBytes: 'TRIAGE_MAX_BODY_BYTES',
   /** Optional. Back-off of transient failures: first delay, longest delay, total time (ms). Default 1 s / 5 min / 1 h. */
@@ -122,6 +136,14 @@ export type AuthConfig =
       clockToleranceInSeconds: number;
     };
 
+/** The executor back-end's concurrency as a declared capacity; absent when `TRIAGE_EXECUTION_SLOTS` is 0. */
+export interface ExecutionSlotsConfig {
+  capacity: number;
+  reserved: Record<string, number>;
+  leaseDurationMs: number;
+  maxWaitMs: number;
+}
+
 export interface TriageConfig {
   serviceBus: ServiceBusConnectionConfig;
   storage: StorageConnectionConfig;
@@ -130,6 +152,7 @@ export interface TriageConfig {
   itemConcurrency: number;
   maxBodyBytes: number;
   executor: ExecutorConfig;
+  executionSlots?: ExecutionSlotsConfig;
   retry: BackOffPolicy;
   /** A non-terminal request with no progress for this long is repaired by the reconciler. */
   reconcileStaleAfterMs: number;
@@ -226,10 +249,48 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       latencyMs: { min, max },
       transientFailureRate: parse(settingNames.executorTransientFailureRate, rate, 0),
       permanentFailureRate: parse(settingNames.executorPermanentFailureRate, rate, 0),
+      capacity: parse(settingNames.executorCapacity, nonNegativeInt, 0),
     };
   }
 
   const auth = loadAuth(get, parse, problems);
+
+  const firstTier = [...topology.tiers].sort((a, b) => a.rank - b.rank)[0]?.name ?? 'health';
+  const slots = parse(settingNames.executionSlots, z.coerce.number().int().min(0).max(100_000), 64);
+  const reserved = parse(
+    settingNames.executionSlotsReserved,
+    z
+      .string()
+      .transform((text, c) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          c.addIssue({ code: 'custom', message: 'not JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.partialRecord(
+          z.enum(topology.tiers.map((t) => t.name) as [string, ...string[]]),
+          z.number().int().min(0),
+        ),
+      )
+      .transform((r) => r as Record<string, number>),
+    // By default the first tier keeps one batch's worth (16) of a quarter of the slots, whichever is less.
+    { [firstTier]: Math.min(16, Math.floor(slots / 4)) } as Record<string, number>,
+  );
+  const reservedTotal = Object.values(reserved).reduce((sum, n) => sum + n, 0);
+  if (slots > 0 && reservedTotal > slots) {
+    problems.push(
+      `${settingNames.executionSlotsReserved} reserves ${reservedTotal} slots, more than ${settingNames.executionSlots} (${slots})`,
+    );
+  }
+  const leaseSeconds = parse(settingNames.executionSlotLeaseSeconds, z.coerce.number().min(1).max(3600), 15);
+  const maxWaitSeconds = parse(
+    settingNames.executionSlotMaxWaitSeconds,
+    z.coerce.number().min(0).max(240),
+    30,
+  );
 
   const config: TriageConfig = {
     serviceBus,
@@ -251,6 +312,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       4 * 1024 * 1024,
     ),
     executor,
+    ...(slots > 0
+      ? {
+          executionSlots: {
+            capacity: slots,
+            reserved,
+            leaseDurationMs: leaseSeconds * 1000,
+            maxWaitMs: maxWaitSeconds * 1000,
+          },
+        }
+      : {}),
     retry: {
       baseDelayMs: parse(settingNames.retryBaseMs, positiveInt, defaultBackOff.baseDelayMs),
       maxDelayMs: parse(settingNames.retryMaxDelayMs, positiveInt, defaultBackOff.maxDelayMs),

@@ -197,4 +197,29 @@ type executorSettingsType = {
 
   @description('Optional. simulated: share of items failing permanently, as a decimal string such as \'0.01\'.')
   permanentFailureRate: string?
+
+  @description('Optional. simulated: calls its back-end serves at once, more wait their turn (code default 0 = unlimited).')
+  @minValue(0)
+  capacity: int?
+}
+
+@export()
+@description('The executor back-end\'s concurrency as a declared capacity (TRIAGE_EXECUTION_SLOTS*), shared by every tier\'s Functions on every instance.')
+type executionSlotsSettingsType = {
+  @description('Optional. Calls the back-end takes at once across all instances (code default 64; 0 = no limit). Size it to what the back-end serves, not to the Functions\' scale-out.')
+  @minValue(0)
+  slots: int?
+
+  @description('Optional. Slots reserved per tier name, nested like pool reservations, e.g. { health: 40 } (code default: the first tier keeps min(16, slots / 4)).')
+  reserved: object?
+
+  @description('Optional. Seconds a grant lasts unless renewed; a crashed holder\'s slots return after at most this (code default 15).')
+  @minValue(1)
+  @maxValue(3600)
+  leaseSeconds: int?
+
+  @description('Optional. Seconds a delivery waits in process for slots before it schedules its successor (code default 30; below the lock renewal limit in host.json).')
+  @minValue(0)
+  @maxValue(240)
+  maxWaitSeconds: int?
 }

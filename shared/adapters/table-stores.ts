@@ -33,6 +33,7 @@ import { TablePoolStore } from './table-pool-store';
 import { TableRequestIndex } from './table-request-index';
 import { TableProgrammeStore } from './table-programme-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
+import { TableSlotStore } from './table-slot-store';
 import { TableMailboxClaimStore } from './table-mailbox-claims';
 
 /** Table names, with an optional prefix so parallel test runs never share a table. */
@@ -54,6 +55,7 @@ export function tableNames(
   | 'activity'
   | 'deadLetters'
   | 'holds'
+  | 'slots'
   | 'mailboxClaims',
   string
 > {
@@ -74,6 +76,7 @@ export function tableNames(
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
     holds: `${p}holds`,
+    slots: `${p}slots`,
     mailboxClaims: `${p}mailboxclaims`,
   };
 }
@@ -699,6 +702,7 @@ export interface TableStores {
   programme: TableProgrammeStore;
   memberships: TableMembershipStore;
   audit: TableAuditStore;
+  slots: TableSlotStore;
   clients: Record<keyof ReturnType<typeof tableNames>, TableClient>;
   ensureTables(): Promise<void>;
 }
@@ -722,6 +726,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
     holds: clientFor(names.holds),
+    slots: clientFor(names.slots),
     mailboxClaims: clientFor(names.mailboxClaims),
   };
   return {
@@ -747,6 +752,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
     holds: translated(new TableHoldStore(clients.holds), names.holds),
+    slots: translated(new TableSlotStore(clients.slots), names.slots),
     mailboxClaims: translated(new TableMailboxClaimStore(clients.mailboxClaims), names.mailboxClaims),
     clients,
     ensureTables: async () => {

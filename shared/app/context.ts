@@ -3,9 +3,11 @@
  * Built once per process by `createApp`; use-cases take it as their first argument.
  */
 import type { BackOffPolicy } from '../domain/back-off';
+import type { SlotSpec } from '../domain/scheduling/slot-leases';
 import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
+import type { ExecutionSlotStore } from './ports/execution-slots';
 import type { Executor } from './ports/executor';
 import type { HoldStore } from './ports/holds';
 import type { MailboxClaimStore } from './ports/mailbox-claims';
@@ -40,6 +42,22 @@ export interface AppSettings {
   webhookAllowPrivate?: boolean;
   /** How callers are identified (TRIAGE_AUTH_*). */
   auth: AuthSettings;
+  /** The executor back-end's concurrency, shared by every tier and instance; absent: no limit. */
+  executionSlots?: ExecutionSlotSettings;
+}
+
+export interface ExecutionSlotSettings {
+  spec: SlotSpec;
+  /** How long a grant lasts unless its holder renews it (at half-life, from its checkpoints). */
+  leaseDurationMs: number;
+  /** Longest a delivery waits in process for slots; then it completes and schedules its successor. */
+  maxWaitMs: number;
+  /** How often a holder checks whether it must yield (and a waiter whether it was granted). Default 200 ms. */
+  checkpointMs?: number;
+  /** How much later that successor is delivered. Default 2 s. */
+  successorDelayMs?: number;
+  /** Names this instance in its leases (operators see who holds slots). Default none. */
+  instanceId?: string;
 }
 
 export interface AuthSettings {
@@ -62,6 +80,8 @@ export interface AppPorts {
   mailboxClaims: MailboxClaimStore;
   artifacts: ArtifactStore;
   pools: PoolStore;
+  /** The execution slots' ledger; absent: executor calls are not limited. */
+  slots?: ExecutionSlotStore;
   programme: ProgrammeStore;
   publisher: Publisher;
   executor: Executor;

@@ -35,6 +35,7 @@ import { readDuplicates } from './use-cases/requests/read-duplicates';
 import { listRequests } from './use-cases/requests/list-requests';
 import { retryRequest } from './use-cases/requests/retry-request';
 import { listDeadLetters } from './use-cases/requests/list-dead-letters';
+import { getExecutionSlots } from './use-cases/slots/get-execution-slots';
 import { handleDelivery } from './use-cases/work/handle-delivery';
 import { listOrgs } from './use-cases/orgs/list-orgs';
 import { emitSchedulerMetrics } from './use-cases/pools/emit-scheduler-metrics';
@@ -137,5 +138,6 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     resumeHold: (scope, target) => resumeHold(ctx, caller, scope, target),
     getHold: (scope, target) => getHold(ctx, scope, target),
     listHolds: () => listHolds(ctx),
+    getExecutionSlots: () => getExecutionSlots(ctx),
   };
 }

@@ -38,6 +38,7 @@ import type { SchedulerMetric } from '../domain/scheduler-status';
 import type { ReconcileOptions, ReconcileReport } from './use-cases/reconcile/reconcile';
 import type { DrainReport, Hold, HoldScope } from '../domain/holds';
 import type { ResumeResult } from './use-cases/holds/resume-hold';
+import type { ExecutionSlotsView } from './use-cases/slots/get-execution-slots';
 
 export { createApp } from './create-app';
 export type { AppDeps, AppSettings, AppPorts, AuthSettings, Logger, LogLevel } from './context';
@@ -52,6 +53,7 @@ export type {
   DeadLetterFacts,
   DeliveryContext,
   DeliveryOptions,
+  ExecutionSlotsView,
   HealthReport,
   ImportInventoryOptions,
   OrgAuditEntry,
@@ -202,4 +204,6 @@ export interface CallerApp {
   getHold(scope: HoldScope, target: unknown): Promise<DrainReport>;
   /** GET /api/holds. */
   listHolds(): Promise<{ items: DrainReport[] }>;
+  /** GET /api/execution-slots: the executor back-end's slots per tier, who holds them and who waits. */
+  getExecutionSlots(): Promise<ExecutionSlotsView>;
 }

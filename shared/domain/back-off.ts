@@ -57,12 +57,24 @@ export function decideRetry(
   return { retry: true, attempt: chain.attempt + 1, at, delayMs };
 }
 
+/** `…:a3` (attempt 3 of a chain), `…:a3:w2` (its second wait for execution slots), or neither. */
+const successorSuffix = /(?::a(\d+))?(?::w(\d+))?$/;
+
+/** Why a successor carries on: a transient failure (its next attempt), or a wait for execution slots. */
+export type SuccessorReason = { retry: number } | 'wait';
+
 /**
  * The messageId of a scheduled successor, derived from the incoming message's: a redelivery of the same
- * message schedules the same successor (duplicate detection drops the second), and ids never grow.
+ * message schedules the same successor (duplicate detection drops the second), and ids never grow. A retry
+ * names its attempt (`:a{n}`); a wait for execution slots keeps the attempt (no executor call failed) and
+ * counts the waits since it (`:w{n}`), so a chain of waits never repeats an id.
  */
-export function successorMessageId(incomingMessageId: string, attempt: number): string {
-  return `${incomingMessageId.replace(/:a\d+$/, '')}:a${attempt}`;
+export function successorMessageId(incomingMessageId: string, reason: SuccessorReason): string {
+  const match = successorSuffix.exec(incomingMessageId);
+  const base = incomingMessageId.slice(0, match?.index ?? incomingMessageId.length);
+  if (reason !== 'wait') return `${base}:a${reason.retry}`;
+  const attempt = match?.[1] ? `:a${match[1]}` : '';
+  return `${base}${attempt}:w${Number(match?.[2] ?? 0) + 1}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: throughput of the local stack, each figure beside a baseline or target measured or
  * stated in the same run. These machines are noisy, so every figure is the median of BENCH_RUNS runs (3).
+ * `npm run bench -- priority-flood` (or any of `sections`, several allowed) runs those sections only.
  */
 import { benchAdmission } from './admission-bench';
 import { benchAzuriteTransactions } from './azurite-baseline';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchBrokerThroughput } from './broker-throughput';
 import { benchHttpIntake, benchPipeline } from './pipeline-throughput';
+import { comparePriorityFlood, type PriorityFloodMedians } from './priority-flood';
 
 const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const mailboxes = 10_000;
@@ -32,121 +34,207 @@ async function measure(label: string, unit: string, once: () => Promise<number>)
   return median(values);
 }
 
+/** The sections `npm run bench -- <section> …` can run on their own (all of them without arguments). */
+const sections = [
+  'azurite',
+  'broker',
+  'pipeline',
+  'intake',
+  'admission',
+  'planner',
+  'priority-flood',
+] as const;
+type Section = (typeof sections)[number];
+
+/**
+ * The sections named on the command line, in any order.
+ * @throws Error naming the sections there are, for a name that is none of them.
+ */
+function sectionsToRun(args: readonly string[]): Set<Section> {
+  const unknown = args.filter((a) => !(sections as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    throw new Error(`unknown bench section(s) ${unknown.join(', ')}; the sections: ${sections.join(', ')}`);
+  }
+  return new Set(args.length > 0 ? (args as Section[]) : sections);
+}
+
 async function main(): Promise<void> {
-  console.log(`Triage benchmarks: ${runs} runs each, medians reported\n`);
-  const azurite = await measure('Azurite 100-entity transactions, one partition', 'entities/s', async () => {
-    return (await benchAzuriteTransactions({ entities: mailboxes })).entitiesPerSecond;
-  });
-  // The pipeline's items are partitioned by batch (500 by default in benchPipeline): the same shape, raw.
-  const azuriteBatched = await measure(
-    'Azurite 100-entity transactions, 500-row partitions',
-    'entities/s',
-    async () => {
-      return (await benchAzuriteTransactions({ entities: mailboxes, partitionSize: 500 })).entitiesPerSecond;
-    },
-  );
-  const broker = await measure('broker 10,000 × 1 KB send → receive → complete', 'messages/s', async () => {
-    return (await benchBrokerThroughput({ messages: 10_000, sizeBytes: 1024 })).messagesPerSecond;
-  });
-  const brokerData = await measure(
-    'broker 10,000 × 1 KB send → receive → complete, --data',
-    'messages/s',
-    async () => {
-      const folder = mkdtempSync(path.join(os.tmpdir(), 'bench-broker-data-'));
-      try {
-        return (await benchBrokerThroughput({ messages: 10_000, sizeBytes: 1024, dataFolder: folder }))
-          .messagesPerSecond;
-      } finally {
-        rmSync(folder, { recursive: true, force: true });
-      }
-    },
-  );
-  const pipeline = await measure(`pipeline ${mailboxes}-mailbox migration`, 'items/s', async () => {
-    return (await benchPipeline({ mailboxes })).itemsPerSecond;
-  });
-  const intake = await measure('HTTP intake POST /api/requests', 'requests/s', async () => {
-    return (await benchHttpIntake({ durationSeconds: 10 })).requestsPerSecond;
-  });
-  // The scheduler's pure decisions (issue 8 and 9), beside the storage baseline of the same run.
-  const admissions: Array<Awaited<ReturnType<typeof benchAdmission>>> = [];
-  for (let i = 1; i <= runs; i++) {
-    admissions.push(await benchAdmission());
-    console.log(
-      `  admission on a 10,000-claim pool, run ${i}/${runs}: ${admissions.at(-1)!.decisionsPerSecond.toFixed(0)} decisions/s, ETA recompute ${admissions.at(-1)!.etaRecomputeMs.toFixed(0)} ms`,
+  const wanted = sectionsToRun(process.argv.slice(2));
+  console.log(`Triage benchmarks (${[...wanted].join(', ')}): ${runs} runs each, medians reported\n`);
+  const rows: string[][] = [['benchmark', 'median', 'ratio', 'target']];
+  let azurite: number | undefined;
+  let azuriteBatched: number | undefined;
+  if (wanted.has('azurite')) {
+    azurite = await measure('Azurite 100-entity transactions, one partition', 'entities/s', async () => {
+      return (await benchAzuriteTransactions({ entities: mailboxes })).entitiesPerSecond;
+    });
+    // The pipeline's items are partitioned by batch (500 by default in benchPipeline): the same shape, raw.
+    azuriteBatched = await measure(
+      'Azurite 100-entity transactions, 500-row partitions',
+      'entities/s',
+      async () => {
+        return (await benchAzuriteTransactions({ entities: mailboxes, partitionSize: 500 }))
+          .entitiesPerSecond;
+      },
+    );
+    rows.push(
+      [
+        'Azurite raw 100-entity transactions, one partition',
+        `${azurite.toFixed(0)} entities/s`,
+        'baseline',
+        '',
+      ],
+      [
+        'Azurite raw 100-entity transactions, 500-row partitions',
+        `${azuriteBatched.toFixed(0)} entities/s`,
+        'baseline',
+        '',
+      ],
     );
   }
-  const decisions = median(admissions.map((a) => a.decisionsPerSecond));
-  const etaRecompute = median(admissions.map((a) => a.etaRecomputeMs));
-  const planner = await benchPlanner({ runs });
-  console.log(`  planner, NHS scale: ${planner.plan.runsMs.map((v) => v.toFixed(0)).join(' / ')} ms`);
-
-  const rows: string[][] = [
-    ['benchmark', 'median', 'ratio', 'target'],
-    [
-      'Azurite raw 100-entity transactions, one partition',
-      `${azurite.toFixed(0)} entities/s`,
-      'baseline',
-      '',
-    ],
-    [
-      'Azurite raw 100-entity transactions, 500-row partitions',
-      `${azuriteBatched.toFixed(0)} entities/s`,
-      'baseline',
-      '',
-    ],
-    [
-      'Broker send → receive → complete, 10k × 1 KB',
-      `${broker.toFixed(0)} msg/s`,
-      `${(broker / brokerTargetPerSecond).toFixed(2)} × target`,
-      `≥ ${brokerTargetPerSecond} msg/s: ${broker >= brokerTargetPerSecond ? 'met' : 'NOT MET'}`,
-    ],
-    [
-      'Broker with --data (journal, group commit)',
-      `${brokerData.toFixed(0)} msg/s`,
-      `${(brokerData / broker).toFixed(2)} × in memory`,
-      '',
-    ],
-    [
+  if (wanted.has('broker')) {
+    const broker = await measure('broker 10,000 × 1 KB send → receive → complete', 'messages/s', async () => {
+      return (await benchBrokerThroughput({ messages: 10_000, sizeBytes: 1024 })).messagesPerSecond;
+    });
+    const brokerData = await measure(
+      'broker 10,000 × 1 KB send → receive → complete, --data',
+      'messages/s',
+      async () => {
+        const folder = mkdtempSync(path.join(os.tmpdir(), 'bench-broker-data-'));
+        try {
+          return (await benchBrokerThroughput({ messages: 10_000, sizeBytes: 1024, dataFolder: folder }))
+            .messagesPerSecond;
+        } finally {
+          rmSync(folder, { recursive: true, force: true });
+        }
+      },
+    );
+    rows.push(
+      [
+        'Broker send → receive → complete, 10k × 1 KB',
+        `${broker.toFixed(0)} msg/s`,
+        `${(broker / brokerTargetPerSecond).toFixed(2)} × target`,
+        `≥ ${brokerTargetPerSecond} msg/s: ${broker >= brokerTargetPerSecond ? 'met' : 'NOT MET'}`,
+      ],
+      [
+        'Broker with --data (journal, group commit)',
+        `${brokerData.toFixed(0)} msg/s`,
+        `${(brokerData / broker).toFixed(2)} × in memory`,
+        '',
+      ],
+    );
+  }
+  if (wanted.has('pipeline')) {
+    const pipeline = await measure(`pipeline ${mailboxes}-mailbox migration`, 'items/s', async () => {
+      return (await benchPipeline({ mailboxes })).itemsPerSecond;
+    });
+    // Its target is relative to Azurite's rate, measured in the same run (with the azurite section).
+    rows.push([
       `Pipeline, ${mailboxes}-mailbox migration, zero-latency executor`,
       `${pipeline.toFixed(0)} items/s`,
-      `${(pipeline / azurite).toFixed(2)} / ${(pipeline / azuriteBatched).toFixed(2)} × Azurite`,
-      `≥ 0.5 × Azurite: ${pipeline >= Math.max(azurite, azuriteBatched) / 2 ? 'met' : 'NOT MET'}`,
-    ],
-    ['HTTP intake (validate, record, publish)', `${intake.toFixed(0)} req/s`, '', ''],
-    [
-      'Admission decisions, one pool, 10,000 waiting claims',
-      `${decisions.toFixed(0)} decisions/s`,
-      `${(decisions / azurite).toFixed(2)} × Azurite's entities/s`,
-      '',
-    ],
-    [
-      'Every ETA of that line after a capacity change',
-      `${etaRecompute.toFixed(0)} ms`,
-      '',
-      `≤ 1 s: ${etaRecompute <= 1000 ? 'met' : 'NOT MET'}`,
-    ],
-    [
-      `Plan ${planner.programme.mailboxes.toLocaleString('en-GB')} mailboxes / ${planner.programme.organisations.toLocaleString('en-GB')} organisations`,
-      `${planner.plan.medianMs.toFixed(0)} ms`,
-      '',
-      `≤ 1 s: ${planner.plan.medianMs <= 1000 ? 'met' : 'NOT MET'}`,
-    ],
-    [
-      'Makespan, all ready, against the capacity lower bound',
-      `${planner.makespan.unconstrained.finish} vs ${planner.makespan.lowerBound}`,
-      '',
-      `equal: ${planner.makespan.unconstrained.equal ? 'met' : 'NOT MET'}`,
-    ],
-    [
-      'What-if: 30 % not ready, readiness over 20 weeks',
-      `${planner.readiness.readyOver20WeeksWeeks} weeks (all ready: ${planner.readiness.allReadyWeeks})`,
-      `${planner.whatIf.medianMs.toFixed(0)} ms`,
-      '',
-    ],
-  ];
+      azurite !== undefined && azuriteBatched !== undefined
+        ? `${(pipeline / azurite).toFixed(2)} / ${(pipeline / azuriteBatched).toFixed(2)} × Azurite`
+        : '',
+      azurite !== undefined && azuriteBatched !== undefined
+        ? `≥ 0.5 × Azurite: ${pipeline >= Math.max(azurite, azuriteBatched) / 2 ? 'met' : 'NOT MET'}`
+        : '≥ 0.5 × Azurite (run with the azurite section)',
+    ]);
+  }
+  if (wanted.has('intake')) {
+    const intake = await measure('HTTP intake POST /api/requests', 'requests/s', async () => {
+      return (await benchHttpIntake({ durationSeconds: 10 })).requestsPerSecond;
+    });
+    rows.push(['HTTP intake (validate, record, publish)', `${intake.toFixed(0)} req/s`, '', '']);
+  }
+  if (wanted.has('admission')) {
+    // The scheduler's pure decisions (issue 8 and 9), beside the storage baseline of the same run.
+    const admissions: Array<Awaited<ReturnType<typeof benchAdmission>>> = [];
+    for (let i = 1; i <= runs; i++) {
+      admissions.push(await benchAdmission());
+      console.log(
+        `  admission on a 10,000-claim pool, run ${i}/${runs}: ${admissions.at(-1)!.decisionsPerSecond.toFixed(0)} decisions/s, ETA recompute ${admissions.at(-1)!.etaRecomputeMs.toFixed(0)} ms`,
+      );
+    }
+    const decisions = median(admissions.map((a) => a.decisionsPerSecond));
+    const etaRecompute = median(admissions.map((a) => a.etaRecomputeMs));
+    rows.push(
+      [
+        'Admission decisions, one pool, 10,000 waiting claims',
+        `${decisions.toFixed(0)} decisions/s`,
+        azurite !== undefined ? `${(decisions / azurite).toFixed(2)} × Azurite's entities/s` : '',
+        '',
+      ],
+      [
+        'Every ETA of that line after a capacity change',
+        `${etaRecompute.toFixed(0)} ms`,
+        '',
+        `≤ 1 s: ${etaRecompute <= 1000 ? 'met' : 'NOT MET'}`,
+      ],
+    );
+  }
+  if (wanted.has('planner')) {
+    const planner = await benchPlanner({ runs });
+    console.log(`  planner, NHS scale: ${planner.plan.runsMs.map((v) => v.toFixed(0)).join(' / ')} ms`);
+    rows.push(
+      [
+        `Plan ${planner.programme.mailboxes.toLocaleString('en-GB')} mailboxes / ${planner.programme.organisations.toLocaleString('en-GB')} organisations`,
+        `${planner.plan.medianMs.toFixed(0)} ms`,
+        '',
+        `≤ 1 s: ${planner.plan.medianMs <= 1000 ? 'met' : 'NOT MET'}`,
+      ],
+      [
+        'Makespan, all ready, against the capacity lower bound',
+        `${planner.makespan.unconstrained.finish} vs ${planner.makespan.lowerBound}`,
+        '',
+        `equal: ${planner.makespan.unconstrained.equal ? 'met' : 'NOT MET'}`,
+      ],
+      [
+        'What-if: 30 % not ready, readiness over 20 weeks',
+        `${planner.readiness.readyOver20WeeksWeeks} weeks (all ready: ${planner.readiness.allReadyWeeks})`,
+        `${planner.whatIf.medianMs.toFixed(0)} ms`,
+        '',
+      ],
+    );
+  }
+  if (wanted.has('priority-flood')) rows.push(...(await priorityFloodRows()));
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   console.log('');
   for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+}
+
+/**
+ * Priority under flood (issue 10): today (no execution slots) against execution slots, interleaved run by
+ * run; tier-1 p50/p95 unloaded and during a 20:1 tier-4 flood, and both ratios against their targets.
+ */
+async function priorityFloodRows(): Promise<string[][]> {
+  const r = await comparePriorityFlood({ runs });
+  const ms = (v: number) => `${v.toFixed(0)} ms`;
+  const latency = (m: PriorityFloodMedians, phase: 'unloaded' | 'loaded') =>
+    phase === 'unloaded'
+      ? `${ms(m.unloadedP50Ms)} / ${ms(m.unloadedP95Ms)}`
+      : `${ms(m.loadedP50Ms)} / ${ms(m.loadedP95Ms)}`;
+  return [
+    ['Tier-1 p50 / p95, unloaded (today)', latency(r.today, 'unloaded'), 'baseline', ''],
+    ['Tier-1 p50 / p95, unloaded (execution slots)', latency(r.slots, 'unloaded'), 'baseline', ''],
+    [
+      'Tier-1 p50 / p95, 20:1 tier-4 flood (today)',
+      latency(r.today, 'loaded'),
+      `${r.today.p95Ratio.toFixed(2)} × unloaded p95`,
+      '',
+    ],
+    [
+      'Tier-1 p50 / p95, 20:1 tier-4 flood (execution slots)',
+      latency(r.slots, 'loaded'),
+      `${r.p95Ratio.toFixed(2)} × unloaded p95`,
+      `≤ 1.5: ${r.p95Ratio <= 1.5 ? 'met' : 'NOT MET'}`,
+    ],
+    [
+      'Flood throughput, execution slots / today',
+      `${r.slots.floodItemsPerSecond.toFixed(0)} / ${r.today.floodItemsPerSecond.toFixed(0)} items/s`,
+      `${r.floodRatio.toFixed(2)} × today`,
+      `≥ 0.8: ${r.floodRatio >= 0.8 ? 'met' : 'NOT MET'}`,
+    ],
+  ];
 }
 
 main().catch((err: unknown) => {

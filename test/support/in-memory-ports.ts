@@ -54,6 +54,7 @@ import { addToTotals, type TotalsByTier } from '../../shared/domain/request-tota
 import { TriageError } from '../../shared/domain/errors';
 import { topology } from '../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
+import { MemorySlotStore } from './in-memory-slot-store';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -758,6 +759,7 @@ export function createMemoryStores() {
     mailboxClaims: new MemoryMailboxClaimStore(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),
+    slots: new MemorySlotStore(),
     programme: new MemoryProgrammeStore(),
   };
 }

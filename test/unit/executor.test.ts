@@ -204,6 +204,50 @@ describe('simulated executor', () => {
     }
   });
 
+  test('a back-end capacity is never exceeded: calls beyond it wait their turn, in arrival order', async () => {
+    const executor = new SimulatedExecutor({
+      seed: 5,
+      latencyMs: { min: 5, max: 5 },
+      transientFailureRate: 0,
+      permanentFailureRate: 0,
+      capacity: 3,
+    });
+    const finished: number[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        await executor.execute(task(i));
+        finished.push(i);
+      }),
+    );
+    expect(executor.stats).toMatchObject({ calls: 12, succeeded: 12, maxInFlight: 3, queued: 9 });
+    // Equal latencies: the first three finish first, and the waiting ones start in arrival order.
+    expect(finished.slice(0, 3).sort((a, b) => a - b)).toEqual([0, 1, 2]);
+    expect(finished.indexOf(3)).toBeLessThan(finished.indexOf(11));
+  });
+
+  test('a call aborted while it waits for the back-end leaves the line and takes no place', async () => {
+    const executor = new SimulatedExecutor({
+      seed: 5,
+      latencyMs: { min: 20, max: 20 },
+      transientFailureRate: 0,
+      permanentFailureRate: 0,
+      capacity: 1,
+    });
+    const controller = new AbortController();
+    const first = executor.execute(task(1));
+    const waiting = executor.execute(task(2), controller.signal);
+    const third = executor.execute(task(3));
+    controller.abort(new Error('gone'));
+    await expect(waiting).rejects.toThrow('gone');
+    await expect(Promise.all([first, third])).resolves.toHaveLength(2);
+    expect(executor.stats).toMatchObject({ calls: 3, succeeded: 2, aborted: 1, maxInFlight: 1 });
+  });
+
+  test('createExecutor refuses a negative or fractional back-end capacity', () => {
+    expect(() => createExecutor(simulated({ capacity: -1 }))).toThrow(RangeError);
+    expect(() => createExecutor(simulated({ capacity: 1.5 }))).toThrow(RangeError);
+  });
+
   test('honours an AbortSignal, before and during the simulated work', async () => {
     const executor = new SimulatedExecutor({
       seed: 3,

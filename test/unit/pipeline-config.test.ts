@@ -77,4 +77,42 @@ describe('configuration', () => {
       backoffMs: 200,
     });
   });
+
+  test('execution slots: on by default for the local stack, off at 0, reservations validated by tier and total', () => {
+    expect(loadConfig(local).executionSlots).toEqual({
+      capacity: 64,
+      reserved: { health: 16 },
+      leaseDurationMs: 15_000,
+      maxWaitMs: 30_000,
+    });
+    expect(loadConfig({ ...local, TRIAGE_EXECUTION_SLOTS: '0' }).executionSlots).toBeUndefined();
+    expect(loadConfig({ ...local, TRIAGE_EXECUTION_SLOTS: '8' }).executionSlots?.reserved).toEqual({
+      health: 2,
+    });
+    expect(
+      loadConfig({
+        ...local,
+        TRIAGE_EXECUTION_SLOTS: '300',
+        TRIAGE_EXECUTION_SLOTS_RESERVED: '{"health":40,"government":20}',
+        TRIAGE_EXECUTION_SLOT_LEASE_SECONDS: '3',
+        TRIAGE_EXECUTION_SLOT_MAX_WAIT_SECONDS: '0.5',
+      }).executionSlots,
+    ).toEqual({
+      capacity: 300,
+      reserved: { health: 40, government: 20 },
+      leaseDurationMs: 3_000,
+      maxWaitMs: 500,
+    });
+    expect(() => loadConfig({ ...local, TRIAGE_EXECUTION_SLOTS_RESERVED: '{"heath":4}' })).toThrow(
+      /TRIAGE_EXECUTION_SLOTS_RESERVED/,
+    );
+    expect(() => loadConfig({ ...local, TRIAGE_EXECUTION_SLOTS_RESERVED: 'health=4' })).toThrow(/not JSON/);
+    expect(() =>
+      loadConfig({
+        ...local,
+        TRIAGE_EXECUTION_SLOTS: '10',
+        TRIAGE_EXECUTION_SLOTS_RESERVED: '{"health":11}',
+      }),
+    ).toThrow(/reserves 11 slots, more than TRIAGE_EXECUTION_SLOTS \(10\)/);
+  });
 });

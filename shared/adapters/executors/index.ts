@@ -17,6 +17,8 @@ export type ExecutorOptions =
       latencyMs: { min: number; max: number };
       transientFailureRate: number;
       permanentFailureRate: number;
+      /** Calls the simulated back-end serves at once; 0 or absent: unlimited. */
+      capacity?: number;
     }
   | { type: 'http'; url: string; timeoutMs: number; maxAttempts: number; backoffMs: number };
 
@@ -24,7 +26,7 @@ export type ExecutorOptions =
  * Builds the executor the options describe, after validating them.
  * @throws TypeError for an unknown `type`, a non-numeric setting or a URL that is not http(s).
  * @throws RangeError for rates outside [0, 1] or summing above 1, `latencyMs.min > max`, negative
- *   latencies or backoff, a non-positive timeout, or `maxAttempts` not an integer ≥ 1.
+ *   latencies, capacity or backoff, a non-positive timeout, or `maxAttempts` not an integer ≥ 1.
  */
 export function createExecutor(options: ExecutorOptions): Executor {
   switch (options?.type) {
@@ -41,11 +43,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
           `transientFailureRate + permanentFailureRate must not exceed 1 (got ${options.transientFailureRate} + ${options.permanentFailureRate})`,
         );
       }
+      if (options.capacity !== undefined) requireInteger('capacity', options.capacity, 0);
       return new SimulatedExecutor({
         seed: options.seed,
         latencyMs: { min, max },
         transientFailureRate: options.transientFailureRate,
         permanentFailureRate: options.permanentFailureRate,
+        ...(options.capacity ? { capacity: options.capacity } : {}),
       });
     }
     case 'http': {

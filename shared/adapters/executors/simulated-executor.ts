@@ -9,6 +9,11 @@ export interface SimulatedExecutorOptions {
   transientFailureRate: number;
   /** Probability that a task fails permanently (the same answer on every attempt). */
   permanentFailureRate: number;
+  /**
+   * Calls the simulated back-end serves at once (0 or absent: unlimited). Calls beyond it wait in arrival
+   * order, as at a real back-end whose concurrency is the scarce resource; the wait adds to their latency.
+   */
+  capacity?: number;
 }
 
 /** Counters since construction, for tests and the bench. */
@@ -18,6 +23,9 @@ export interface SimulatedExecutorStats {
   transientFailures: number;
   permanentFailures: number;
   aborted: number;
+  /** Most calls served at once, and calls that had to wait for the back-end's capacity. */
+  maxInFlight: number;
+  queued: number;
 }
 
 /**
@@ -36,7 +44,11 @@ export class SimulatedExecutor implements Executor {
     transientFailures: 0,
     permanentFailures: 0,
     aborted: 0,
+    maxInFlight: 0,
+    queued: 0,
   };
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly options: SimulatedExecutorOptions) {}
 
@@ -76,7 +88,12 @@ export class SimulatedExecutor implements Executor {
     const { latencyMs, outcome } = this.decide(task);
     try {
       if (signal?.aborted) throw abortReason(signal);
-      await delay(latencyMs, signal);
+      await this.enter(signal);
+      try {
+        await delay(latencyMs, signal);
+      } finally {
+        this.leave();
+      }
     } catch (err) {
       this.counters.aborted++;
       throw err;
@@ -85,6 +102,37 @@ export class SimulatedExecutor implements Executor {
     else if (outcome.retryable) this.counters.transientFailures++;
     else this.counters.permanentFailures++;
     return outcome;
+  }
+
+  /** Waits for a place at the back-end (at once when it has no capacity limit or a free place). */
+  private async enter(signal?: AbortSignal): Promise<void> {
+    const capacity = this.options.capacity ?? 0;
+    if (capacity > 0 && this.inFlight >= capacity) {
+      this.counters.queued++;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          const at = this.waiting.indexOf(admit);
+          if (at >= 0) this.waiting.splice(at, 1);
+          reject(abortReason(signal as AbortSignal));
+        };
+        const admit = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        this.waiting.push(admit);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    } else {
+      this.inFlight++;
+    }
+    this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.inFlight);
+  }
+
+  /** Frees a place: the longest-waiting call takes it over (the count stays), or it is returned. */
+  private leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
   }
 }
 

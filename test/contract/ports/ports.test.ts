@@ -4,9 +4,12 @@ import { startAzurite, type RunningAzurite } from '../../../local/azurite';
 import { BlobArtifactStore } from '../../../shared/adapters/blob-artifact-store';
 import { createTableStores } from '../../../shared/adapters/table-stores';
 import { createMemoryStores } from '../../support/in-memory-ports';
+import { MemorySlotStore } from '../../support/in-memory-slot-store';
 import { portContract, type PortsUnderTest } from './scenarios';
+import { slotStoreContract } from './slot-scenarios';
 
 portContract('in-memory fakes', createMemoryStores);
+slotStoreContract('in-memory fake', () => new MemorySlotStore());
 
 let azurite: RunningAzurite;
 let adapters: PortsUnderTest;
@@ -29,3 +32,4 @@ afterAll(async () => {
 });
 
 portContract('Table and Blob adapters on Azurite', () => adapters);
+slotStoreContract('Table adapter on Azurite', () => adapters.slots!);

@@ -67,6 +67,7 @@ const calls: Record<string, RouteCall> = {
   getPool: { params: () => ({ poolId: 'vm-uk' }) },
   listPools: {},
   getPoolQueue: { params: () => ({ poolId: 'vm-uk' }) },
+  getExecutionSlots: {},
   putReadiness: {
     params: () => ({ orgId: ORG }),
     body: { json: { checks: [{ name: 'licences', status: 'pass' }] } },
@@ -117,6 +118,7 @@ const expected: Record<string, Expected> = {
   getPool:         { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   listPools:       { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   getPoolQueue:    { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
+  getExecutionSlots: { admin: 200, operator: 200, requester: 403, 'other requester': 403, 'no role': 403 },
   putReadiness:    { admin: 403, operator: 403, requester: 200, 'other requester': 403, 'no role': 403 },
   getReadiness:    { admin: 200, operator: 200, requester: 200, 'other requester': 403, 'no role': 403 },
   importOrgs:      { admin: 200, operator: 403, requester: 403, 'other requester': 403, 'no role': 403 },

@@ -1,4 +1,4 @@
-import { decideRetry, successorMessageId } from '../../../domain/back-off';
+import { decideRetry } from '../../../domain/back-off';
 import { ensureError, isRetryable, isTriageError } from '../../../domain/errors';
 import { isLastDelivery } from '../../../domain/delivery';
 import { workMessageSchema, type WorkMessage } from '../../../domain/messages';
@@ -6,7 +6,7 @@ import type { AppContext, Logger } from '../../context';
 import { noteChainAttempt } from '../../effects/attempt-chain';
 import type { DeliveryContext } from '../../effects/delivery';
 import { transientFailure } from '../../effects/delivery';
-import { publishWork } from '../../effects/publish';
+import { scheduleSuccessor } from '../../effects/successor';
 import { processWork } from './process-work';
 import { recordDeadLetter } from './record-dead-letter';
 import { recordExhausted } from './record-exhausted';
@@ -86,13 +86,10 @@ async function backOff(
     });
     return 'gave-up';
   }
-  await publishWork(ctx, [
-    {
-      message: { ...message, attempt: decision.attempt, firstAttemptAt: firstAttemptAt.toISOString() },
-      messageId: successorMessageId(delivery.messageId ?? message.requestId, decision.attempt),
-      scheduledFor: decision.at,
-    },
-  ]);
+  await scheduleSuccessor(ctx, message, delivery, {
+    at: decision.at,
+    retry: { attempt: decision.attempt, firstAttemptAt },
+  });
   await noteChainAttempt(ctx, message, decision.attempt);
   log(
     'info',

@@ -7,6 +7,7 @@ import type { MigrateBatchMessage } from '../../../domain/messages';
 import type { ItemRecord, RequestRecord } from '../../../domain/records';
 import type { AppContext } from '../../context';
 import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
+import { acquireSlots, waitForSlotsLater, type SlotGrant } from '../../effects/execution-slots';
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
 import { trackActivity } from '../../effects/activity';
@@ -56,8 +57,9 @@ export async function processBatch(
   const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
   const attemptOf = (index: number): number =>
     executorAttempt(priorAttempts.get(index), message.attempt ?? 1);
-  const todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
+  let todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
+  // The running registry (drain reports) for as long as this delivery executes items.
   const running = await trackRunning(ctx, {
     key: workKey(request.id, message.batchNumber),
     kind: 'batch',
@@ -68,12 +70,37 @@ export async function processBatch(
     itemsLeft: todo.length,
     concurrency: ctx.settings.itemConcurrency,
   });
-  const pending = await runItems(ctx, request, message.batchNumber, todo, attemptOf, running).finally(() =>
-    running.done(),
-  );
-  if (pending === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
-  // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
-  if (typeof pending === 'object' && 'held' in pending) return parkHeld(ctx, request, message, pending.held);
+  // The slot gate: each run of items holds execution slots; one that yields for higher-tier work gives them
+  // back and queues again for the items it did not take (or, after a long wait, leaves them to a successor).
+  const pending: PendingTransient[] = [];
+  try {
+    while (todo.length > 0) {
+      // Held before (again) queueing for slots: nothing more of it starts.
+      const heldNow = await holdOnWork(ctx, request);
+      if (heldNow) return await parkHeld(ctx, request, message, heldNow);
+      const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
+      const want = Math.min(ctx.settings.itemConcurrency, todo.length);
+      // At least half its concurrency: a few full-speed batches beat many crawling ones.
+      const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
+      if (grant === 'later') {
+        await waitForSlotsLater(ctx, message, delivery);
+        return 'rescheduled';
+      }
+      if (grant.contended) {
+        // Another delivery of this batch ran meanwhile: only what it left is still to do.
+        const now = await itemsSoFar(ctx, request.id, message.batchNumber);
+        todo = todo.filter(({ index }) => !now.done.has(index));
+      }
+      const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant, running);
+      if (ran === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+      // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
+      if (ran.held) return await parkHeld(ctx, request, message, ran.held);
+      pending.push(...ran.pending);
+      todo = ran.untaken;
+    }
+  } finally {
+    await running.done();
+  }
   if (pending.length > 0) {
     throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
   }
@@ -96,10 +123,12 @@ async function itemsSoFar(
 }
 
 /**
- * Runs the items `itemConcurrency` at a time, writing each final result. Stops taking items when the
- * request is cancelled, a write fails (the message is then abandoned: nothing runs on after it) or a hold
- * covers it (checked at every item boundary against the cached holds: no storage read per item).
- * @returns the items that failed transiently, `cancelled`, or the hold that stopped it.
+ * Runs the items as many at a time as `grant` holds slots, writing each final result. Stops taking items when
+ * the request is cancelled, the grant must yield, a hold covers it (the same checkpoint, before each item,
+ * against the cached holds: no storage read per item), or a write fails (the message is then abandoned:
+ * nothing runs on after it); then gives the slots back.
+ * @returns the items that failed transiently and those not taken (with the hold that stopped it), or
+ *   `cancelled`.
  */
 async function runItems(
   ctx: AppContext,
@@ -107,18 +136,27 @@ async function runItems(
   batchNumber: number,
   todo: ReadonlyArray<{ m: MailboxEntry; index: number }>,
   attemptOf: (index: number) => number,
+  grant: SlotGrant,
   running: RunningHandle,
-): Promise<PendingTransient[] | 'cancelled' | { held: Hold }> {
+): Promise<
+  | { pending: PendingTransient[]; untaken: Array<{ m: MailboxEntry; index: number }>; held?: Hold }
+  | 'cancelled'
+> {
   const writer = new ItemResultWriter(ctx, request.id, batchNumber);
   const pending: PendingTransient[] = [];
+  const untaken: Array<{ m: MailboxEntry; index: number }> = [];
   let stopped = false;
   let held: Hold | undefined;
   let left = todo.length;
   try {
-    await mapLimit(todo, ctx.settings.itemConcurrency, async ({ m, index }) => {
-      if (writer.cancelled || writer.failed || stopped || held) return;
-      held = await holdOnWork(ctx, request);
-      if (held) return;
+    await mapLimit(todo, grant.slots, async ({ m, index }) => {
+      if (writer.cancelled || writer.failed || stopped) return;
+      // The checkpoint: a yield for higher-tier work, or a hold, leaves the rest untaken.
+      held ??= await holdOnWork(ctx, request);
+      if (grant.stopping || held) {
+        untaken.push({ m, index });
+        return;
+      }
       running.beat(left--);
       const attempt = attemptOf(index);
       const outcome = await execute(ctx, {
@@ -159,8 +197,10 @@ async function runItems(
     stopped = true;
     throw err;
   } finally {
-    await writer.close();
+    // Nothing more runs: the slots go back while the last results are written.
+    const [closed] = await Promise.allSettled([writer.close(), grant.release()]);
+    if (closed.status === 'rejected') throw closed.reason;
   }
   if (writer.cancelled) return 'cancelled';
-  return held ? { held } : pending;
+  return { pending, untaken, ...(held ? { held } : {}) };
 }

@@ -7,6 +7,8 @@ import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
 import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
+import { trackActivity } from '../../effects/activity';
+import { acquireSlots, holdingSlots, waitForSlotsLater } from '../../effects/execution-slots';
 import { mutateRequest } from '../../effects/mutate-request';
 import { decideAndApply } from '../../effects/pool-requests';
 import { holdOnWork, trackRunning } from '../../effects/holds';
@@ -17,8 +19,9 @@ import type { WorkResult } from './work-result';
 /**
  * Runs a provisioning once: `running`, one executor call with a stable idempotency key, then `completed`
  * or `failed`. A transient failure throws: the delivery protocol schedules the next attempt (back-off) or,
- * when the chain's time is over, records it as given up. A cancel while the call is in flight keeps the
- * request cancelled but records what ran.
+ * when the chain's time is over, records it as given up. The call holds one execution slot; a wait for it
+ * that runs out schedules a successor instead. A cancel while the call is in flight keeps the request
+ * cancelled but records what ran.
  */
 export async function processProvision(
   ctx: AppContext,
@@ -45,6 +48,14 @@ export async function processProvision(
   // Cancelled (or finished by another delivery) since it was read: nothing starts.
   if (running && isTerminal(running.status))
     return running.status === 'cancelled' ? 'cancelled' : 'duplicate';
+  // The slot gate: one executor call, one execution slot, in tier order with every other unit of work.
+  const slot = await acquireSlots(ctx, { leaseId: `${request.id}:provision`, request, want: 1 });
+  if (slot === 'later') {
+    await waitForSlotsLater(ctx, message, delivery);
+    // A heartbeat for the reconciler: waiting for slots is not being stuck.
+    await trackActivity(ctx, running ?? request);
+    return 'rescheduled';
+  }
   const attempt = executorAttempt(request.attempts, message.attempt ?? 1);
   const executing = await trackRunning(ctx, {
     key: workKey(request.id),
@@ -55,16 +66,18 @@ export async function processProvision(
     itemsLeft: 1,
     concurrency: 1,
   });
-  const outcome = await execute(ctx, {
-    kind: 'provision',
-    requestId: request.id,
-    orgId: request.orgId,
-    tier: request.tier,
-    itemId: request.id,
-    idempotencyKey: `${request.id}:provision`,
-    payload: { resource },
-    attempt,
-  }).finally(() => executing.done());
+  const outcome = await holdingSlots(slot, () =>
+    execute(ctx, {
+      kind: 'provision',
+      requestId: request.id,
+      orgId: request.orgId,
+      tier: request.tier,
+      itemId: request.id,
+      idempotencyKey: `${request.id}:provision`,
+      payload: { resource },
+      attempt,
+    }),
+  ).finally(() => executing.done());
   if (!outcome.ok && outcome.retryable) throw transientFailure(`transient: ${outcome.reason}`);
   const saved = await mutateRequest(
     ctx,

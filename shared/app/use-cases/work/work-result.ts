@@ -17,6 +17,9 @@ export type WorkResult =
   | 'deferred'
   /** Its tier or organisation is held: the message is kept (parked) and sent again on resume. */
   | 'held'
-  /** Parked while a hold was being lifted: sent again at once. */
-  | 'rescheduled'
-  | 'scheduled';
+  | 'scheduled'
+  /**
+   * Completed with a successor that carries on: it waited too long for execution slots (no attempt
+   * counted), or it was parked while its hold was being lifted (sent again at once).
+   */
+  | 'rescheduled';
