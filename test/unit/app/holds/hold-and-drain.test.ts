@@ -250,4 +250,56 @@ describe('hold and drain', () => {
     await t.app.placeHold('tier', 'standard', reason);
     expect((await currentHolds(t.ctx)).map((h) => h.target).sort()).toEqual(['health', 'standard']);
   });
+  test('with execution slots: a held batch stops at the same checkpoint as a yield and gives its slots back; resumed, each item runs once', async () => {
+    let release!: () => void;
+    let gate = new Promise<void>((resolve) => (release = resolve));
+    let inFlight = 0;
+    const calls = new Map<string, number>();
+    const t = createTestApp({
+      executor: {
+        name: 'gated',
+        execute: async (task) => {
+          calls.set(task.idempotencyKey, (calls.get(task.idempotencyKey) ?? 0) + 1);
+          inFlight++;
+          await gate;
+          inFlight--;
+          return { ok: true };
+        },
+      },
+      settings: {
+        batchSize: 12,
+        itemConcurrency: 3,
+        executionSlots: {
+          spec: { capacity: 4, reserved: {} },
+          leaseDurationMs: 5_000,
+          maxWaitMs: 5_000,
+          checkpointMs: 5,
+          successorDelayMs: 1_000,
+        },
+      },
+    });
+    const { request } = await t.app.submitRequest({
+      kind: 'migrate',
+      orgId: 'shop',
+      mailboxes: mailboxes(12),
+    });
+    const draining = t.drain();
+    for (const deadline = Date.now() + 5_000; inFlight < 3;) {
+      if (Date.now() > deadline) throw new Error('the batch never took its slots');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(await t.app.getExecutionSlots()).toMatchObject({ used: 3 });
+    await t.app.placeHold('tier', 'standard', reason);
+    release();
+    await draining;
+    expect(calls.size).toBe(3);
+    expect(await t.app.getExecutionSlots()).toMatchObject({ used: 0 });
+    expect(await t.app.getHold('tier', 'standard')).toMatchObject({ drained: true, parked: 1 });
+
+    gate = Promise.resolve();
+    await t.app.resumeHold('tier', 'standard');
+    await t.drain({ redeliverCompletedOnce: true });
+    expect((await t.app.getRequest(request.id)).progress).toMatchObject({ succeeded: 12, failed: 0 });
+    expect([...calls.values()]).toEqual(Array.from({ length: 12 }, () => 1));
+  });
 });
