@@ -251,6 +251,15 @@ describeInBrowser('status page', () => {
       (visible) => visible,
     );
     expect(await page.$(row)).toBeNull();
+    // One left in place (an organisation that has no work left): the README's screenshot shows a hold.
+    expect(
+      (await e2e.http('POST', '/api/orgs/sp-gov/hold', { reason: 'tenant-to-tenant move window' })).status,
+    ).toBe(201);
+    await until(
+      'the page shows the second hold',
+      async () => (await page.$('[data-hold="org-sp-gov"]')) !== null,
+      (shown) => shown,
+    );
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
