@@ -230,6 +230,9 @@ describe('hold and drain', () => {
   });
   test("another instance's hold is seen within the cache time; this instance's own at once", async () => {
     const t = createTestApp();
+    // Wall-clock time (the app's clock may run fast: TRIAGE_CLOCK_SPEED), fixed so load cannot move it.
+    const start = Date.now();
+    const now = jest.spyOn(Date, 'now').mockReturnValue(start);
     expect(await currentHolds(t.ctx)).toEqual([]);
     // Placed elsewhere (only the store changes): this process may not see it for up to holdCacheInMs.
     t.ports.holds.holds.set('tier-health', {
@@ -240,11 +243,9 @@ describe('hold and drain', () => {
       since: new Date().toISOString(),
     });
     expect(await currentHolds(t.ctx)).toEqual([]);
-    // Wall-clock time (the app's clock may run fast: TRIAGE_CLOCK_SPEED).
-    const start = Date.now();
-    jest.spyOn(Date, 'now').mockReturnValue(start + holdCacheInMs - 1);
+    now.mockReturnValue(start + holdCacheInMs - 1);
     expect(await currentHolds(t.ctx)).toEqual([]);
-    jest.spyOn(Date, 'now').mockReturnValue(start + holdCacheInMs + 1);
+    now.mockReturnValue(start + holdCacheInMs + 1);
     expect((await currentHolds(t.ctx)).map((h) => h.target)).toEqual(['health']);
     jest.restoreAllMocks();
     await t.app.placeHold('tier', 'standard', reason);
