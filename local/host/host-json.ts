@@ -9,6 +9,12 @@ export interface HostSettings {
   /** undefined = no limit (`-1`). */
   functionTimeoutInMs?: number;
   routePrefix: string;
+  /**
+   * host.json `functions`: the only Functions this host loads (undefined: all). `AzureFunctionsJobHost__functions__0`,
+   * `__1`, … override it, as in the real host (one app, several hosts each running a part: a tier on its own
+   * instances, as Flex Consumption's per-function scaling does).
+   */
+  functions?: string[];
   serviceBus: {
     maxConcurrentCalls: number;
     maxAutoLockRenewalDurationInMs: number;
@@ -48,7 +54,10 @@ function numberOr(value: unknown, fallback: number, what: string): number {
  * Reads host.json (or the defaults when `file` is undefined).
  * @throws Error when the file is not JSON; RangeError when a value is out of range or a time span is malformed.
  */
-export function readHostSettings(file: string | undefined): HostSettings {
+export function readHostSettings(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): HostSettings {
   let document: Record<string, unknown> = {};
   if (file !== undefined) {
     try {
@@ -77,6 +86,24 @@ export function readHostSettings(file: string | undefined): HostSettings {
       maxMessageBatchSize: Math.max(1, numberOr(serviceBus.maxMessageBatchSize, 1000, 'maxMessageBatchSize')),
     },
   };
+  const functions = functionsList(document.functions, env);
+  if (functions) settings.functions = functions;
   if (file !== undefined) settings.path = file;
   return settings;
+}
+
+/** The `functions` list: the environment's `AzureFunctionsJobHost__functions__N` entries, else host.json's. */
+function functionsList(value: unknown, env: NodeJS.ProcessEnv): string[] | undefined {
+  const fromEnv = Object.keys(env)
+    .map((name) => /^AzureFunctionsJobHost__functions__(\d+)$/i.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]))
+    .map((m) => env[m[0]]!.trim())
+    .filter((name) => name !== '');
+  if (fromEnv.length > 0) return fromEnv;
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new RangeError('host.json functions must be an array of Function names');
+  }
+  return value;
 }

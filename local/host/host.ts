@@ -137,9 +137,20 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   const hostJsonPath = options.hostJsonPath ?? findHostJson(functionAppDirectory(options.appEntry));
   const hostSettings = readHostSettings(hostJsonPath);
-  const app = loadApp(options.appEntry, (level, _category, message) => {
+  const loaded = loadApp(options.appEntry, (level, _category, message) => {
     if (level === 'warning' || level === 'error' || level === 'critical') log(`[worker] ${message}`);
   });
+  // host.json `functions`: the others are not loaded at all (no route, no receiver, no timer).
+  const only = hostSettings.functions ? new Set(hostSettings.functions) : undefined;
+  const app = only
+    ? { ...loaded, registrations: loaded.registrations.filter((r) => only.has(r.name)) }
+    : loaded;
+  if (only) {
+    const unknown = [...only].filter((name) => !loaded.registrations.some((r) => r.name === name));
+    if (unknown.length > 0)
+      log(`[host] WARNING: host.json functions names no such Function: ${unknown.join(', ')}`);
+    log(`[host] loading only ${app.registrations.length} Function(s) (host.json functions)`);
+  }
 
   // A binding the host cannot serve must never be silently ignored.
   const unsupported = unsupportedBindingsByFunction(app.registrations);

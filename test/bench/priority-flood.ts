@@ -1,7 +1,11 @@
 import { TableClient } from '@azure/data-tables';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawnUntilReady, stopChild } from '../../local/child-process';
+import { findFreePort } from '../../local/ports';
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
+import { tierFunctionName, tierNamesByRank, workTopics } from '../../shared/domain/topology';
+import { topology } from '../../shared/topology';
 import { roles } from '../../shared/domain/identity/principal';
 
 /**
@@ -39,6 +43,13 @@ export interface PriorityFloodOptions {
   backendCapacity?: number;
   /** Also sample the host's event-loop delay and Azurite's point-read latency during each phase. */
   diagnose?: boolean;
+  /**
+   * Tier 1's work Functions in a host process of their own (the rest disabled there, and these disabled in
+   * the stack's host), as Flex Consumption's per-function scaling gives each Function its own instances.
+   * Only meaningful with execution slots: the simulated back-end's capacity is per process, the slots
+   * ledger is what keeps both hosts within one back-end's.
+   */
+  tier1Host?: boolean;
   log?: (line: string) => void;
 }
 
@@ -350,9 +361,15 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     latencyMs: { min: 20, max: 50 },
     backendCapacity: 64,
     diagnose: false,
+    tier1Host: false,
     log: () => undefined,
     ...options,
   };
+  const tier1 = tierNamesByRank(topology)[0]!;
+  const tier1Functions = workTopics(topology).map((topic) => tierFunctionName(topic, tier1));
+  const disabledHere = o.tier1Host
+    ? Object.fromEntries(tier1Functions.map((name) => [`AzureWebJobs.${name}.Disabled`, 'true']))
+    : {};
   const loopDelays: Array<{ at: number; p99: number; max: number }> = [];
   const stack = await startLocalStack({
     ...freePorts,
@@ -363,6 +380,7 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
       TRIAGE_EXECUTOR_CAPACITY: String(o.backendCapacity),
       ...(o.diagnose ? { NODE_OPTIONS: `--require ${path.join(__dirname, 'loop-monitor.js')}` } : {}),
       ...o.settings,
+      ...disabledHere,
     },
     log: (line) => {
       const m = /\[loop-delay\] p50=[\d.]+ p99=([\d.]+) max=([\d.]+)/.exec(line);
@@ -371,6 +389,9 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     },
   });
   const storage = new StorageProbe(stack);
+  const tier1Host = o.tier1Host
+    ? await startTier1Host(stack, tier1Functions, Object.keys(disabledHere))
+    : undefined;
   try {
     // One caller for the whole bench: it registers the organisation, submits for every organisation and reads.
     const floodShops = Array.from({ length: 20 }, (_, i) => `flood-shop-${i}`);
@@ -466,8 +487,32 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
         : {}),
     };
   } finally {
+    if (tier1Host) await stopChild(tier1Host);
     await stack.stop();
   }
+}
+
+/** A second host process on the same Azurite and broker, loading only tier 1's work Functions. */
+async function startTier1Host(
+  stack: LocalStack,
+  functions: readonly string[],
+  dropSettings: readonly string[],
+) {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.settings };
+  for (const name of dropSettings) delete env[name];
+  delete env.NODE_OPTIONS;
+  functions.forEach((name, i) => (env[`AzureFunctionsJobHost__functions__${i}`] = name));
+  const dist = path.join(__dirname, '..', '..');
+  return spawnUntilReady(
+    path.join(dist, 'local', 'host', 'cli.js'),
+    ['--app', path.join(dist, 'functions', 'index.js'), '--port', String(await findFreePort())],
+    {
+      name: 'tier-1 host',
+      env,
+      timeoutInMs: 60_000,
+      readiness: (line) => (/Host started/.test(line) ? true : undefined),
+    },
+  );
 }
 
 export interface PriorityComparison {
@@ -475,6 +520,8 @@ export interface PriorityComparison {
   /** Medians over the runs, per configuration. */
   today: PriorityFloodMedians;
   slots: PriorityFloodMedians;
+  /** Execution slots with tier 1's work Functions on a host process of their own (see `tier1Host`). */
+  tier1Host: PriorityFloodMedians;
   /** slots: loaded p95 / unloaded p95 (target ≤ 1.5). */
   p95Ratio: number;
   /** slots' flood throughput / today's (target ≥ 0.8). */
@@ -528,7 +575,8 @@ function mediansOf(results: readonly PriorityFloodResult[]): PriorityFloodMedian
 
 /**
  * Today's behaviour (no execution slots: `TRIAGE_EXECUTION_SLOTS=0`) against execution slots (the settings
- * given, else the defaults), interleaved run by run so both see the same machine; medians of `runs`.
+ * given, else the defaults), and execution slots with tier 1's work Functions on a host of their own,
+ * interleaved run by run so all three see the same machine; medians of `runs`.
  * @throws Error when a run fails (see `benchPriorityFlood`).
  */
 export async function comparePriorityFlood(
@@ -538,6 +586,7 @@ export async function comparePriorityFlood(
   const { runs: _runs, slotSettings, ...common } = options;
   const today: PriorityFloodResult[] = [];
   const slots: PriorityFloodResult[] = [];
+  const split: PriorityFloodResult[] = [];
   const line = (label: string, r: PriorityFloodResult) =>
     `  priority under flood (${label}): tier-1 p95 ${r.unloaded.p95Ms.toFixed(0)} → ${r.loaded.p95Ms.toFixed(0)} ms ` +
     `(${r.p95Ratio.toFixed(2)}×), flood ${r.flood.itemsPerSecond.toFixed(0)} items/s` +
@@ -552,6 +601,13 @@ export async function comparePriorityFlood(
     const on = await benchPriorityFlood({ ...common, settings: { ...common.settings, ...slotSettings } });
     slots.push(on);
     console.log(`${line('execution slots', on)}, run ${i}/${runs}`);
+    const own = await benchPriorityFlood({
+      ...common,
+      settings: { ...common.settings, ...slotSettings },
+      tier1Host: true,
+    });
+    split.push(own);
+    console.log(`${line('execution slots, tier 1 on its own host', own)}, run ${i}/${runs}`);
   }
   const t = mediansOf(today);
   const s = mediansOf(slots);
@@ -559,6 +615,7 @@ export async function comparePriorityFlood(
     runs,
     today: t,
     slots: s,
+    tier1Host: mediansOf(split),
     p95Ratio: s.p95Ratio,
     floodRatio: s.floodItemsPerSecond / t.floodItemsPerSecond,
   };
@@ -576,7 +633,8 @@ if (require.main === module) {
     console.log(JSON.stringify(result, null, 2));
     console.log(
       `\npriority under flood: loaded p95 / unloaded p95 = ${result.p95Ratio.toFixed(2)} (target ≤ 1.5; today ${result.today.p95Ratio.toFixed(2)}), ` +
-        `flood throughput / today's = ${result.floodRatio.toFixed(2)} (target ≥ 0.8)`,
+        `flood throughput / today's = ${result.floodRatio.toFixed(2)} (target ≥ 0.8); ` +
+        `with tier 1 on its own host ${result.tier1Host.p95Ratio.toFixed(2)}`,
     );
   })().catch((err: unknown) => {
     console.error(err);

@@ -270,6 +270,25 @@ describe('keys', () => {
   });
 });
 
+describe('host.json functions (one host running a part of the app)', () => {
+  test('only the Functions listed are loaded: the others have no route', async () => {
+    const part = await startHost({
+      appEntry,
+      port: 0,
+      settings: settings(),
+      hostJsonPath: writeTestHostJson({ functions: ['hello'] }),
+      log: () => undefined,
+    });
+    try {
+      expect(part.registrations.map((r) => r.name)).toEqual(['hello']);
+      expect((await fetch(`${part.url}/api/hello/ada`)).status).toBe(200);
+      expect((await fetch(`${part.url}/api/items/latest`)).status).toBe(404);
+    } finally {
+      await part.close();
+    }
+  });
+});
+
 describe('registrations', () => {
   test('every registration comes with its full binding metadata and handler', () => {
     const registrations = loadRegistrations(appEntry);
