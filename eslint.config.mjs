@@ -111,4 +111,15 @@ export default tseslint.config(
   // only runtime.ts wires the composition root.
   restrict(['functions/**/*.ts'], [...functionsRules, noCompositionOutsideRuntime]),
   restrict(['functions/runtime.ts'], functionsRules),
+  // The CLI talks to the HTTP API only: never to storage, adapters or the application layer.
+  restrict(
+    ['cli/**/*.ts'],
+    [
+      { group: ['@azure/*'], message: 'cli/ talks to the HTTP API, never to storage or Service Bus.' },
+      {
+        regex: '/(shared/(app|adapters|composition|config)|functions|local)(/|$)',
+        message: 'cli/ may import shared/domain (schemas, types) only.',
+      },
+    ],
+  ),
 );

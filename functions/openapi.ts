@@ -11,6 +11,8 @@ import { provisionRequestSchema, resourceSchema, mailboxSchema } from '../shared
 import { requestStatuses } from '../shared/domain/status';
 import { topology } from '../shared/topology';
 import { jsonResponse } from './http-common';
+import { holdRoutes } from './openapi-holds';
+import { operatorPaths } from './openapi-operator';
 
 const json = (schema: z.ZodType): unknown => z.toJSONSchema(schema, { unrepresentable: 'any' });
 const problemRef = { $ref: '#/components/schemas/Problem' };
@@ -112,6 +114,8 @@ export function openApiDocument(): Record<string, unknown> {
     },
     security: [{ functionKey: [] }],
     paths: {
+      ...operatorPaths(tiers, secured),
+      ...holdRoutes(tiers, secured),
       '/execution-slots': {
         get: {
           ...secured('pools:read'),
@@ -156,7 +160,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           ...secured('requests:list'),
           summary:
-            "List requests (paged): every organisation's for an operator, the caller's own organisations' for a requester (an `orgId` not its own is a 403).",
+            "List requests (paged), newest first: every organisation's for an operator, the caller's own organisations' for a requester (an `orgId` not its own is a 403). An operator's first page (no token) carries `totals: {byStatus, byTier}` of every request, kept per creation day so no call reads every request.",
           parameters: [
             { name: 'orgId', in: 'query', schema: { type: 'string' } },
             { name: 'tier', in: 'query', schema: { enum: tiers } },
@@ -166,7 +170,7 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'continuationToken', in: 'query', schema: { type: 'string' } },
           ],
           responses: {
-            '200': { description: '{ items, continuationToken? }' },
+            '200': { description: '{ items, continuationToken?, totals? }' },
             '400': problemResponse('Invalid filter'),
             ...authResponses,
           },

@@ -73,6 +73,10 @@ param alertEmailAddress string = ''
 @minValue(1)
 param tier1MaxWaitInSeconds int = 60
 
+@description('Optional. Seconds a tier-1 request may wait for capacity before the claim-wait alert fires (from the app\'s scheduler metrics).')
+@minValue(1)
+param tier1ClaimMaxWaitInSeconds int = 900
+
 @description('Optional. Active messages on one work topic that raise the backlog alert.')
 @minValue(1)
 param backlogAlertThreshold int = 1000
@@ -91,6 +95,9 @@ param executionSlots executionSlotsSettingsType = {}
 @description('Optional. HMAC-SHA256 key that signs webhook deliveries (azd env set TRIAGE_WEBHOOK_SECRET …); kept in Key Vault and read by the app through a Key Vault reference. Empty: webhook deliveries wait and dead-letter until one is set.')
 @secure()
 param webhookSigningSecret string = ''
+
+@description('Optional. Serve the status page (GET /api/status and its data) without a function key or token. Off by default: operators open it with ?code=<function key>#token=<bearer token>.')
+param statusPageAnonymous bool = false
 
 @description('Required. Who the API trusts: the Entra app registration of the API (its client id; scripts/entra-app-registration.sh creates it) and whether the app or EasyAuth checks the tokens.')
 param auth authSettingsType
@@ -111,6 +118,7 @@ var tier1FunctionNames = flatten(map(filter(topology.topics, topic => topic.purp
 var tableNames = [
   'requests'
   'requestsbyorg'
+  'requestsbytime'
   'items'
   'events'
   'orgs'
@@ -123,6 +131,7 @@ var tableNames = [
   'audit'
   'activity'
   'deadletters'
+  'holds'
   'mailboxclaims'
 ]
 var containerNames = [
@@ -187,6 +196,7 @@ var appConfiguration = {
   TRIAGE_AUTH_ORGS_CLAIM: auth.?orgsClaim ?? ''
   TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS: ''
   TRIAGE_AUTH_MEMBERSHIP_CACHE_SECONDS: ''
+  TRIAGE_STATUS_PAGE_ANONYMOUS: string(statusPageAnonymous)
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -319,6 +329,7 @@ module alerts 'modules/alerts.bicep' = {
     topology: topology
     alertEmailAddress: alertEmailAddress
     tier1MaxWaitInSeconds: tier1MaxWaitInSeconds
+    tier1ClaimMaxWaitInSeconds: tier1ClaimMaxWaitInSeconds
     backlogThreshold: backlogAlertThreshold
   }
 }

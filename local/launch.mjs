@@ -3,7 +3,7 @@
 // a build. The build is TypeScript's incremental one (dist/.tsbuildinfo), so a change recompiles what it
 // touches; an unchanged tree starts without running the compiler at all.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = path.join(root, 'dist', '.tsbuildinfo');
 // What tsconfig.build.json compiles, plus the files that change what it compiles.
 const sourceFolders = [
+  'cli',
   'functions',
   'shared',
   'local',
@@ -20,6 +21,7 @@ const sourceFolders = [
   'test/fixtures',
   'test/support',
   'infra',
+  'status-page',
 ];
 const sourceFiles = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 const skipped = new Set(['node_modules', 'dist', '.git']);
@@ -36,7 +38,7 @@ function newestSource(folder) {
     if (skipped.has(entry.name)) continue;
     const full = path.join(folder, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (/\.(ts|json)$/.test(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs);
+    else if (/\.(ts|json|html|css)$/.test(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs);
   }
   return newest;
 }
@@ -65,10 +67,32 @@ function build() {
     console.error('The build failed (see the errors above).');
     process.exit(result.status ?? 1);
   }
+  buildStatusPage();
   // An incremental build that found nothing to emit may leave the stamp as it was: mark this build.
   const now = new Date();
   if (existsSync(stamp)) utimesSync(stamp, now, now);
   return performance.now() - started;
+}
+
+/**
+ * The status page's assets into dist/status-page/: its script bundled with Chart.js from node_modules
+ * (esbuild; the page never loads anything from a CDN), its HTML and CSS copied.
+ */
+function buildStatusPage() {
+  const source = path.join(root, 'status-page');
+  const out = path.join(root, 'dist', 'status-page');
+  mkdirSync(out, { recursive: true });
+  createRequire(import.meta.url)('esbuild').buildSync({
+    entryPoints: [path.join(source, 'app.ts')],
+    outfile: path.join(out, 'app.js'),
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: ['es2020'],
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'style.css']) copyFileSync(path.join(source, file), path.join(out, file));
 }
 
 const mode = process.argv[2] === '--build-only' ? 'build' : 'start';

@@ -17,6 +17,7 @@ import { OperationCounts } from './adapters/operation-counts';
 import { ServiceBusPublisher } from './adapters/servicebus-publisher';
 import { writeFileSync } from 'node:fs';
 import { createTableStores, type TableStores } from './adapters/table-stores';
+import { AppInsightsMetricsSink } from './adapters/app-insights-metrics';
 import { mapStorageError } from './adapters/storage-errors';
 
 /** Identity-based connections: `managedidentity` with an optional client id, or the default chain. */
@@ -124,6 +125,20 @@ export function createRuntime(
       await stores.orgs.get('health-probe');
     },
   };
+  const { telemetry } = config;
+  const metrics = telemetry
+    ? new AppInsightsMetricsSink({
+        connectionString: telemetry.connectionString,
+        ...(telemetry.entraAuth
+          ? {
+              credential: credentialFor({
+                credential: 'managedidentity',
+                ...(telemetry.clientId ? { clientId: telemetry.clientId } : {}),
+              }),
+            }
+          : {}),
+      })
+    : undefined;
   // Storage down at cold start is an outage (503 with Retry-After), not an unexpected error.
   const ready = Promise.all([stores.ensureTables(), artifacts.ensureContainers()]).then(
     () => undefined,
@@ -142,6 +157,7 @@ export function createRuntime(
     idempotency: stores.idempotency,
     activity: stores.activity,
     deadLetters: stores.deadLetters,
+    holds: stores.holds,
     mailboxClaims: stores.mailboxClaims,
     pools: stores.pools,
     slots: stores.slots,
@@ -154,6 +170,7 @@ export function createRuntime(
     artifacts,
     publisher,
     executor: createExecutor(config.executor),
+    ...(metrics ? { metrics } : {}),
     ...(config.webhooks.secret
       ? {
           webhooks: new HttpWebhookSender({
@@ -186,5 +203,14 @@ export function createRuntime(
     probes: [storageProbe, publisher.probe('notifications')],
     ...(log ? { log } : {}),
   });
-  return { app, stores, artifacts, publisher, ready, close: () => publisher.close() };
+  return {
+    app,
+    stores,
+    artifacts,
+    publisher,
+    ready,
+    close: async () => {
+      await Promise.all([publisher.close(), metrics?.close()]);
+    },
+  };
 }

@@ -60,6 +60,15 @@ export const settingNames = {
   webhookSecret: 'TRIAGE_WEBHOOK_SECRET',
   /** Optional. `true` lets webhooks use http and private or loopback addresses (local stacks only). Default false. */
   webhookAllowPrivate: 'TRIAGE_WEBHOOK_ALLOW_PRIVATE',
+  /**
+   * Optional. `true` serves the status page (`GET /api/status`) without a function key. Default false. Read
+   * when the Functions are registered (an HTTP route's auth level is fixed then).
+   */
+  statusPageAnonymous: 'TRIAGE_STATUS_PAGE_ANONYMOUS',
+  /** Optional. Where the scheduler's custom metrics go (the platform's setting; absent locally: none sent). */
+  applicationInsightsConnection: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  /** Optional. `ClientId=…;Authorization=AAD`: the metrics are sent with that managed identity, no key. */
+  applicationInsightsAuthentication: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
   /** Optional. Local/demo: how much faster than real time the app's clock runs (1440: a day per minute). Default 1. */
   clockSpeed: 'TRIAGE_CLOCK_SPEED',
   /** Optional. With a clock speed: the real instant the fast clock starts from (ISO), so processes agree. Default: process start. */
@@ -148,6 +157,8 @@ export interface TriageConfig {
   /** A non-terminal request with no progress for this long is repaired by the reconciler. */
   reconcileStaleAfterMs: number;
   webhooks: { secret?: string; allowPrivate: boolean };
+  /** Application Insights for the scheduler's metrics; absent: metrics are computed and logged only. */
+  telemetry?: { connectionString: string; clientId?: string; entraAuth: boolean };
   clock: { speed: number; anchorMs?: number };
   operationCountsFile?: string;
   auth: AuthConfig;
@@ -338,6 +349,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     auth,
   };
+  const telemetryConnection = get(settingNames.applicationInsightsConnection);
+  if (telemetryConnection) {
+    const auth = get(settingNames.applicationInsightsAuthentication) ?? '';
+    const clientId = /(?:^|;)\s*ClientId=([^;]+)/i.exec(auth)?.[1]?.trim();
+    config.telemetry = {
+      connectionString: telemetryConnection,
+      entraAuth: /Authorization=AAD/i.test(auth),
+      ...(clientId ? { clientId } : {}),
+    };
+  }
   if (config.webhooks.secret !== undefined && config.webhooks.secret.length < 16) {
     problems.push(`${settingNames.webhookSecret} is shorter than 16 characters`);
   }

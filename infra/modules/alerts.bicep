@@ -1,5 +1,6 @@
 // Alerts an operator acts on: messages dead-lettered on any topic, a growing backlog on the work topics,
-// and tier-1 (health/emergency) messages waiting too long before a Function picks them up.
+// tier-1 (health/emergency) messages waiting too long before a Function picks them up, and tier-1
+// requests waiting too long for capacity (the app's scheduler metrics).
 import { topologyType } from 'types.bicep'
 
 @description('Required. Prefix of the alert names.')
@@ -31,6 +32,10 @@ param backlogThreshold int = 1000
 @description('Optional. Seconds a tier-1 message may wait between enqueue and pickup before the alert fires.')
 @minValue(1)
 param tier1MaxWaitInSeconds int = 60
+
+@description('Optional. Seconds a tier-1 request may wait for capacity (deferred, queued) before the claim-wait alert fires.')
+@minValue(1)
+param tier1ClaimMaxWaitInSeconds int = 900
 
 var tier1Rank = min(map(topology.tiers, tier => tier.rank))
 var tier1Names = map(filter(topology.tiers, tier => tier.rank == tier1Rank), tier => tier.name)
@@ -194,6 +199,62 @@ resource tier1WaitAlert 'Microsoft.Insights/scheduledQueryRules@2023-03-15-previ
           ]
           operator: 'GreaterThan'
           threshold: tier1MaxWaitInSeconds
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: empty(alertEmailAddress) ? [] : [actionGroup.id]
+    }
+  }
+}
+
+// The app's metrics timer reports, every minute, the oldest wait of each tier's waiting requests
+// (`triage.oldest_wait_seconds`, dimension `tier`): a tier-1 claim waiting past its threshold is a page.
+var tier1TierList = join(map(tier1Names, tierName => '\'${tierName}\''), ', ')
+var tier1ClaimWaitQuery = '''
+customMetrics
+| where name == "triage.oldest_wait_seconds"
+| extend tier = tostring(customDimensions.tier)
+| where tier in (__TIERS__)
+| summarize oldestWaitInSeconds = max(value) by tier
+'''
+
+resource tier1ClaimWaitAlert 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' = {
+  name: '${namePrefix}-tier1-claim-wait'
+  location: location
+  tags: tags
+  properties: {
+    displayName: '${namePrefix}: a tier-1 request has waited more than ${tier1ClaimMaxWaitInSeconds}s for capacity'
+    description: 'A tier-1 (${join(tier1Names, ', ')}) request is still waiting (queued or deferred for capacity) after ${tier1ClaimMaxWaitInSeconds}s: see the Scheduler section of the workbook and GET /api/pools/{poolId}/queue.'
+    severity: 1
+    enabled: true
+    scopes: [
+      applicationInsightsResourceId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: replace(tier1ClaimWaitQuery, '__TIERS__', tier1TierList)
+          timeAggregation: 'Maximum'
+          metricMeasureColumn: 'oldestWaitInSeconds'
+          dimensions: [
+            {
+              name: 'tier'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: tier1ClaimMaxWaitInSeconds
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

@@ -7,8 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore, InventoryImportResult } from '../app/ports/artifact-store';
 import { maxReportedProblems } from '../domain/bounded-validation';
 import type { SkippedMailbox } from '../domain/duplicate-work';
-import { TriageError } from '../domain/errors';
+import { isTriageError, TriageError } from '../domain/errors';
 import { inlineInventoryName, type InventoryOwner } from '../domain/identity/inventory-ownership';
+import { reportBlobName } from '../domain/report';
 import { translateStorageError } from './storage-errors';
 import {
   InventoryValidator,
@@ -313,6 +314,30 @@ export class BlobArtifactStore implements ArtifactStore {
     return this.reports;
   }
 
+  /** @throws RangeError for an unsafe `requestId`. */
+  async writeReport(requestId: string, lines: AsyncIterable<string>): Promise<string> {
+    requireSegment('requestId', requestId);
+    const blobName = reportBlobName(requestId);
+    const stager = new BlockStager(this.reports.getBlockBlobClient(blobName), CSV_HEADERS);
+    try {
+      for await (const text of lines) await stager.append(text);
+      await stager.commit({ requestid: requestId });
+    } catch (err: unknown) {
+      return translateStorageError(err, `report ${blobName}`);
+    }
+    return blobName;
+  }
+
+  async readReport(requestId: string): Promise<AsyncIterable<Uint8Array> | null> {
+    if (!SAFE_SEGMENT.test(requestId)) return null;
+    try {
+      return (await this.download(this.reports, reportBlobName(requestId))) as AsyncIterable<Uint8Array>;
+    } catch (err: unknown) {
+      if (isTriageError(err, 'not-found')) return null;
+      throw err;
+    }
+  }
+
   private async download(
     container: ContainerClient,
     blobName: string,
@@ -335,7 +360,10 @@ class BlockStager {
   private pending: string[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly blob: BlockBlobClient) {}
+  constructor(
+    private readonly blob: BlockBlobClient,
+    private readonly headers = NDJSON_HEADERS,
+  ) {}
 
   async append(text: string): Promise<void> {
     this.pending.push(text);
@@ -345,7 +373,7 @@ class BlockStager {
 
   async commit(metadata: Record<string, string>): Promise<void> {
     await this.flush();
-    await this.blob.commitBlockList(this.blockIds, { blobHTTPHeaders: NDJSON_HEADERS, metadata });
+    await this.blob.commitBlockList(this.blockIds, { blobHTTPHeaders: this.headers, metadata });
   }
 
   private async flush(): Promise<void> {

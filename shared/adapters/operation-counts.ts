@@ -79,6 +79,14 @@ export class OperationCounts {
         blob.reads++;
         return store.readInventory(name);
       },
+      writeReport: (requestId, lines) => {
+        blob.writes++;
+        return store.writeReport(requestId, lines);
+      },
+      readReport: (requestId) => {
+        blob.reads++;
+        return store.readReport(requestId);
+      },
       writeBatchManifest: (requestId, batchNumber, mailboxes) => {
         blob.writes += 2;
         return store.writeBatchManifest(requestId, batchNumber, mailboxes);

@@ -1,5 +1,5 @@
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
-import type { OrgStore, StoredReadiness } from '../app/ports/stores';
+import type { ListOrgsFilter, OrgStore, Page, StoredReadiness } from '../app/ports/stores';
 import { odataAnd, odataEquals } from '../domain/odata';
 import type { Org, OrgAuditEntry } from '../domain/orgs';
 import { isNotFound, mapStorageError, orNull } from './storage-errors';
@@ -117,5 +117,29 @@ export class TableOrgStore implements OrgStore {
       });
     }
     return entries;
+  }
+
+  /**
+   * Across organisations: an operator's query over the `org` rows (one per partition), filtered
+   * server-side; Table Storage pages it (a page can be short while a token follows).
+   */
+  async list(filter: ListOrgsFilter, limit: number, continuationToken?: string): Promise<Page<Org>> {
+    const clauses = [odataEquals('RowKey', ORG_ROW)];
+    if (filter.tier) clauses.push(odataEquals('Tier', filter.tier));
+    const pages = this.table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: odataAnd(...clauses) } })
+      .byPage({
+        maxPageSize: limit,
+        ...(continuationToken
+          ? { continuationToken: Buffer.from(continuationToken, 'base64url').toString('utf8') }
+          : {}),
+      });
+    const first = await pages.next();
+    if (first.done || !first.value) return { items: [] };
+    const token = first.value.continuationToken;
+    return {
+      items: first.value.map((e) => decodeOrg(e.partitionKey as string, e)),
+      ...(token ? { continuationToken: Buffer.from(token, 'utf8').toString('base64url') } : {}),
+    };
   }
 }

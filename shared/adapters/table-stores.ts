@@ -11,6 +11,7 @@ import { odataAnd, odataEquals, odataLiteral } from '../domain/odata';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../domain/records';
 import type { NotificationType } from '../domain/notifications';
 import type { RequestKind } from '../domain/requests';
+import type { TotalsByTier } from '../domain/request-totals';
 import type { BatchStatus, ItemStatus, RequestStatus } from '../domain/status';
 import type {
   ActivityEntry,
@@ -26,8 +27,10 @@ import type {
   RequestStore,
 } from '../app/ports/stores';
 import { isNotFound, mapStorageError, storageCall } from './storage-errors';
+import { TableHoldStore } from './table-hold-store';
 import { TableOrgStore } from './table-org-store';
 import { TablePoolStore } from './table-pool-store';
+import { TableRequestIndex } from './table-request-index';
 import { TableProgrammeStore } from './table-programme-store';
 import { TableAuditStore, TableMembershipStore } from './table-identity-stores';
 import { TableSlotStore } from './table-slot-store';
@@ -39,6 +42,7 @@ export function tableNames(
 ): Record<
   | 'requests'
   | 'requestsByOrg'
+  | 'requestsByTime'
   | 'items'
   | 'events'
   | 'orgs'
@@ -50,6 +54,7 @@ export function tableNames(
   | 'audit'
   | 'activity'
   | 'deadLetters'
+  | 'holds'
   | 'slots'
   | 'mailboxClaims',
   string
@@ -58,6 +63,7 @@ export function tableNames(
   return {
     requests: `${p}requests`,
     requestsByOrg: `${p}requestsbyorg`,
+    requestsByTime: `${p}requestsbytime`,
     items: `${p}items`,
     events: `${p}events`,
     orgs: `${p}orgs`,
@@ -69,6 +75,7 @@ export function tableNames(
     audit: `${p}audit`,
     activity: `${p}activity`,
     deadLetters: `${p}deadletters`,
+    holds: `${p}holds`,
     slots: `${p}slots`,
     mailboxClaims: `${p}mailboxclaims`,
   };
@@ -234,18 +241,53 @@ export class TableRequestStore implements RequestStore {
   constructor(
     private readonly table: TableClient,
     private readonly byOrg?: TableClient,
+    private readonly byTime?: TableRequestIndex,
   ) {}
 
   async create(record: RequestRecord): Promise<RequestRecord> {
-    // Both rows at once: the index holds only immutable fields and listing reads each request by its
-    // id, skipping ids that do not exist, so an index row written beside a failed create is harmless.
-    const [created, indexed] = await Promise.allSettled([
+    // The rows at once: listing reads each request by its id, skipping ids that do not exist, so an
+    // index row written beside a failed create is harmless.
+    const [created, indexed, timed] = await Promise.allSettled([
       this.table.createEntity(encodeRequest(record)),
       this.index(record),
+      this.byTime?.record(record),
     ]);
     if (created.status === 'rejected') return mapStorageError(created.reason, `request ${record.id}`);
     if (indexed.status === 'rejected') throw indexed.reason;
+    if (timed.status === 'rejected') throw timed.reason;
     return { ...record, ...(created.value.etag ? { etag: created.value.etag } : {}) };
+  }
+
+  /** Index writes under way, per request: each request's rows are written in order, off the hot path. */
+  private readonly indexing = new Map<string, Promise<void>>();
+
+  /**
+   * After a request's write succeeded: its time-index row follows (status, tier, counters), in the
+   * background so the caller's next step (its status event) is not held up, and in order per request.
+   * Best effort: a row left behind is repaired by the next write or by a listing that shows it.
+   */
+  private reindex(record: RequestRecord): void {
+    const byTime = this.byTime;
+    if (!byTime) return;
+    const previous = this.indexing.get(record.id) ?? Promise.resolve();
+    const next: Promise<void> = previous
+      .then(() => byTime.record(record))
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.indexing.get(record.id) === next) this.indexing.delete(record.id);
+      });
+    this.indexing.set(record.id, next);
+  }
+
+  /** Reads of the index see this process's own writes. */
+  private async indexSettled(): Promise<void> {
+    await Promise.all([...this.indexing.values()]);
+  }
+
+  async totals(): Promise<TotalsByTier> {
+    if (!this.byTime) return {};
+    await this.indexSettled();
+    return this.byTime.totals();
   }
 
   private async index(record: RequestRecord): Promise<void> {
@@ -275,6 +317,7 @@ export class TableRequestStore implements RequestStore {
       const response = await this.table.updateEntity(encodeRequest(record), 'Replace', {
         etag: requireEtag(record, `request ${record.id}`),
       });
+      this.reindex(record);
       // After the record: a failed index write leaves the old tier listed until the next re-route.
       if (options.reindex) await this.index(record);
       return { ...record, ...(response.etag ? { etag: response.etag } : {}) };
@@ -290,6 +333,7 @@ export class TableRequestStore implements RequestStore {
     continuationToken?: string,
   ): Promise<Page<RequestRecord>> {
     if (filter.orgId && this.byOrg) return this.listForOrg(filter.orgId, filter, limit, continuationToken);
+    if (this.byTime) return this.listNewest(this.byTime, filter, limit, continuationToken);
     // Across organisations: an operator's query, filtered server-side over the request rows.
     const clauses = [odataEquals('RowKey', REQUEST_ROW)];
     if (filter.orgId) clauses.push(odataEquals('OrgId', filter.orgId));
@@ -328,12 +372,34 @@ export class TableRequestStore implements RequestStore {
     const first = await pages.next();
     if (first.done || !first.value) return { items: [] };
     const records = await Promise.all(first.value.map((row) => this.get(row.rowKey as string)));
-    const items = records.filter(
-      (r): r is RequestRecord => r !== null && (!filter.status || r.status === filter.status),
-    );
+    const items = records
+      .filter((r): r is RequestRecord => r !== null && (!filter.status || r.status === filter.status))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const token = encodeToken(first.value.continuationToken);
     // With a status filter a page can be short (even empty) while more follow: callers follow the token.
     return { items, ...(token ? { continuationToken: token } : {}) };
+  }
+
+  /**
+   * Across organisations, newest first, from the time index; each request is then read by id (its
+   * progress is not in the index) and one whose status moved past the filter is dropped, its row repaired.
+   */
+  private async listNewest(
+    byTime: TableRequestIndex,
+    filter: ListRequestsFilter,
+    limit: number,
+    continuationToken?: string,
+  ): Promise<Page<RequestRecord>> {
+    await this.indexSettled();
+    const page = await byTime.list(filter, limit, continuationToken);
+    const records = await Promise.all(page.items.map((row) => this.get(row.id)));
+    const items: RequestRecord[] = [];
+    for (const [i, record] of records.entries()) {
+      if (!record) continue;
+      if (record.status !== page.items[i]!.status) this.reindex(record);
+      if (!filter.status || record.status === filter.status) items.push(record);
+    }
+    return { items, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
   }
 
   async ensureBatches(batches: BatchRecord[]): Promise<void> {
@@ -401,6 +467,7 @@ export class TableRequestStore implements RequestStore {
     } catch (err: unknown) {
       mapStorageError(err, `${batchLabel(batch.batchNumber)} of ${request.id}`);
     }
+    this.reindex(request);
   }
 }
 
@@ -623,6 +690,7 @@ export class TableDeadLetterLog implements DeadLetterLog {
 
 export interface TableStores {
   deadLetters: TableDeadLetterLog;
+  holds: TableHoldStore;
   mailboxClaims: TableMailboxClaimStore;
   activity: TableActivityIndex;
   requests: TableRequestStore;
@@ -645,6 +713,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
   const clients = {
     requests: clientFor(names.requests),
     requestsByOrg: clientFor(names.requestsByOrg),
+    requestsByTime: clientFor(names.requestsByTime),
     items: clientFor(names.items),
     events: clientFor(names.events),
     orgs: clientFor(names.orgs),
@@ -656,11 +725,19 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: clientFor(names.audit),
     activity: clientFor(names.activity),
     deadLetters: clientFor(names.deadLetters),
+    holds: clientFor(names.holds),
     slots: clientFor(names.slots),
     mailboxClaims: clientFor(names.mailboxClaims),
   };
   return {
-    requests: translated(new TableRequestStore(clients.requests, clients.requestsByOrg), names.requests),
+    requests: translated(
+      new TableRequestStore(
+        clients.requests,
+        clients.requestsByOrg,
+        new TableRequestIndex(clients.requestsByTime),
+      ),
+      names.requests,
+    ),
     items: translated(new TableItemStore(clients.items), names.items),
     events: translated(new TableEventStore(clients.events), names.events),
     orgs: translated(new TableOrgStore(clients.orgs), names.orgs),
@@ -674,6 +751,7 @@ export function createTableStores(clientFor: (tableName: string) => TableClient,
     audit: translated(new TableAuditStore(clients.audit), names.audit),
     activity: translated(new TableActivityIndex(clients.activity), names.activity),
     deadLetters: translated(new TableDeadLetterLog(clients.deadLetters), names.deadLetters),
+    holds: translated(new TableHoldStore(clients.holds), names.holds),
     slots: translated(new TableSlotStore(clients.slots), names.slots),
     mailboxClaims: translated(new TableMailboxClaimStore(clients.mailboxClaims), names.mailboxClaims),
     clients,

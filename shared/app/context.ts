@@ -9,8 +9,10 @@ import type { Topology } from '../domain/topology';
 import type { ArtifactStore } from './ports/artifact-store';
 import type { ExecutionSlotStore } from './ports/execution-slots';
 import type { Executor } from './ports/executor';
+import type { HoldStore } from './ports/holds';
 import type { MailboxClaimStore } from './ports/mailbox-claims';
 import type { PoolStore } from './ports/pools';
+import type { MetricsSink } from './ports/metrics';
 import type { ProgrammeStore } from './ports/programme';
 import type { AuditStore, MembershipStore, TokenVerifier } from './ports/identity';
 import type { HealthProbe, Publisher } from './ports/publisher';
@@ -73,6 +75,7 @@ export interface AppPorts {
   idempotency: IdempotencyStore;
   activity: ActivityIndex;
   deadLetters: DeadLetterLog;
+  holds: HoldStore;
   /** Which request migrates each mailbox: no mailbox in two requests in flight. */
   mailboxClaims: MailboxClaimStore;
   artifacts: ArtifactStore;
@@ -84,6 +87,8 @@ export interface AppPorts {
   executor: Executor;
   /** Absent when no signing secret is configured: webhook deliveries then wait (and dead-letter). */
   webhooks?: WebhookSender;
+  /** Absent without Application Insights (locally): the metrics timer only logs. */
+  metrics?: MetricsSink;
   tokens: TokenVerifier;
   memberships: MembershipStore;
   audit: AuditStore;

@@ -37,7 +37,17 @@ import { retryRequest } from './use-cases/requests/retry-request';
 import { listDeadLetters } from './use-cases/requests/list-dead-letters';
 import { getExecutionSlots } from './use-cases/slots/get-execution-slots';
 import { handleDelivery } from './use-cases/work/handle-delivery';
+import { listOrgs } from './use-cases/orgs/list-orgs';
+import { emitSchedulerMetrics } from './use-cases/pools/emit-scheduler-metrics';
+import { getSchedulerStatus } from './use-cases/pools/scheduler-status';
+import { readReport } from './use-cases/reports/read-report';
+import { reportOnNotification } from './use-cases/reports/report-on-notification';
+import { listRequestItems } from './use-cases/requests/list-request-items';
 import { reconcile } from './use-cases/reconcile/reconcile';
+import { getHold } from './use-cases/holds/get-hold';
+import { listHolds } from './use-cases/holds/list-holds';
+import { placeHold } from './use-cases/holds/place-hold';
+import { resumeHold } from './use-cases/holds/resume-hold';
 import { handleDeadLettered } from './use-cases/work/handle-dead-lettered';
 
 /** Builds the context every use-case receives, with defaults for the clock, ids and logger. */
@@ -76,6 +86,9 @@ export function bindUseCases(ctx: AppContext): TriageApp {
     handleDeadLettered: (body, delivery, facts) => handleDeadLettered(ctx, body, delivery, facts),
     reconcile: (options) => reconcile(ctx, options),
     tickPools: () => tickPools(ctx),
+    emitSchedulerMetrics: () => emitSchedulerMetrics(ctx),
+    getSchedulerStatus: () => getSchedulerStatus(ctx),
+    reportOnNotification: (body) => reportOnNotification(ctx, body),
     tickProgramme: () => tickProgramme(ctx),
     materializeWaves: () => tickProgramme(ctx, { replan: false }).then((r) => r.wave),
     replanProgramme: () => tickProgramme(ctx, { waves: false }).then((r) => r.replan),
@@ -96,11 +109,14 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     getRequest: (id) => getRequest(ctx, caller, id),
     readDuplicates: (id) => readDuplicates(ctx, caller, id),
     listRequests: (query) => listRequests(ctx, caller, query),
+    listRequestItems: (id, query) => listRequestItems(ctx, caller, id, query),
+    readReport: (id) => readReport(ctx, caller, id),
     cancelRequest: (id) => cancelRequest(ctx, caller, id),
     retryRequest: (id) => retryRequest(ctx, caller, id),
     releaseRequest: (id) => releaseRequest(ctx, caller, id),
     upsertOrg: (orgId, body) => upsertOrg(ctx, caller, orgId, body),
     getOrg: (orgId) => getOrg(ctx, caller, orgId),
+    listOrgs: (query) => listOrgs(ctx, query),
     getOrgAudit: (orgId) => getOrgAudit(ctx, caller, orgId),
     putMember: (orgId, principalId) => putMember(ctx, caller, orgId, principalId),
     deleteMember: (orgId, principalId) => deleteMember(ctx, caller, orgId, principalId),
@@ -109,6 +125,7 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     getPool: (poolId) => getPool(ctx, poolId),
     listPools: () => listPools(ctx),
     getPoolQueue: (poolId, query) => getPoolQueue(ctx, poolId, query),
+    getSchedulerStatus: () => getSchedulerStatus(ctx),
     putCalendar: (body) => putCalendar(ctx, caller, body),
     getCalendar: () => getCalendar(ctx),
     putReadiness: (orgId, body) => putReadiness(ctx, caller, orgId, body),
@@ -117,6 +134,10 @@ export function bindCallerUseCases(ctx: AppContext, caller: Principal): CallerAp
     getPlan: () => getPlan(ctx),
     planWhatIf: (body) => planWhatIf(ctx, body),
     listDeadLetters: (limit) => listDeadLetters(ctx, limit),
+    placeHold: (scope, target, body) => placeHold(ctx, caller, scope, target, body),
+    resumeHold: (scope, target) => resumeHold(ctx, caller, scope, target),
+    getHold: (scope, target) => getHold(ctx, scope, target),
+    listHolds: () => listHolds(ctx),
     getExecutionSlots: () => getExecutionSlots(ctx),
   };
 }

@@ -29,7 +29,15 @@ import type { DeliveryOptions } from './use-cases/work/handle-delivery';
 import type { WorkResult } from './use-cases/work/work-result';
 import type { DeadLetterFacts } from './use-cases/work/handle-dead-lettered';
 import type { RequestView } from './views/request-view';
+import type { ItemPage } from './use-cases/requests/list-request-items';
+import type { RequestList } from './use-cases/requests/list-requests';
+import type { ReportResult } from './use-cases/reports/write-report';
+import type { SchedulerStatusView } from './use-cases/pools/scheduler-status';
+import type { ListedOrg } from './use-cases/orgs/list-orgs';
+import type { SchedulerMetric } from '../domain/scheduler-status';
 import type { ReconcileOptions, ReconcileReport } from './use-cases/reconcile/reconcile';
+import type { DrainReport, Hold, HoldScope } from '../domain/holds';
+import type { ResumeResult } from './use-cases/holds/resume-hold';
 import type { ExecutionSlotsView } from './use-cases/slots/get-execution-slots';
 
 export { createApp } from './create-app';
@@ -58,9 +66,19 @@ export type {
   TickReport,
   WebhookResult,
   InventoryImportResult,
+  ItemPage,
+  ListedOrg,
   Page,
+  DrainReport,
+  Hold,
+  HoldScope,
   ReconcileOptions,
   ReconcileReport,
+  ResumeResult,
+  ReportResult,
+  RequestList,
+  SchedulerMetric,
+  SchedulerStatusView,
   RequestView,
   SubmitOptions,
   SubmitResult,
@@ -83,6 +101,12 @@ export interface TriageApp {
   reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
   /** The pools' timer: due capacity changes, promotions, repairs. */
   tickPools(): Promise<TickReport>;
+  /** The metrics timer: per-tier scheduler metrics to Application Insights. */
+  emitSchedulerMetrics(): Promise<SchedulerMetric[]>;
+  /** The status page's data when the deployment lets anyone read it (`TRIAGE_STATUS_PAGE_ANONYMOUS`). */
+  getSchedulerStatus(): Promise<SchedulerStatusView>;
+  /** A notification from the `reports` subscription: a finished request gets its report. */
+  reportOnNotification(body: unknown): Promise<ReportResult | 'ignored'>;
   /** The programme's timer: the day's wave, and a stale plan. */
   tickProgramme(): Promise<{ wave: WaveReport | null; replan: string }>;
   /** The programme's wave timer alone. */
@@ -114,7 +138,11 @@ export interface CallerApp {
   /** GET /api/requests/{id}/duplicates: CSV of the mailboxes it skipped (other requests in flight hold them). */
   readDuplicates(id: unknown): Promise<AsyncIterable<Uint8Array>>;
   /** GET /api/requests. */
-  listRequests(query: Record<string, string | undefined>): Promise<Page<RequestView>>;
+  listRequests(query: Record<string, string | undefined>): Promise<RequestList>;
+  /** GET /api/requests/{id}/items. */
+  listRequestItems(id: unknown, query: Record<string, string | undefined>): Promise<ItemPage>;
+  /** GET /api/requests/{id}/report: the CSV written when the request finished. */
+  readReport(id: unknown): Promise<AsyncIterable<Uint8Array>>;
   /** POST /api/requests/{id}/cancel. */
   cancelRequest(id: unknown): Promise<RequestView>;
   /** POST /api/requests/{id}/retry. */
@@ -125,6 +153,8 @@ export interface CallerApp {
   upsertOrg(orgId: unknown, body: unknown): Promise<Org>;
   /** GET /api/orgs/{orgId}. */
   getOrg(orgId: unknown): Promise<OrgView>;
+  /** GET /api/orgs. */
+  listOrgs(query: Record<string, string | undefined>): Promise<Page<ListedOrg>>;
   /** GET /api/orgs/{orgId}/audit. */
   getOrgAudit(orgId: unknown): Promise<{ items: OrgAuditEntry[] }>;
   /** PUT /api/orgs/{orgId}/members/{principalId}. */
@@ -144,6 +174,8 @@ export interface CallerApp {
     poolId: unknown,
     query: Record<string, string | undefined>,
   ): Promise<{ items: QueueItem[]; continuationToken?: string }>;
+  /** GET /api/status/data: per tier and per pool, for the status page (and the metrics). */
+  getSchedulerStatus(): Promise<SchedulerStatusView>;
   /** PUT /api/calendar. */
   putCalendar(body: unknown): Promise<{ calendar: MigrationCalendar; created: boolean }>;
   /** GET /api/calendar. */
@@ -160,6 +192,18 @@ export interface CallerApp {
   planWhatIf(body: unknown): Promise<PlanView & { moves: FinishMove[] }>;
   /** GET /api/dead-letters: the messages Triage refused or found dead-lettered, newest first. */
   listDeadLetters(limit?: number): Promise<DeadLetterEntry[]>;
+  /** POST /api/tiers/{tier}/hold, POST /api/orgs/{orgId}/hold. */
+  placeHold(
+    scope: HoldScope,
+    target: unknown,
+    body: unknown,
+  ): Promise<{ report: DrainReport; created: boolean }>;
+  /** POST /api/tiers/{tier}/resume, POST /api/orgs/{orgId}/resume. */
+  resumeHold(scope: HoldScope, target: unknown): Promise<ResumeResult>;
+  /** GET /api/tiers/{tier}/hold, GET /api/orgs/{orgId}/hold: the drain report. */
+  getHold(scope: HoldScope, target: unknown): Promise<DrainReport>;
+  /** GET /api/holds. */
+  listHolds(): Promise<{ items: DrainReport[] }>;
   /** GET /api/execution-slots: the executor back-end's slots per tier, who holds them and who waits. */
   getExecutionSlots(): Promise<ExecutionSlotsView>;
 }

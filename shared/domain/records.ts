@@ -108,7 +108,16 @@ export interface ItemRecord {
 }
 
 export type RequestEventType =
-  'status' | 'tier-check' | 'reroute' | 'dead-letter' | 'retry' | 'note' | 'eta' | 'promotion';
+  | 'status'
+  | 'tier-check'
+  | 'reroute'
+  | 'dead-letter'
+  | 'retry'
+  | 'note'
+  | 'eta'
+  | 'promotion'
+  /** The request's report was written (`message`: its blob name in `reports`). */
+  | 'report';
 
 /** One entry of a request's append-only history; `notification` marks the events a requester is told. */
 export interface RequestEvent {

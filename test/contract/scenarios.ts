@@ -8,6 +8,12 @@
  * run id, so parallel runs against one namespace do not see each other's messages.
  */
 import { randomUUID } from 'node:crypto';
+import topologyDocument from '../../infra/topology.json';
+
+/** Every subscription of the events topic, as the topology declares them (each gets a copy of every event). */
+const notificationSubscriptions = topologyDocument.topics
+  .find((t) => t.name === 'notifications')!
+  .subscriptions.map((s) => s.name);
 import type {
   ServiceBusClient,
   ServiceBusReceivedMessage,
@@ -138,7 +144,7 @@ export function defineContractScenarios(context: () => ContractContext): void {
     const provisioning = client.createSender(TOPIC);
     const notifications = client.createSender('notifications');
     // Every subscription of the events topic has a null filter: each one receives the message.
-    const feeds = ['status-feed', 'webhooks'].map((name) => client.createReceiver('notifications', name));
+    const feeds = notificationSubscriptions.map((name) => client.createReceiver('notifications', name));
     const receivers = ['health', 'government', 'remote-work', 'standard'].map((tier) =>
       client.createReceiver(TOPIC, tier),
     );

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import topologyDocument from '../../infra/topology.json';
 import { parseTopology, tierFunctionName, tierNamesByRank, workTopics } from '../../shared/domain/topology';
+import { schedulerMetricNames } from '../../shared/domain/scheduler-status';
 import { Unresolved, type Value } from './bicep';
 import { infraDirectory, readDeployment, type Deployment } from './deployment';
 
@@ -63,9 +64,38 @@ describe('alerts', () => {
     expect(query).toContain('EnqueuedTimeUtc');
     expect(query).not.toContain('__FUNCTIONS__');
   });
+
+  test('the tier-1 claim-wait alert reads the oldest-wait metric of exactly the tier-1 tiers', () => {
+    const [alert] = deployment.main.module('alerts').resourceInstances('tier1ClaimWaitAlert');
+    const properties = record(alert!.body['properties']);
+    const criterion = record((record(properties['criteria'])['allOf'] as Value[])[0]);
+    const query = String(criterion['query']);
+    expect(query).toContain('customMetrics');
+    expect(query).toContain(`name == "${'triage.oldest_wait_seconds'}"`);
+    expect(query).toContain(`tier in ('${tierNamesByRank(topology)[0]}')`);
+    expect(query).not.toContain('__TIERS__');
+    expect(criterion['metricMeasureColumn']).toBe('oldestWaitInSeconds');
+    expect(criterion['threshold']).toBe(900);
+    expect(properties['severity']).toBe(1);
+  });
 });
 
 describe('workbook', () => {
+  test('a Scheduler section charts every metric the app emits, per tier', () => {
+    const [workbook] = deployment.main.module('workbook').resourceInstances('workbook');
+    const parsed = JSON.parse(String(record(workbook!.body['properties'])['serializedData'])) as {
+      items: { name: string; content: { query?: string; json?: string } }[];
+    };
+    const scheduler = parsed.items.filter((i) => i.name.startsWith('scheduler-'));
+    expect(scheduler[0]!.content.json).toMatch(/^### Scheduler/);
+    const charted = scheduler.flatMap((i) => /name == "([^"]+)"/.exec(i.content.query ?? '')?.[1] ?? []);
+    expect(charted.sort()).toEqual([...schedulerMetricNames].sort());
+    for (const item of scheduler.slice(1)) {
+      expect(item.content.query).toMatch(/^customMetrics\n/);
+      expect(item.content.query).toContain('by tier, bin(timestamp, 5m)');
+    }
+  });
+
   test('workbook.json is a workbook with backlog, throughput, latency and failures views', () => {
     const template = JSON.parse(
       readFileSync(path.join(infraDirectory, 'modules', 'workbook.json'), 'utf8'),
@@ -90,8 +120,14 @@ describe('workbook', () => {
     const serialized = record(workbook!.body['properties'])['serializedData'];
     expect(typeof serialized).toBe('string');
     expect(serialized).not.toMatch(/__[A-Z_]+__/);
-    const parsed = JSON.parse(String(serialized)) as { items: { content: { query?: string } }[] };
-    const queries = parsed.items.map((i) => i.content.query).filter((q): q is string => !!q);
+    const parsed = JSON.parse(String(serialized)) as {
+      items: { name: string; content: { query?: string } }[];
+    };
+    // The pipeline's views map Functions to tiers; the Scheduler's read the app's metrics (tested below).
+    const queries = parsed.items
+      .filter((i) => !i.name.startsWith('scheduler-'))
+      .map((i) => i.content.query)
+      .filter((q): q is string => !!q);
     expect(queries.length).toBeGreaterThanOrEqual(4);
     for (const topic of workTopics(topology)) {
       for (const tier of tierNamesByRank(topology)) {

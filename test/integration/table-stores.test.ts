@@ -211,16 +211,17 @@ test('a storage outage is dependency-unavailable (503, retried), from every stor
       ),
     'down',
   );
-  const calls: Array<Promise<unknown>> = [
-    down.requests.get('r1'),
-    down.requests.create(request()),
-    down.items.list('r1', 1),
-    down.events.list('r1'),
-    down.orgs.get('o1'),
-    down.idempotency.claim('o1', 'k', 'h', 'r1'),
+  // One at a time: a rejection waiting for its turn would be reported as unhandled.
+  const calls: Array<() => Promise<unknown>> = [
+    () => down.requests.get('r1'),
+    () => down.requests.create(request()),
+    () => down.items.list('r1', 1),
+    () => down.events.list('r1'),
+    () => down.orgs.get('o1'),
+    () => down.idempotency.claim('o1', 'k', 'h', 'r1'),
   ];
   for (const call of calls) {
-    const err = await call.then(
+    const err = await call().then(
       () => undefined,
       (e: unknown) => e,
     );

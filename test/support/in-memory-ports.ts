@@ -14,6 +14,7 @@ import type {
   IdempotencyClaim,
   IdempotencyStore,
   ItemStore,
+  ListOrgsFilter,
   ListRequestsFilter,
   OrgStore,
   Page,
@@ -21,6 +22,8 @@ import type {
 } from '../../shared/app/ports/stores';
 import type { AppSettings } from '../../shared/app/context';
 import { maxClaimChangesPerCommit, type PoolChanges, type PoolStore } from '../../shared/app/ports/pools';
+import type { HoldStore } from '../../shared/app/ports/holds';
+import type { Hold, HoldScope, ParkedWork, RunningWork } from '../../shared/domain/holds';
 import type { PoolClaimRecord, PoolLedger } from '../../shared/domain/scheduling/pool-claims';
 import type { ProgrammeClaimRecord } from '../../shared/domain/scheduling/programme-claims';
 import type {
@@ -47,6 +50,7 @@ import {
   type MailboxEntry,
 } from '../../shared/domain/inventory';
 import type { Org, OrgAuditEntry } from '../../shared/domain/orgs';
+import { addToTotals, type TotalsByTier } from '../../shared/domain/request-totals';
 import { TriageError } from '../../shared/domain/errors';
 import { topology } from '../../shared/topology';
 import { subscriptionSettings, tierSubscription } from '../../shared/domain/topology';
@@ -89,9 +93,16 @@ export class MemoryRequestStore implements RequestStore {
         (!filter.status || r.status === filter.status) &&
         (!filter.kind || r.kind === filter.kind),
     );
+    // Newest first, as the Table adapter's time index lists them.
+    all.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? -1 : 1));
     const start = token ? Number(token) : 0;
     const items = all.slice(start, start + limit).map(clone);
     return { items, ...(start + limit < all.length ? { continuationToken: String(start + limit) } : {}) };
+  }
+  async totals(): Promise<TotalsByTier> {
+    const totals: TotalsByTier = {};
+    for (const r of this.requests.values()) addToTotals(totals, r);
+    return totals;
   }
   private key(requestId: string, n: number): string {
     return `${requestId}/${n}`;
@@ -177,6 +188,14 @@ export class MemoryOrgStore implements OrgStore {
   }
   async listAudit(orgId: string): Promise<OrgAuditEntry[]> {
     return this.audit.filter((a) => a.orgId === orgId).map(clone);
+  }
+  async list(filter: ListOrgsFilter, limit: number, token?: string): Promise<Page<Org>> {
+    const all = [...this.orgs.values()]
+      .filter((o) => !filter.tier || o.tier === filter.tier)
+      .sort((a, b) => (a.orgId < b.orgId ? -1 : 1));
+    const start = token ? Number(token) : 0;
+    const items = all.slice(start, start + limit).map(clone);
+    return { items, ...(start + limit < all.length ? { continuationToken: String(start + limit) } : {}) };
   }
   readiness = new Map<string, StoredReadiness>();
   async getReadiness(orgId: string): Promise<StoredReadiness | null> {
@@ -378,6 +397,20 @@ export class MemoryArtifactStore implements ArtifactStore {
     const entries = this.manifests.get(name);
     if (!entries) throw new TriageError('not-found', `artifact ${name} does not exist`);
     return clone(entries);
+  }
+  reports = new Map<string, string>();
+  async writeReport(requestId: string, lines: AsyncIterable<string>): Promise<string> {
+    let text = '';
+    for await (const line of lines) text += line;
+    this.reports.set(`${requestId}.csv`, text);
+    return `${requestId}.csv`;
+  }
+  async readReport(requestId: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const text = this.reports.get(`${requestId}.csv`);
+    if (text === undefined) return null;
+    return (async function* () {
+      yield Buffer.from(text, 'utf8');
+    })();
   }
   duplicates = new Map<string, SkippedMailbox[]>();
   async writeDuplicates(requestId: string, fromBatch: number, skipped: readonly SkippedMailbox[]) {
@@ -667,6 +700,44 @@ export class MemoryAuditStore implements AuditStore {
   }
 }
 
+/** Holds, parked work and the running registry in memory, with the adapter's semantics. */
+export class MemoryHoldStore implements HoldStore {
+  holds = new Map<string, Hold>();
+  parked = new Map<string, ParkedWork>();
+  running = new Map<string, RunningWork>();
+  async listHolds(): Promise<Hold[]> {
+    return [...this.holds.values()].map(clone);
+  }
+  async getHold(scope: HoldScope, target: string): Promise<Hold | null> {
+    return clone(this.holds.get(`${scope}-${target}`) ?? null);
+  }
+  async putHold(hold: Hold): Promise<Hold> {
+    this.holds.set(`${hold.scope}-${hold.target}`, clone(hold));
+    return clone(hold);
+  }
+  async removeHold(scope: HoldScope, target: string): Promise<boolean> {
+    return this.holds.delete(`${scope}-${target}`);
+  }
+  async park(work: ParkedWork): Promise<void> {
+    this.parked.set(work.key, clone(work));
+  }
+  async listParked(): Promise<ParkedWork[]> {
+    return [...this.parked.values()].map(clone);
+  }
+  async unpark(key: string): Promise<boolean> {
+    return this.parked.delete(key);
+  }
+  async markRunning(work: RunningWork): Promise<void> {
+    this.running.set(`${work.tier}\u0000${work.key}`, clone(work));
+  }
+  async clearRunning(work: Pick<RunningWork, 'key' | 'tier'>): Promise<void> {
+    this.running.delete(`${work.tier}\u0000${work.key}`);
+  }
+  async listRunning(): Promise<RunningWork[]> {
+    return [...this.running.values()].map(clone);
+  }
+}
+
 /** A verifier for apps under test that take no bearer tokens (the real one is tested with the local issuer). */
 export const refusingTokenVerifier: TokenVerifier = {
   verify: () => Promise.reject(new TriageError('unauthenticated', 'no token verifier in this test')),
@@ -684,6 +755,7 @@ export function createMemoryStores() {
     audit: new MemoryAuditStore(),
     activity: new MemoryActivityIndex(),
     deadLetters: new MemoryDeadLetterLog(),
+    holds: new MemoryHoldStore(),
     mailboxClaims: new MemoryMailboxClaimStore(),
     artifacts: new MemoryArtifactStore(),
     pools: new MemoryPoolStore(),

@@ -4,6 +4,7 @@
  * pure decisions are the domain's (`arrivalShortcut`, `dispatch`); this file reads, decides and writes.
  */
 import { TriageError } from '../../domain/errors';
+import { holdOn } from '../../domain/holds';
 import { dispatch } from '../../domain/scheduling/admission';
 import { applyDueSchedule, poolCapacitySpec, type PoolDefinition } from '../../domain/scheduling/pool';
 import {
@@ -19,6 +20,7 @@ import {
 } from '../../domain/scheduling/pool-claims';
 import type { AppContext } from '../context';
 import { maxClaimChangesPerCommit } from '../ports/pools';
+import { currentHolds } from './holds';
 import { retryOnConflict } from './retry-on-conflict';
 
 /** What a decision did to claims other than the caller's own. */
@@ -93,11 +95,16 @@ export async function decideOnPool(
       }
       const { pool, applied } = applyDueSchedule(options.redefine ?? ledger.pool, nowMs);
       const current = [...byId.values()];
+      // A held claim keeps its place (its row stays as it is) but is not admitted: like a not-ready
+      // organisation, its turn goes to the next claim that may start.
+      const holds = await currentHolds(ctx);
       const decision = dispatch({
         spec: poolCapacitySpec(pool),
         tiers: ctx.tierPolicies,
         holdings: current.filter((r) => r.state !== 'waiting').map(asHolding),
-        waiting: current.filter((r) => r.state === 'waiting').map(asCapacityClaim),
+        waiting: current
+          .filter((r) => r.state === 'waiting' && holdOn(holds, r) === undefined)
+          .map(asCapacityClaim),
         nowMs,
       });
       const admitted: PoolClaimRecord[] = [];
@@ -175,6 +182,8 @@ export async function arriveAtPool(
       if (existing) return { own: existing, version: ledger.version }; // a redelivery: nothing new
       const nowMs = ctx.clock().getTime();
       if (applyDueSchedule(ledger.pool, nowMs).applied.length > 0) return null;
+      // The summary counts held claims as waiting: with any hold, only the full decision is right.
+      if ((await currentHolds(ctx)).length > 0) return null;
       const shortcut = arrivalShortcut(ledger, ctx.tierPolicies, claim, nowMs);
       if (shortcut === 'full') return null;
       const own: PoolClaimRecord = { ...claim, state: shortcut === 'admit' ? 'started' : 'waiting' };

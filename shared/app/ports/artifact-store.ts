@@ -68,6 +68,14 @@ export interface ArtifactStore {
   /** Throws `ArtifactNotFoundError` when the manifest does not exist. */
   readBatchManifest(requestId: string, batchNumber: number): Promise<MailboxEntry[]>;
   /**
+   * Writes (or replaces) a request's report in `reports` from its lines as they come, in blocks: memory
+   * stays bounded however many items it has, and nothing is visible until the last block is committed.
+   * @returns its blob name (`{requestId}.csv`).
+   */
+  writeReport(requestId: string, lines: AsyncIterable<string>): Promise<string>;
+  /** A request's report as a byte stream, or null when none was written. */
+  readReport(requestId: string): Promise<AsyncIterable<Uint8Array> | null>;
+  /**
    * Writes (or idempotently overwrites) the mailboxes one planning chunk skipped because other requests in
    * flight hold them (`{requestId}/duplicates-0000001.ndjson`, named by the chunk's first batch).
    */

@@ -2,6 +2,7 @@ import type { Org, OrgAuditEntry } from '../../domain/orgs';
 import type { ReadinessCheck } from '../../domain/scheduling/readiness';
 import type { RequestKind } from '../../domain/requests';
 import type { BatchRecord, ItemRecord, RequestEvent, RequestRecord } from '../../domain/records';
+import type { TotalsByTier } from '../../domain/request-totals';
 import type { RequestStatus } from '../../domain/status';
 
 export interface ListRequestsFilter {
@@ -29,7 +30,10 @@ export interface RequestStore {
    * row (its tier changed: a re-route). @throws TriageError `concurrency` on a stale ETag.
    */
   update(record: RequestRecord, options?: { reindex?: boolean }): Promise<RequestRecord>;
+  /** Newest first across organisations (one organisation: in its index's order). */
   list(filter: ListRequestsFilter, limit: number, continuationToken?: string): Promise<Page<RequestRecord>>;
+  /** Every request counted per tier and status, with the mailboxes they carry (no full scan per call). */
+  totals(): Promise<TotalsByTier>;
   /** Creates the batches that do not exist yet; existing ones keep their state. */
   ensureBatches(batches: BatchRecord[]): Promise<void>;
   getBatch(requestId: string, batchNumber: number): Promise<BatchRecord | null>;
@@ -64,9 +68,15 @@ export interface OrgStore {
   upsert(org: Omit<Org, 'registered'>, audit: OrgAuditEntry): Promise<Org>;
   /** Every change to the organisation, oldest first. */
   listAudit(orgId: string): Promise<OrgAuditEntry[]>;
+  /** One page of registered organisations, in orgId order. */
+  list(filter: ListOrgsFilter, limit: number, continuationToken?: string): Promise<Page<Org>>;
   /** What the organisation's IT admins last reported, or null. */
   getReadiness(orgId: string): Promise<StoredReadiness | null>;
   putReadiness(orgId: string, readiness: StoredReadiness): Promise<void>;
+}
+
+export interface ListOrgsFilter {
+  tier?: string;
 }
 
 /** A readiness report as stored: the checks as reported (merged by name over earlier reports), and when. */

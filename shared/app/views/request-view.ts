@@ -1,4 +1,5 @@
 import { batchLabel } from '../../domain/batches';
+import { holdOn, type Hold } from '../../domain/holds';
 import {
   progressOf,
   type BatchRecord,
@@ -7,7 +8,7 @@ import {
   type RequestRecord,
 } from '../../domain/records';
 import type { DuplicateSummary } from '../../domain/duplicate-work';
-import type { RequestStatus } from '../../domain/status';
+import { isTerminal, type RequestStatus } from '../../domain/status';
 import type { AppContext } from '../context';
 
 /** A request as the API shows it: the record's public fields, and with `detail` its batches and history. */
@@ -41,8 +42,12 @@ export interface RequestView {
   reason?: string;
   deadLettered: boolean;
   retryCount: number;
+  /** Once the request is final: its CSV report (`reports/{blobName}`), served at `url`. */
+  report?: { blobName: string; url: string; writtenAt: string };
   /** A provisioning's executor calls so far (an attempt is one executor call). */
   attempts?: number;
+  /** Its tier or organisation is held: who held it, why and since when (nothing of it starts meanwhile). */
+  hold?: Hold;
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
   history?: Array<Omit<RequestEvent, 'requestId'>>;
 }
@@ -71,8 +76,11 @@ const iso = (ms: number | null | undefined): string | null =>
 export async function toRequestView(
   ctx: AppContext,
   record: RequestRecord,
-  options: { detail: boolean },
+  options: { detail: boolean; holds?: readonly Hold[] },
 ): Promise<RequestView> {
+  // Views read the holds as they are (the work's cached view may lag by a couple of seconds).
+  const holds = options.holds ?? (options.detail ? await ctx.ports.holds.listHolds() : []);
+  const hold = isTerminal(record.status) ? undefined : holdOn(holds, record);
   const base: RequestView = {
     id: record.id,
     kind: record.kind,
@@ -104,6 +112,7 @@ export async function toRequestView(
     deadLettered: record.deadLettered ?? false,
     retryCount: record.retryCount,
     ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
+    ...(hold ? { hold } : {}),
   };
   if (!options.detail) return base;
   const [batches, history, claim, planned] = await Promise.all([
@@ -134,6 +143,13 @@ export async function toRequestView(
     };
   }
   if (batches.some((b) => b.deadLettered)) base.deadLettered = true;
+  const report = history.filter((e) => e.type === 'report').at(-1);
+  if (report?.message)
+    base.report = {
+      blobName: report.message,
+      url: `/api/requests/${record.id}/report`,
+      writtenAt: report.at,
+    };
   return {
     ...base,
     batches: batches.map(({ etag: _etag, requestId: _requestId, ...rest }) => ({

@@ -42,7 +42,13 @@ export const actionPolicies = {
   'calendar:write': { anyOrg: [admin], ownOrgs: [], audited: true },
   'plan:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'plan:what-if': { anyOrg: [operator], ownOrgs: [], audited: false },
+  // The operator's views across organisations: the registry listing and the status page's data.
+  'orgs:list': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'status:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
   'dead-letters:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  // Hold and drain: stopping a tier's or an organisation's work is an operator's call (and an admin's).
+  'holds:read': { anyOrg: [admin, operator], ownOrgs: [], audited: false },
+  'holds:write': { anyOrg: [admin, operator], ownOrgs: [], audited: true },
 } as const satisfies Record<string, ActionPolicy>;
 
 export type Action = keyof typeof actionPolicies;

@@ -101,6 +101,39 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect((await requests.list({ orgId, kind: 'provision' }, 50)).items).toHaveLength(0);
     });
 
+    test('across organisations: newest first, paged; totals follow every status change', async () => {
+      const { requests } = ports();
+      const tier = unique('tier');
+      const cell = async (status: string) =>
+        ((await requests.totals())[tier] as Record<string, { requests: number; mailboxes: number }>)?.[
+          status
+        ];
+      // Far in the future, so these are the newest of the store whatever other scenarios wrote.
+      const base = Date.parse('2099-01-01T00:00:00Z') + (seq % 1000) * 86_400_000;
+      const created: RequestRecord[] = [];
+      for (let i = 0; i < 4; i++) {
+        const at = new Date(base + i * 1000).toISOString();
+        created.push(await requests.create(request({ tier, createdAt: at, updatedAt: at, total: 10 })));
+      }
+      const newest = await requests.list({ tier }, 3);
+      expect(newest.items.map((r) => r.id)).toEqual(
+        created
+          .slice(1)
+          .reverse()
+          .map((r) => r.id),
+      );
+      const rest = await requests.list({ tier }, 3, newest.continuationToken);
+      expect(rest.items.map((r) => r.id)).toEqual([created[0]!.id]);
+      expect(await cell('queued')).toMatchObject({ requests: 4, mailboxes: 40 });
+      await requests.update({ ...(await requests.get(created[2]!.id))!, status: 'running' });
+      expect((await requests.list({ tier, status: 'running' }, 10)).items.map((r) => r.id)).toEqual([
+        created[2]!.id,
+      ]);
+      expect(await cell('queued')).toMatchObject({ requests: 3 });
+      expect(await cell('running')).toMatchObject({ requests: 1, mailboxes: 10 });
+      expect(await cell('running')).toMatchObject({ requests: 1 }); // cached: the same again
+    });
+
     test('batches: ensureBatches keeps existing state; list is ordered; one transaction commits batch and request or neither', async () => {
       const { requests } = ports();
       const r = await requests.create(request());
@@ -263,6 +296,27 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
         evidence: 'Cabinet Office list',
         tierExpiresAt: '2027-06-30T00:00:00.000Z',
       });
+    });
+
+    test('orgs: the registry lists in orgId order, paged, filtered by tier', async () => {
+      const { orgs } = ports();
+      const tier = unique('tier');
+      const at = new Date().toISOString();
+      const ids = [unique('org-c'), unique('org-a'), unique('org-b')];
+      for (const orgId of ids) {
+        await orgs.upsert(
+          { orgId, name: orgId, sector: 's', tier, updatedAt: at },
+          { orgId, at, actor: 'test', action: 'registered', toTier: tier },
+        );
+      }
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await orgs.list({ tier }, 2, token);
+        seen.push(...page.items.map((o) => o.orgId));
+        token = page.continuationToken;
+      } while (token);
+      expect(seen).toEqual([...ids].sort());
     });
 
     test('idempotency: the first claim wins and is returned to later ones, per organisation', async () => {
@@ -566,6 +620,21 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(await artifacts.readBatchManifest(requestId, 7)).toEqual([{ address: 'b@x.example' }]);
       expect(await codeOf(artifacts.readBatchManifest(requestId, 8))).toBe('not-found');
     });
+
+    test('reports: streamed in, read back whole; none yet is null', async () => {
+      const { artifacts } = ports();
+      const requestId = unique('req');
+      expect(await artifacts.readReport(requestId)).toBeNull();
+      async function* lines() {
+        yield 'EmailAddress,Status\r\n';
+        for (let i = 0; i < 3; i++) yield `u${i}@x.example,succeeded\r\n`;
+      }
+      expect(await artifacts.writeReport(requestId, lines())).toBe(`${requestId}.csv`);
+      const chunks = await collect((await artifacts.readReport(requestId))!);
+      expect(Buffer.concat(chunks.map((c) => Buffer.from(c))).toString('utf8')).toBe(
+        'EmailAddress,Status\r\nu0@x.example,succeeded\r\nu1@x.example,succeeded\r\nu2@x.example,succeeded\r\n',
+      );
+    });
   });
 
   describe(`${name}: MembershipStore, AuditStore`, () => {
@@ -700,6 +769,91 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       const exact = await artifacts.readInventoryChunk(blob, undefined, 25);
       expect(exact.entries).toHaveLength(25);
       expect(exact.next).toBeUndefined();
+    });
+  });
+
+  describe(`${name}: HoldStore`, () => {
+    test('holds: put replaces, get and list read them, remove says whether one was there', async () => {
+      const { holds } = ports();
+      const target = unique('org');
+      const hold = {
+        scope: 'org' as const,
+        target,
+        reason: 'licences lapsed',
+        heldBy: { id: 'olga', name: 'Olga Operator' },
+        since: '2026-12-01T10:00:00.000Z',
+      };
+      expect(await holds.getHold('org', target)).toBeNull();
+      await holds.putHold(hold);
+      await holds.putHold({ ...hold, reason: 'contract dispute' });
+      expect(await holds.getHold('org', target)).toEqual({ ...hold, reason: 'contract dispute' });
+      expect(await holds.getHold('tier', target)).toBeNull();
+      expect((await holds.listHolds()).filter((h) => h.target === target)).toHaveLength(1);
+      expect(await holds.removeHold('org', target)).toBe(true);
+      expect(await holds.removeHold('org', target)).toBe(false);
+      expect(await holds.getHold('org', target)).toBeNull();
+    });
+
+    test('parked work: parking again replaces, unpark takes it once; the running registry per tier', async () => {
+      const { holds } = ports();
+      const requestId = unique('req');
+      const parked = {
+        key: `${requestId}:batch:3`,
+        requestId,
+        tier: 'standard',
+        orgId: 'org-1',
+        message: {
+          schemaVersion: 1 as const,
+          kind: 'migrate-batch' as const,
+          requestId,
+          orgId: 'org-1',
+          tier: 'standard',
+          batchNumber: 3,
+          batchCount: 4,
+        },
+        parkedAt: '2026-12-01T10:00:00.000Z',
+      };
+      await holds.park(parked);
+      await holds.park({ ...parked, parkedAt: '2026-12-01T11:00:00.000Z' });
+      expect((await holds.listParked()).filter((p) => p.requestId === requestId)).toEqual([
+        { ...parked, parkedAt: '2026-12-01T11:00:00.000Z' },
+      ]);
+      expect(await holds.unpark(parked.key)).toBe(true);
+      expect(await holds.unpark(parked.key)).toBe(false);
+
+      const run = {
+        key: `${requestId}:batch:1`,
+        kind: 'batch' as const,
+        requestId,
+        batchNumber: 1,
+        tier: 'health',
+        orgId: 'org-1',
+        itemsLeft: 100,
+        concurrency: 16,
+        startedAt: '2026-12-01T10:00:00.000Z',
+        heartbeatAt: '2026-12-01T10:00:00.000Z',
+      };
+      const provision = {
+        ...run,
+        key: `${requestId}:provision`,
+        kind: 'provision' as const,
+        tier: 'standard',
+        concurrency: 1,
+      };
+      delete (provision as { batchNumber?: number }).batchNumber;
+      await holds.markRunning(run);
+      await holds.markRunning({ ...run, itemsLeft: 40, heartbeatAt: '2026-12-01T10:00:30.000Z' });
+      await holds.markRunning({ ...provision, itemsLeft: 1 });
+      const mine = () => holds.listRunning().then((rows) => rows.filter((r) => r.requestId === requestId));
+      expect((await mine()).sort((a, b) => (a.key < b.key ? -1 : 1))).toEqual([
+        { ...run, itemsLeft: 40, heartbeatAt: '2026-12-01T10:00:30.000Z' },
+        { ...provision, itemsLeft: 1 },
+      ]);
+      await holds.clearRunning(run);
+      await holds.clearRunning(run);
+      expect((await mine()).map((r) => r.kind)).toEqual(['provision']);
+      await holds.clearRunning(provision);
+      expect(await mine()).toEqual([]);
     });
   });
 

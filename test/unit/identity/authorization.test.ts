@@ -144,7 +144,11 @@ describe('authorization: the role × action × organisation decision', () => {
       'calendar:write': { admin: 'any', operator: '-', requester: '-' },
       'plan:read': { admin: 'any', operator: 'any', requester: '-' },
       'plan:what-if': { admin: '-', operator: 'any', requester: '-' },
+      'orgs:list': { admin: 'any', operator: 'any', requester: '-' },
+      'status:read': { admin: 'any', operator: 'any', requester: '-' },
       'dead-letters:read': { admin: 'any', operator: 'any', requester: '-' },
+      'holds:read': { admin: 'any', operator: 'any', requester: '-' },
+      'holds:write': { admin: 'any', operator: 'any', requester: '-' },
     });
   });
 });
@@ -219,6 +223,7 @@ describe('what the use-cases ask', () => {
     expect(audited.sort()).toEqual(
       [
         'calendar:write',
+        'holds:write',
         'inventories:import',
         'members:write',
         'orgs:import',

@@ -1,4 +1,5 @@
 import { TriageError } from '../../../domain/errors';
+import { holdOn, type Hold } from '../../../domain/holds';
 import {
   continuationTokenSchema,
   defaultPageLimit,
@@ -23,6 +24,8 @@ export interface QueueItem {
   eta: string | null;
   etaComputedAt: string | null;
   reason: string | null;
+  /** Held (its tier or organisation): it keeps this place but is not admitted until resumed. */
+  hold?: Hold;
 }
 
 const querySchema = z.strictObject({
@@ -55,7 +58,11 @@ export async function getPoolQueue(
   const parsed = parseOrThrow(querySchema, presentParameters(query), 'query');
   const limit = parsed.limit ?? defaultPageLimit;
   const offset = parsed.continuationToken ? decodeOffset(parsed.continuationToken) : 0;
-  const [ledger, rows] = await Promise.all([ctx.ports.pools.getLedger(id), ctx.ports.pools.listClaims(id)]);
+  const [ledger, rows, holds] = await Promise.all([
+    ctx.ports.pools.getLedger(id),
+    ctx.ports.pools.listClaims(id),
+    ctx.ports.holds.listHolds(),
+  ]);
   if (!ledger) throw new TriageError('not-found', `no pool "${id}"`);
   const byId = new Map(rows.map((r) => [r.requestId, r]));
   const line = capacityLine(
@@ -67,6 +74,7 @@ export async function getPoolQueue(
   );
   const items = line.slice(offset, offset + limit).map((entry, i): QueueItem => {
     const row = byId.get(entry.claim.id)!;
+    const hold = holdOn(holds, row);
     return {
       position: offset + i + 1,
       requestId: row.requestId,
@@ -77,6 +85,7 @@ export async function getPoolQueue(
       eta: row.etaMs === undefined || row.etaMs === null ? null : new Date(row.etaMs).toISOString(),
       etaComputedAt: row.etaComputedAtMs === undefined ? null : new Date(row.etaComputedAtMs).toISOString(),
       reason: row.reason ?? null,
+      ...(hold ? { hold } : {}),
     };
   });
   return {

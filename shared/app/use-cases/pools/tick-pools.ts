@@ -1,4 +1,6 @@
 import { ensureError } from '../../../domain/errors';
+import { holdOn } from '../../../domain/holds';
+import { currentHolds } from '../../effects/holds';
 import { nextScheduleAtMs } from '../../../domain/scheduling/pool';
 import type { AppContext } from '../../context';
 import { applyToRequests, decideAndApply, refreshQuietly } from '../../effects/pool-requests';
@@ -45,8 +47,13 @@ export async function tickPools(ctx: AppContext): Promise<TickReport> {
 
 /** Admitted long ago and still not started: the request is carried to `queued` and its message sent again. */
 async function repairAdmissions(ctx: AppContext, poolId: string, nowMs: number): Promise<number> {
+  const holds = await currentHolds(ctx);
+  // A held one did not lose its message: it was parked, and its resume sends it again.
   const stuck = (await ctx.ports.pools.listClaims(poolId)).filter(
-    (c) => c.state === 'admitted' && (c.admittedAtMs ?? 0) <= nowMs - admissionGraceInMs,
+    (c) =>
+      c.state === 'admitted' &&
+      (c.admittedAtMs ?? 0) <= nowMs - admissionGraceInMs &&
+      holdOn(holds, c) === undefined,
   );
   if (stuck.length === 0) return 0;
   const ledger = await ctx.ports.pools.getLedger(poolId);

@@ -1,6 +1,8 @@
 import { parseIsoDurationInMs } from '../../../domain/duration';
 import { ensureError } from '../../../domain/errors';
+import { holdOn } from '../../../domain/holds';
 import type { AppContext } from '../../context';
+import { currentHolds } from '../../effects/holds';
 import { repairStuck, type Repair } from '../../effects/repair';
 
 export interface ReconcileOptions {
@@ -44,6 +46,11 @@ export async function reconcile(ctx: AppContext, options: ReconcileOptions = {})
         continue;
       }
       const queued = record.status === 'queued' || record.status === 'received';
+      // Held work is idle on purpose: its messages are parked, and the resume sends them again.
+      if (!queued && holdOn(await currentHolds(ctx), record)) {
+        report.repairs.push({ requestId: record.id, action: 'waiting', detail: 'held' });
+        continue;
+      }
       const repair = await repairStuck(ctx, record, entry.progressAt, {
         idleForMs: queued ? outboxAfterMs : staleAfterMs,
       });

@@ -1,9 +1,10 @@
 import { isTriageError, TriageError } from '../../../domain/errors';
-import { listScope } from '../../../domain/identity/authorization';
+import { listScope, mayAttempt } from '../../../domain/identity/authorization';
 import { decodeOrgPagePosition, encodeOrgPagePosition } from '../../../domain/identity/org-pages';
 import type { Principal } from '../../../domain/identity/principal';
 import { defaultPageLimit, listRequestsQuerySchema, presentParameters } from '../../../domain/queries';
 import type { RequestRecord } from '../../../domain/records';
+import { totalsView, type RequestTotalsView } from '../../../domain/request-totals';
 import { parseOrThrow } from '../../../domain/requests';
 import type { AppContext } from '../../context';
 import type { ListRequestsFilter, Page } from '../../ports/stores';
@@ -15,9 +16,14 @@ const badToken = (cause?: unknown) =>
     ...(cause === undefined ? {} : { cause }),
   });
 
+/** A page of requests; an operator's first page (no token) also carries the totals of every request. */
+export type RequestList = Page<RequestView> & { totals?: RequestTotalsView };
+
 /**
  * GET /api/requests?orgId=&tier=&status=&kind=&limit=&continuationToken= — one page of the requests the
- * caller may see: every organisation's for an operator, the caller's own organisations' for a requester.
+ * caller may see, newest first (one organisation's: newest first within each page): every organisation's
+ * for an operator, the caller's own organisations' for a requester. An operator's first page adds the
+ * totals per status and per tier × status of every request (from the time index, no full read).
  * @throws TriageError `validation` naming each bad query parameter (a token not from a previous page
  *   included); `forbidden` for an `orgId` that is not the caller's.
  */
@@ -25,7 +31,7 @@ export async function listRequests(
   ctx: AppContext,
   caller: Principal,
   query: Record<string, string | undefined>,
-): Promise<Page<RequestView>> {
+): Promise<RequestList> {
   const parsed = parseOrThrow(listRequestsQuerySchema(ctx.tiers.names), presentParameters(query), 'query');
   const scope = listScope(caller, 'requests:list', parsed.orgId);
   const filter: ListRequestsFilter = {
@@ -34,14 +40,27 @@ export async function listRequests(
     ...(parsed.kind ? { kind: parsed.kind } : {}),
   };
   const limit = parsed.limit ?? defaultPageLimit;
-  let page: Page<RequestRecord>;
-  if (scope.kind === 'all') page = await listPage(ctx, filter, limit, parsed.continuationToken);
-  else if (scope.orgIds.length <= 1) {
+  const onePage = async (): Promise<Page<RequestRecord>> => {
+    if (scope.kind === 'all') return listPage(ctx, filter, limit, parsed.continuationToken);
+    if (scope.orgIds.length > 1)
+      return listAcrossOrgs(ctx, scope.orgIds, filter, limit, parsed.continuationToken);
     const [orgId] = scope.orgIds;
-    page = orgId ? await listPage(ctx, { ...filter, orgId }, limit, parsed.continuationToken) : { items: [] };
-  } else page = await listAcrossOrgs(ctx, scope.orgIds, filter, limit, parsed.continuationToken);
-  const items = await Promise.all(page.items.map((r) => toRequestView(ctx, r, { detail: false })));
-  return { items, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+    return orgId ? listPage(ctx, { ...filter, orgId }, limit, parsed.continuationToken) : { items: [] };
+  };
+  // Totals count every organisation's requests: only for a caller who may list them all.
+  const listing = mayAttempt(caller, 'requests:list');
+  const seesAll = caller.unrestricted || (listing.allowed && listing.scope === 'any-org');
+  const [page, totals, holds] = await Promise.all([
+    onePage(),
+    seesAll && !parsed.continuationToken ? ctx.ports.requests.totals() : undefined,
+    ctx.ports.holds.listHolds(),
+  ]);
+  const items = await Promise.all(page.items.map((r) => toRequestView(ctx, r, { detail: false, holds })));
+  return {
+    items,
+    ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+    ...(totals ? { totals: totalsView(totals, ctx.tiers.names) } : {}),
+  };
 }
 
 async function listPage(

@@ -1,4 +1,5 @@
 import { batchLabel } from '../../../domain/batches';
+import { workKey, type Hold } from '../../../domain/holds';
 import { executorAttempt } from '../../../domain/back-off';
 import { isSupersededAttempt } from '../../../domain/retry-plan';
 import type { MailboxEntry } from '../../../domain/inventory';
@@ -10,6 +11,8 @@ import { acquireSlots, waitForSlotsLater, type SlotGrant } from '../../effects/e
 import { ItemResultWriter } from '../../effects/item-results';
 import { mapLimit } from '../../effects/map-limit';
 import { trackActivity } from '../../effects/activity';
+import { holdOnWork, trackRunning, type RunningHandle } from '../../effects/holds';
+import { parkHeld } from './park-held';
 import { completeBatch, settleCancelled } from './complete-batch';
 import type { WorkResult } from './work-result';
 
@@ -44,6 +47,9 @@ export async function processBatch(
   if (batch.status === 'completed' || batch.status === 'cancelled') return 'duplicate';
   if (request.status === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
   if (isSupersededAttempt(batch, message)) return 'duplicate';
+  // Held (its tier or organisation): nothing of it starts; the message is kept for the resume.
+  const hold = await holdOnWork(ctx, request);
+  if (hold) return parkHeld(ctx, request, message, hold);
   // A heartbeat for the reconciler: this request's batches are being delivered.
   await trackActivity(ctx, request);
 
@@ -53,27 +59,47 @@ export async function processBatch(
     executorAttempt(priorAttempts.get(index), message.attempt ?? 1);
   let todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
 
+  // The running registry (drain reports) for as long as this delivery executes items.
+  const running = await trackRunning(ctx, {
+    key: workKey(request.id, message.batchNumber),
+    kind: 'batch',
+    requestId: request.id,
+    batchNumber: message.batchNumber,
+    tier: request.tier,
+    orgId: request.orgId,
+    itemsLeft: todo.length,
+    concurrency: ctx.settings.itemConcurrency,
+  });
   // The slot gate: each run of items holds execution slots; one that yields for higher-tier work gives them
   // back and queues again for the items it did not take (or, after a long wait, leaves them to a successor).
   const pending: PendingTransient[] = [];
-  while (todo.length > 0) {
-    const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
-    const want = Math.min(ctx.settings.itemConcurrency, todo.length);
-    // At least half its concurrency: a few full-speed batches beat many crawling ones.
-    const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
-    if (grant === 'later') {
-      await waitForSlotsLater(ctx, message, delivery);
-      return 'rescheduled';
+  try {
+    while (todo.length > 0) {
+      // Held before (again) queueing for slots: nothing more of it starts.
+      const heldNow = await holdOnWork(ctx, request);
+      if (heldNow) return await parkHeld(ctx, request, message, heldNow);
+      const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
+      const want = Math.min(ctx.settings.itemConcurrency, todo.length);
+      // At least half its concurrency: a few full-speed batches beat many crawling ones.
+      const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
+      if (grant === 'later') {
+        await waitForSlotsLater(ctx, message, delivery);
+        return 'rescheduled';
+      }
+      if (grant.contended) {
+        // Another delivery of this batch ran meanwhile: only what it left is still to do.
+        const now = await itemsSoFar(ctx, request.id, message.batchNumber);
+        todo = todo.filter(({ index }) => !now.done.has(index));
+      }
+      const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant, running);
+      if (ran === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+      // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
+      if (ran.held) return await parkHeld(ctx, request, message, ran.held);
+      pending.push(...ran.pending);
+      todo = ran.untaken;
     }
-    if (grant.contended) {
-      // Another delivery of this batch ran meanwhile: only what it left is still to do.
-      const now = await itemsSoFar(ctx, request.id, message.batchNumber);
-      todo = todo.filter(({ index }) => !now.done.has(index));
-    }
-    const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant);
-    if (ran === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
-    pending.push(...ran.pending);
-    todo = ran.untaken;
+  } finally {
+    await running.done();
   }
   if (pending.length > 0) {
     throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
@@ -98,9 +124,11 @@ async function itemsSoFar(
 
 /**
  * Runs the items as many at a time as `grant` holds slots, writing each final result. Stops taking items when
- * the request is cancelled, the grant must yield, or a write fails (the message is then abandoned: nothing
- * runs on after it); then gives the slots back.
- * @returns the items that failed transiently and those not taken, or `cancelled`.
+ * the request is cancelled, the grant must yield, a hold covers it (the same checkpoint, before each item,
+ * against the cached holds: no storage read per item), or a write fails (the message is then abandoned:
+ * nothing runs on after it); then gives the slots back.
+ * @returns the items that failed transiently and those not taken (with the hold that stopped it), or
+ *   `cancelled`.
  */
 async function runItems(
   ctx: AppContext,
@@ -109,20 +137,27 @@ async function runItems(
   todo: ReadonlyArray<{ m: MailboxEntry; index: number }>,
   attemptOf: (index: number) => number,
   grant: SlotGrant,
+  running: RunningHandle,
 ): Promise<
-  { pending: PendingTransient[]; untaken: Array<{ m: MailboxEntry; index: number }> } | 'cancelled'
+  | { pending: PendingTransient[]; untaken: Array<{ m: MailboxEntry; index: number }>; held?: Hold }
+  | 'cancelled'
 > {
   const writer = new ItemResultWriter(ctx, request.id, batchNumber);
   const pending: PendingTransient[] = [];
   const untaken: Array<{ m: MailboxEntry; index: number }> = [];
   let stopped = false;
+  let held: Hold | undefined;
+  let left = todo.length;
   try {
     await mapLimit(todo, grant.slots, async ({ m, index }) => {
       if (writer.cancelled || writer.failed || stopped) return;
-      if (grant.stopping) {
+      // The checkpoint: a yield for higher-tier work, or a hold, leaves the rest untaken.
+      held ??= await holdOnWork(ctx, request);
+      if (grant.stopping || held) {
         untaken.push({ m, index });
         return;
       }
+      running.beat(left--);
       const attempt = attemptOf(index);
       const outcome = await execute(ctx, {
         kind: 'migrate-mailbox',
@@ -166,5 +201,6 @@ async function runItems(
     const [closed] = await Promise.allSettled([writer.close(), grant.release()]);
     if (closed.status === 'rejected') throw closed.reason;
   }
-  return writer.cancelled ? 'cancelled' : { pending, untaken };
+  if (writer.cancelled) return 'cancelled';
+  return { pending, untaken, ...(held ? { held } : {}) };
 }

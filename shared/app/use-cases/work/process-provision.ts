@@ -1,4 +1,5 @@
 import { executorAttempt } from '../../../domain/back-off';
+import { workKey } from '../../../domain/holds';
 import type { ProvisionMessage } from '../../../domain/messages';
 import { decideProvisionOutcome, decideStartProvision } from '../../../domain/request-lifecycle';
 import { isSupersededAttempt } from '../../../domain/retry-plan';
@@ -10,6 +11,8 @@ import { trackActivity } from '../../effects/activity';
 import { acquireSlots, holdingSlots, waitForSlotsLater } from '../../effects/execution-slots';
 import { mutateRequest } from '../../effects/mutate-request';
 import { decideAndApply } from '../../effects/pool-requests';
+import { holdOnWork, trackRunning } from '../../effects/holds';
+import { parkHeld } from './park-held';
 import { passPool } from './pass-pool';
 import type { WorkResult } from './work-result';
 
@@ -28,6 +31,10 @@ export async function processProvision(
   const request = await ensureRequest(ctx, message, message.tier);
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
   if (isSupersededAttempt(request, message)) return 'duplicate';
+  // Held: not started, and not in a pool's line meanwhile (it arrives there on resume, at its own arrival
+  // time, so it keeps its place); claims already waiting stay there and are not admitted while held.
+  const hold = await holdOnWork(ctx, request);
+  if (hold) return parkHeld(ctx, request, message, hold);
   // A declared pool for its resource: capacity first, in tier order (the stored request is the truth).
   const resource = request.resource ?? message.resource;
   const poolId = await ctx.ports.pools.findByResource(resource.type, resource.region);
@@ -50,6 +57,15 @@ export async function processProvision(
     return 'rescheduled';
   }
   const attempt = executorAttempt(request.attempts, message.attempt ?? 1);
+  const executing = await trackRunning(ctx, {
+    key: workKey(request.id),
+    kind: 'provision',
+    requestId: request.id,
+    tier: request.tier,
+    orgId: request.orgId,
+    itemsLeft: 1,
+    concurrency: 1,
+  });
   const outcome = await holdingSlots(slot, () =>
     execute(ctx, {
       kind: 'provision',
@@ -61,7 +77,7 @@ export async function processProvision(
       payload: { resource },
       attempt,
     }),
-  );
+  ).finally(() => executing.done());
   if (!outcome.ok && outcome.retryable) throw transientFailure(`transient: ${outcome.reason}`);
   const saved = await mutateRequest(
     ctx,

@@ -15,6 +15,11 @@ export type WorkResult =
   /** The chain tried for its whole time: what was left is recorded as failed and dead-lettered. */
   | 'gave-up'
   | 'deferred'
+  /** Its tier or organisation is held: the message is kept (parked) and sent again on resume. */
+  | 'held'
   | 'scheduled'
-  /** Waited too long for execution slots: completed, with a successor that carries on (no attempt counted). */
+  /**
+   * Completed with a successor that carries on: it waited too long for execution slots (no attempt
+   * counted), or it was parked while its hold was being lifted (sent again at once).
+   */
   | 'rescheduled';

@@ -1,0 +1,33 @@
+import { app, type HttpResponseInit } from '@azure/functions';
+import { authorized, jsonResponse, queryOf } from './http-common';
+
+/** GET /api/requests/{id}/items?status=failed|succeeded|pending&limit=&continuationToken= */
+export const listRequestItemsHandler = authorized('requests:read', async (request, _context, caller) =>
+  jsonResponse(200, await caller.listRequestItems(request.params.id, queryOf(request))),
+);
+
+/** GET /api/requests/{id}/report — the CSV report written when the request finished (streamed). */
+export const getReportHandler = authorized(
+  'requests:read',
+  async (request, _context, caller): Promise<HttpResponseInit> => ({
+    status: 200,
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${request.params.id}.csv"`,
+    },
+    body: await caller.readReport(request.params.id),
+  }),
+);
+
+app.http('listRequestItems', {
+  route: 'requests/{id}/items',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: listRequestItemsHandler,
+});
+app.http('getRequestReport', {
+  route: 'requests/{id}/report',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getReportHandler,
+});
