@@ -99,17 +99,25 @@ function check(spec: SlotSpec, before: readonly SlotLease[], nowMs: number, d: S
     // Reservations: whatever was granted to a tier left every tier above it its unused reservation.
     expect(headroomOf(table.indexOf(g.tier), spec.capacity, reserved, used)).toBeGreaterThanOrEqual(0);
   }
-  // Tier order (strict): every lease granted now was ahead in line of every lease still waiting.
+  // Tier order (strict): every lease granted now was ahead in line of every lease still waiting — the line
+  // as the decision sees it, with what was already held in it (organisations take turns by what they hold).
   const waitingAfter = new Set(d.leases.filter((l) => l.state === 'waiting').map((l) => l.leaseId));
+  const asEntry = (l: SlotLease) => ({
+    id: l.leaseId,
+    orgId: l.orgId,
+    tier: l.tier,
+    arrivedAtMs: l.arrivedAtMs,
+    quantity: l.slots,
+  });
   const line = unionLine(
-    [],
-    d.leases
-      .filter((l) => waitingAfter.has(l.leaseId) || granted.includes(l))
-      .map((l) => ({ id: l.leaseId, orgId: l.orgId, tier: l.tier, arrivedAtMs: l.arrivedAtMs, quantity: 1 })),
+    live(before, nowMs)
+      .filter((l) => l.state === 'held' && d.leases.some((k) => k.leaseId === l.leaseId))
+      .map((l) => ({ ...asEntry(l), started: true })),
+    d.leases.filter((l) => waitingAfter.has(l.leaseId) || granted.includes(l)).map(asEntry),
     tiers,
     table,
     nowMs,
-  );
+  ).filter((e) => !e.holding);
   const firstWaiting = line.findIndex((e) => waitingAfter.has(e.claim.id));
   if (firstWaiting >= 0) {
     expect(line.slice(firstWaiting).some((e) => granted.some((g) => g.leaseId === e.claim.id))).toBe(false);
