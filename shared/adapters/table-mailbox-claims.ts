@@ -3,20 +3,45 @@ import type { MailboxClaimStore } from '../app/ports/mailbox-claims';
 import type { MailboxClaim } from '../domain/duplicate-work';
 import { isNotFound, storageStatus } from './storage-errors';
 
+/** Partitions per organisation: one partition serves about 2,000 entities a second, a large inventory 20,000 a chunk. */
+const buckets = 16;
+/** Transactions in flight at once while a chunk is claimed. */
+const parallelTransactions = 8;
+
+/** The partition of one mailbox: its organisation and a bucket from a hash of its key (FNV-1a). */
+function partitionOf(orgId: string, key: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return `${encodeURIComponent(orgId)}-${String((hash >>> 0) % buckets).padStart(2, '0')}`;
+}
+
 /**
- * Mailbox claims in Table Storage: PartitionKey = organisation, RowKey = the mailbox key (URI-encoded: an
- * address may hold `/`, `#` or `?`, which keys may not), `RequestId` = the holder. The common case — no
- * mailbox of the chunk claimed before — costs one entity-group transaction per 100 mailboxes; a transaction
- * refused because one of its keys exists falls back to a create per key and a read of those that exist.
+ * Mailbox claims in Table Storage: PartitionKey = organisation and one of 16 buckets (a hash of the mailbox
+ * key), RowKey = the mailbox key (URI-encoded: an address may hold `/`, `#` or `?`, which keys may not),
+ * `RequestId` = the holder. The common case — no mailbox of the chunk claimed before — costs one entity-group
+ * transaction per 100 mailboxes of a bucket, 8 at once over 16 partitions (one partition would cap a chunk
+ * at the service's 2,000 entities a second); a transaction refused because one of its keys exists falls back
+ * to a create per key and a read of those that exist.
  */
 export class TableMailboxClaimStore implements MailboxClaimStore {
   constructor(private readonly table: TableClient) {}
 
   async claimFree(orgId: string, requestId: string, keys: readonly string[]): Promise<MailboxClaim[]> {
-    const partitionKey = encodeURIComponent(orgId);
-    const existing: MailboxClaim[] = [];
-    for (let start = 0; start < keys.length; start += 100) {
-      const slice = keys.slice(start, start + 100);
+    const byPartition = new Map<string, string[]>();
+    for (const key of keys) {
+      const partitionKey = partitionOf(orgId, key);
+      const group = byPartition.get(partitionKey) ?? [];
+      group.push(key);
+      byPartition.set(partitionKey, group);
+    }
+    const transactions = [...byPartition].flatMap(([partitionKey, group]) =>
+      Array.from({ length: Math.ceil(group.length / 100) }, (_, i) => ({
+        partitionKey,
+        slice: group.slice(i * 100, i * 100 + 100),
+      })),
+    );
+    const existing = new Map<string, MailboxClaim>();
+    await eachLimited(transactions, parallelTransactions, async ({ partitionKey, slice }) => {
       const actions: TransactionAction[] = slice.map((key) => [
         'create',
         { partitionKey, rowKey: encodeURIComponent(key), RequestId: requestId },
@@ -25,19 +50,24 @@ export class TableMailboxClaimStore implements MailboxClaimStore {
         await this.table.submitTransaction(actions);
       } catch (err: unknown) {
         if (storageStatus(err) !== 409) throw err;
-        existing.push(...(await this.claimOneByOne(partitionKey, requestId, slice)));
+        for (const claim of await this.claimOneByOne(partitionKey, requestId, slice)) {
+          existing.set(claim.key, claim);
+        }
       }
-    }
-    return existing;
+    });
+    return keys.flatMap((key) => existing.get(key) ?? []); // in the order asked
   }
 
   async takeOver(orgId: string, requestId: string, claims: readonly MailboxClaim[]): Promise<string[]> {
-    const partitionKey = encodeURIComponent(orgId);
     const changed = new Set<string>();
     await eachLimited(claims, 16, async (claim) => {
       try {
         await this.table.updateEntity(
-          { partitionKey, rowKey: encodeURIComponent(claim.key), RequestId: requestId },
+          {
+            partitionKey: partitionOf(orgId, claim.key),
+            rowKey: encodeURIComponent(claim.key),
+            RequestId: requestId,
+          },
           'Replace',
           { etag: claim.etag ?? '*' },
         );
