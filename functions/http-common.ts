@@ -32,6 +32,18 @@ export function jsonResponse(
   return { status, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
+/** A CSV download streamed from `body`; the file name keeps only characters safe in a header. */
+export function csvAttachment(body: AsyncIterable<Uint8Array>, fileName: string): HttpResponseInit {
+  return {
+    status: 200,
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+    },
+    body,
+  };
+}
+
 /** Reads the body up to `maxBytes`, rejecting larger ones without buffering them. @throws TriageError `payload-too-large`. */
 export async function readBodyBytes(request: HttpRequest, maxBytes: number): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length') ?? '');

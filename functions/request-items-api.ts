@@ -1,5 +1,5 @@
-import { app, type HttpResponseInit } from '@azure/functions';
-import { authorized, jsonResponse, queryOf } from './http-common';
+import { app } from '@azure/functions';
+import { authorized, csvAttachment, jsonResponse, queryOf } from './http-common';
 
 /** GET /api/requests/{id}/items?status=failed|succeeded|pending&limit=&continuationToken= */
 export const listRequestItemsHandler = authorized('requests:read', async (request, _context, caller) =>
@@ -7,16 +7,8 @@ export const listRequestItemsHandler = authorized('requests:read', async (reques
 );
 
 /** GET /api/requests/{id}/report — the CSV report written when the request finished (streamed). */
-export const getReportHandler = authorized(
-  'requests:read',
-  async (request, _context, caller): Promise<HttpResponseInit> => ({
-    status: 200,
-    headers: {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${request.params.id}.csv"`,
-    },
-    body: await caller.readReport(request.params.id),
-  }),
+export const getReportHandler = authorized('requests:read', async (request, _context, caller) =>
+  csvAttachment(await caller.readReport(request.params.id), `${request.params.id}.csv`),
 );
 
 app.http('listRequestItems', {

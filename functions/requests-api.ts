@@ -1,5 +1,5 @@
 import { app, type HttpResponseInit } from '@azure/functions';
-import { authorized, jsonResponse, queryOf, readJsonBody } from './http-common';
+import { authorized, csvAttachment, jsonResponse, queryOf, readJsonBody } from './http-common';
 
 /** POST /api/requests — records and publishes a request at the organisation's verified tier. */
 export const submitRequestHandler = authorized(
@@ -32,16 +32,8 @@ export const getRequestHandler = authorized('requests:read', async (request, _co
 );
 
 /** GET /api/requests/{id}/duplicates — the mailboxes it skipped as CSV (streamed). */
-export const readDuplicatesHandler = authorized(
-  'requests:read',
-  async (request, _context, caller): Promise<HttpResponseInit> => ({
-    status: 200,
-    headers: {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${request.params.id}-duplicates.csv"`,
-    },
-    body: await caller.readDuplicates(request.params.id),
-  }),
+export const readDuplicatesHandler = authorized('requests:read', async (request, _context, caller) =>
+  csvAttachment(await caller.readDuplicates(request.params.id), `${request.params.id}-duplicates.csv`),
 );
 
 /** GET /api/requests?orgId=&tier=&status=&kind=&limit=&continuationToken= */
