@@ -86,6 +86,11 @@ export interface LocalStack {
   dropBrokerConnections(): void;
   /** Starts the broker again on the same ports. */
   restartBroker(): Promise<void>;
+  /**
+   * Starts another host process of the same app on the same Azurite and broker (a second instance), on a free
+   * port, with the stack's settings changed by `settings` (`undefined` removes one); stopped with the stack.
+   */
+  startExtraHost(settings?: Record<string, string | undefined>): Promise<ManagedProcess & { url: string }>;
   stop(): Promise<void>;
 }
 
@@ -182,13 +187,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ];
     if (options.enforceKeys) hostArgs.push('--enforce-keys');
     if (options.allowUnsupportedBindings) hostArgs.push('--allow-unsupported-bindings');
-    const launchHost = (): Promise<ManagedProcess> =>
+    const launchHost = (
+      args = hostArgs,
+      env: NodeJS.ProcessEnv = { ...process.env, ...settings },
+      name = 'host',
+    ): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'host', 'cli.js'),
-        hostArgs,
-        { ...process.env, ...settings },
+        args,
+        env,
         /Host started/,
-        'host',
+        name,
         log,
         timeout,
       );
@@ -239,6 +248,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       dropBrokerConnections() {
         broker.process.kill('SIGUSR2');
+      },
+      async startExtraHost(changes = {}) {
+        const port = await findFreePort();
+        const env: NodeJS.ProcessEnv = { ...process.env, ...settings };
+        for (const [name, value] of Object.entries(changes)) {
+          if (value === undefined) delete env[name];
+          else env[name] = value;
+        }
+        const args = hostArgs.map((arg, i) => (hostArgs[i - 1] === '--port' ? String(port) : arg));
+        const extra = await launchHost(args, env, `host :${port}`);
+        started.push(() => extra.stop());
+        return { ...extra, url: `http://127.0.0.1:${port}` };
       },
       stop: stopAll,
     };

@@ -1,6 +1,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { MailboxClaimStore } from '../app/ports/mailbox-claims';
 import type { MailboxClaim } from '../domain/duplicate-work';
+import { mapLimit } from '../domain/map-limit';
 import { isNotFound, storageStatus } from './storage-errors';
 
 /** Partitions per organisation: one partition serves about 2,000 entities a second, a large inventory 20,000 a chunk. */
@@ -41,7 +42,7 @@ export class TableMailboxClaimStore implements MailboxClaimStore {
       })),
     );
     const existing = new Map<string, MailboxClaim>();
-    await eachLimited(transactions, parallelTransactions, async ({ partitionKey, slice }) => {
+    await mapLimit(transactions, parallelTransactions, async ({ partitionKey, slice }) => {
       const actions: TransactionAction[] = slice.map((key) => [
         'create',
         { partitionKey, rowKey: encodeURIComponent(key), RequestId: requestId },
@@ -60,7 +61,7 @@ export class TableMailboxClaimStore implements MailboxClaimStore {
 
   async takeOver(orgId: string, requestId: string, claims: readonly MailboxClaim[]): Promise<string[]> {
     const changed = new Set<string>();
-    await eachLimited(claims, 16, async (claim) => {
+    await mapLimit(claims, 16, async (claim) => {
       try {
         await this.table.updateEntity(
           {
@@ -86,7 +87,7 @@ export class TableMailboxClaimStore implements MailboxClaimStore {
     keys: readonly string[],
   ): Promise<MailboxClaim[]> {
     const existing = new Map<string, MailboxClaim>();
-    await eachLimited(keys, 16, async (key) => {
+    await mapLimit(keys, 16, async (key) => {
       const rowKey = encodeURIComponent(key);
       // A claim deleted between the create and the read (none are deleted today) is created on the next turn.
       for (let turn = 0; turn < 3; turn++) {
@@ -108,17 +109,4 @@ export class TableMailboxClaimStore implements MailboxClaimStore {
     });
     return keys.flatMap((key) => existing.get(key) ?? []); // in the order asked
   }
-}
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
 }

@@ -1,8 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawnUntilReady, stopChild } from '../../local/child-process';
-import { findFreePort } from '../../local/ports';
 import { freePorts, startLocalStack, type LocalStack } from '../../local/stack';
 import { tierFunctionName, tierNamesByRank, workTopics } from '../../shared/domain/topology';
 import { topology } from '../../shared/topology';
@@ -389,9 +387,16 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
     },
   });
   const storage = new StorageProbe(stack);
-  const tier1Host = o.tier1Host
-    ? await startTier1Host(stack, tier1Functions, Object.keys(disabledHere))
-    : undefined;
+  // Tier 1 on a host of its own (stopped with the stack): only its work Functions, none of them disabled there.
+  if (o.tier1Host) {
+    await stack.startExtraHost({
+      ...Object.fromEntries(Object.keys(disabledHere).map((name) => [name, undefined])),
+      NODE_OPTIONS: undefined,
+      ...Object.fromEntries(
+        tier1Functions.map((name, i) => [`AzureFunctionsJobHost__functions__${i}`, name]),
+      ),
+    });
+  }
   try {
     // One caller for the whole bench: it registers the organisation, submits for every organisation and reads.
     const floodShops = Array.from({ length: 20 }, (_, i) => `flood-shop-${i}`);
@@ -487,32 +492,8 @@ export async function benchPriorityFlood(options: PriorityFloodOptions = {}): Pr
         : {}),
     };
   } finally {
-    if (tier1Host) await stopChild(tier1Host);
     await stack.stop();
   }
-}
-
-/** A second host process on the same Azurite and broker, loading only tier 1's work Functions. */
-async function startTier1Host(
-  stack: LocalStack,
-  functions: readonly string[],
-  dropSettings: readonly string[],
-) {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.settings };
-  for (const name of dropSettings) delete env[name];
-  delete env.NODE_OPTIONS;
-  functions.forEach((name, i) => (env[`AzureFunctionsJobHost__functions__${i}`] = name));
-  const dist = path.join(__dirname, '..', '..');
-  return spawnUntilReady(
-    path.join(dist, 'local', 'host', 'cli.js'),
-    ['--app', path.join(dist, 'functions', 'index.js'), '--port', String(await findFreePort())],
-    {
-      name: 'tier-1 host',
-      env,
-      timeoutInMs: 60_000,
-      readiness: (line) => (/Host started/.test(line) ? true : undefined),
-    },
-  );
 }
 
 export interface PriorityComparison {

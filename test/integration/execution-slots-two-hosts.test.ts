@@ -6,9 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import path from 'node:path';
-import { spawnUntilReady, stopChild } from '../../local/child-process';
-import { findFreePort } from '../../local/ports';
+import { stopChild } from '../../local/child-process';
 import { startE2eStack, type E2eStack } from '../e2e/support/e2e-stack';
 import { waitFor } from '../support/host-fixture';
 
@@ -66,23 +64,11 @@ beforeAll(async () => {
       TRIAGE_EXECUTION_SLOT_LEASE_SECONDS: String(leaseSeconds),
     },
   });
-  // The second instance: the same app and settings, its own process and port.
-  const port = await findFreePort();
-  const child = await spawnUntilReady(
-    path.join(__dirname, '..', '..', 'dist', 'local', 'host', 'cli.js'),
-    ['--app', path.join(__dirname, '..', '..', 'dist', 'functions', 'index.js'), '--port', String(port)],
-    {
-      name: 'second host',
-      env: { ...process.env, ...e2e.stack.settings },
-      timeoutInMs: 60_000,
-      readiness: (line) => (/Host started/.test(line) ? true : undefined),
-    },
-  );
-  second = { process: child, url: `http://127.0.0.1:${port}` };
+  // The second instance: the same app and settings, its own process and port (stopped with the stack).
+  second = await e2e.stack.startExtraHost();
 }, 120_000);
 
 afterAll(async () => {
-  if (second) await stopChild(second.process);
   await e2e?.stop();
   await backend?.close();
 });

@@ -8,7 +8,7 @@ import { mailboxKey, type MailboxEntry } from '../../domain/inventory';
 import type { RequestStatus } from '../../domain/status';
 import type { AppContext } from '../context';
 import { transientFailure } from './delivery';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../../domain/map-limit';
 
 /** Rounds of take-over before giving up for now: each lost round means another request claimed first. */
 const maxRounds = 4;

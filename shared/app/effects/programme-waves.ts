@@ -17,7 +17,7 @@ import type { FrozenAllocation } from '../../domain/scheduling/plan-types';
 import { toMigrationClaim, type ProgrammeClaimRecord } from '../../domain/scheduling/programme-claims';
 import type { AppContext } from '../context';
 import type { WaveEntry } from '../ports/programme';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../../domain/map-limit';
 import { assertOwnInventory } from './own-inventory';
 import { mutateRequest } from './mutate-request';
 import { markPlanStale } from './programme-plan';

@@ -11,7 +11,7 @@ import type { Principal } from '../../../domain/identity/principal';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
 import { currentHolds, drainReportOf, forgetHolds } from '../../effects/holds';
-import { mapLimit } from '../../effects/map-limit';
+import { mapLimit } from '../../../domain/map-limit';
 import { decideAndApply } from '../../effects/pool-requests';
 import { publishWork } from '../../effects/publish';
 

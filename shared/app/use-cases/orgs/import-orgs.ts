@@ -12,7 +12,7 @@ import { evaluateReadiness, knownCheckNames, readinessReason } from '../../../do
 import { principalLabel, type Principal } from '../../../domain/identity/principal';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
-import { mapLimit } from '../../effects/map-limit';
+import { mapLimit } from '../../../domain/map-limit';
 import { retierClaims } from '../../effects/pool-retier';
 import { markPlanStale, replanProgramme } from '../../effects/programme-plan';
 import { requiredChecks } from '../../views/readiness';

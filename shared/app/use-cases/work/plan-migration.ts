@@ -18,7 +18,7 @@ import { transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { claimMailboxes } from '../../effects/claim-mailboxes';
 import { ensureRequest } from '../../effects/ensure-request';
 import { recordEvent } from '../../effects/history';
-import { mapLimit } from '../../effects/map-limit';
+import { mapLimit } from '../../../domain/map-limit';
 import { assertOwnInventory } from '../../effects/own-inventory';
 import { mutateRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';

@@ -9,7 +9,7 @@ import type { AppContext } from '../../context';
 import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { acquireSlots, waitForSlotsLater, type SlotGrant } from '../../effects/execution-slots';
 import { ItemResultWriter } from '../../effects/item-results';
-import { mapLimit } from '../../effects/map-limit';
+import { mapLimit } from '../../../domain/map-limit';
 import { trackActivity } from '../../effects/activity';
 import { holdOnWork, trackRunning, type RunningHandle } from '../../effects/holds';
 import { parkHeld } from './park-held';

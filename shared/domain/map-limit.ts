@@ -1,4 +1,4 @@
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
+/** Runs `fn` over `items` with at most `limit` in flight, keeping order (pure scheduling of promises: no I/O of its own, so adapters and use-cases share it). */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
