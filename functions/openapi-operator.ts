@@ -1,5 +1,6 @@
 /** The operator's routes in the OpenAPI document (listing items, reports, the registry, the status page). */
 import type { Action } from '../shared/domain/identity/authorization';
+import { itemListingStatuses } from '../shared/domain/item-listing';
 
 const problemRef = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({
@@ -24,16 +25,16 @@ export function operatorPaths(
       get: {
         ...secured('requests:read'),
         summary:
-          "A migration's items in batch and manifest order: address, status, attempts, reason. `pending` = manifest entries with no final outcome (never run, or a failure re-queued by retry). Each batch is one partition read; a page reads at most 20 batches and may be short while a token follows.",
+          "A migration's items in batch and manifest order: address, status, attempts, reason. `pending` = manifest entries with no final outcome (never run, or a failure re-queued by retry); `in-progress` = long-running operations the back-end is running (counted in the request's `progress.pending`), with `operation: {startedAt, nextPollAt, deadlineAt, polls}`. Each batch is one partition read; a page reads at most 20 batches and may be short while a token follows.",
         parameters: [
           idParameter,
-          { name: 'status', in: 'query', schema: { enum: ['failed', 'succeeded', 'pending'] } },
+          { name: 'status', in: 'query', schema: { enum: [...itemListingStatuses] } },
           ...paging,
         ],
         responses: {
           '200': {
             description:
-              '{ items: [{batch, index, address, status, attempts, reason?, at?}], continuationToken? }',
+              '{ items: [{batch, index, address, status, attempts, reason?, at?, operation?}], continuationToken? }',
           },
           '400': problemResponse('Invalid parameter'),
           '404': problemResponse('No such request'),

@@ -176,6 +176,8 @@ var appConfiguration = {
   TRIAGE_EXECUTOR_TIMEOUT_MS: string(executor.?timeoutMs ?? '')
   TRIAGE_EXECUTOR_MAX_ATTEMPTS: string(executor.?maxAttempts ?? '')
   TRIAGE_EXECUTOR_BACKOFF_MS: string(executor.?backoffMs ?? '')
+  TRIAGE_EXECUTOR_POLL_INTERVAL_MS: string(executor.?pollIntervalMs ?? '')
+  TRIAGE_EXECUTOR_DEADLINE_MS: string(executor.?deadlineMs ?? '')
   TRIAGE_EXECUTION_SLOTS: string(executionSlots.?slots ?? '')
   TRIAGE_EXECUTION_SLOTS_RESERVED: executionSlots.?reserved == null ? '' : string(executionSlots.?reserved)
   TRIAGE_EXECUTION_SLOT_LEASE_SECONDS: string(executionSlots.?leaseSeconds ?? '')

@@ -186,6 +186,7 @@ export function createRuntime(
       // 200 batches of 100: 20,000 mailboxes, a few seconds of manifest writes per invocation.
       planChunkBatches: Math.max(1, Math.floor(20_000 / config.batchSize)),
       retry: config.retry,
+      operations: config.operations,
       staleAfterMs: config.reconcileStaleAfterMs,
       webhookAllowPrivate: config.webhooks.allowPrivate,
       auth: { mode: config.auth.mode, orgsClaim: config.auth.orgsClaim },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ExecutorOptions } from './adapters/executors';
 import { defaultBackOff, type BackOffPolicy } from './domain/back-off';
+import { defaultOperationPolicy, type OperationPolicy } from './domain/long-running';
 import { topology } from './topology';
 
 /**
@@ -36,6 +37,13 @@ export const settingNames = {
   executorTimeoutMs: 'TRIAGE_EXECUTOR_TIMEOUT_MS',
   executorMaxAttempts: 'TRIAGE_EXECUTOR_MAX_ATTEMPTS',
   executorBackoffMs: 'TRIAGE_EXECUTOR_BACKOFF_MS',
+  /**
+   * Optional. Long-running operations (`202 Accepted` + `Location`): the wait between two status reads when
+   * the back-end sends no `Retry-After` (default 30 000; never more than TRIAGE_RETRY_MAX_DELAY_MS), and how
+   * long one may stay in progress before it is failed (default 86 400 000 = 24 h).
+   */
+  executorPollIntervalMs: 'TRIAGE_EXECUTOR_POLL_INTERVAL_MS',
+  executorDeadlineMs: 'TRIAGE_EXECUTOR_DEADLINE_MS',
   /**
    * Optional. Executor calls the back-end takes at once, shared by every tier and instance (execution slots).
    * Default 64 (sized for the local stack); 0 = no limit (every batch runs at once, as before slots existed).
@@ -154,6 +162,8 @@ export interface TriageConfig {
   executor: ExecutorConfig;
   executionSlots?: ExecutionSlotsConfig;
   retry: BackOffPolicy;
+  /** Polling of long-running operations at the back-end. */
+  operations: OperationPolicy;
   /** A non-terminal request with no progress for this long is repaired by the reconciler. */
   reconcileStaleAfterMs: number;
   webhooks: { secret?: string; allowPrivate: boolean };
@@ -326,6 +336,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseDelayMs: parse(settingNames.retryBaseMs, positiveInt, defaultBackOff.baseDelayMs),
       maxDelayMs: parse(settingNames.retryMaxDelayMs, positiveInt, defaultBackOff.maxDelayMs),
       maxTotalMs: parse(settingNames.retryMaxTotalMs, positiveInt, defaultBackOff.maxTotalMs),
+    },
+    operations: {
+      ...defaultOperationPolicy,
+      defaultPollMs: parse(
+        settingNames.executorPollIntervalMs,
+        positiveInt,
+        defaultOperationPolicy.defaultPollMs,
+      ),
+      deadlineMs: parse(settingNames.executorDeadlineMs, positiveInt, defaultOperationPolicy.deadlineMs),
     },
     reconcileStaleAfterMs: parse(settingNames.reconcileStaleAfterMs, positiveInt, 15 * 60_000),
     ...(get(settingNames.operationCountsFile)

@@ -9,7 +9,7 @@ export interface RequestView {
   status: string;
   createdAt: string;
   updatedAt: string;
-  progress: { total: number; succeeded: number; failed: number; pending: number };
+  progress: { total: number; succeeded: number; failed: number; pending: number; inProgress?: number };
   batchCount?: number;
   batchesCompleted: number;
   reason?: string;
@@ -47,7 +47,7 @@ export function holdText(h: HoldView): string {
 export type Totals = { byStatus: Record<string, number>; byTier: Record<string, Record<string, number>> };
 
 const progressText = (p: RequestView['progress']): string =>
-  `${p.succeeded + p.failed}/${p.total} (${p.succeeded} ok, ${p.failed} failed)`;
+  `${p.succeeded + p.failed}/${p.total} (${p.succeeded} ok, ${p.failed} failed${p.inProgress ? `, ${p.inProgress} in progress at the back-end` : ''})`;
 
 /** Where a waiting request stands: its place in a pool's line, or its planned days. */
 export function waitingText(r: RequestView): string | undefined {

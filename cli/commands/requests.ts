@@ -179,6 +179,7 @@ export function registerRequests(program: Command): void {
     .option('--failed')
     .option('--succeeded')
     .option('--pending', 'not run yet, or re-queued')
+    .option('--in-progress', 'long-running moves the back-end is running')
     .option('--limit <n>', 'per page', positiveInt('--limit'))
     .option('--all', 'follow every page')
     .action(
@@ -186,10 +187,25 @@ export function registerRequests(program: Command): void {
         async (
           ctx,
           id: string,
-          o: { failed?: boolean; succeeded?: boolean; pending?: boolean; limit?: number; all?: boolean },
+          o: {
+            failed?: boolean;
+            succeeded?: boolean;
+            pending?: boolean;
+            inProgress?: boolean;
+            limit?: number;
+            all?: boolean;
+          },
         ) => {
-          const chosen = (['failed', 'succeeded', 'pending'] as const).filter((s) => o[s]);
-          if (chosen.length > 1) throw new UsageError('choose one of --failed, --succeeded, --pending');
+          const flags = {
+            failed: o.failed,
+            succeeded: o.succeeded,
+            pending: o.pending,
+            'in-progress': o.inProgress,
+          };
+          const chosen = Object.entries(flags).flatMap(([status, set]) => (set ? [status] : []));
+          if (chosen.length > 1) {
+            throw new UsageError('choose one of --failed, --succeeded, --pending, --in-progress');
+          }
           const page = await pages(o.all, (token) =>
             ctx.client.json<{ items: ItemView[]; continuationToken?: string }>('GET', path(id, '/items'), {
               query: { status: chosen[0], limit: o.limit, continuationToken: token },

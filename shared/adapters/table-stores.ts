@@ -141,6 +141,7 @@ function encodeRequest(r: RequestRecord): TableEntity {
     Skipped: r.skipped ?? 0,
     Planning: r.planning ? JSON.stringify(r.planning) : '',
     Duplicates: r.duplicates ? JSON.stringify(r.duplicates) : '',
+    Operation: r.operation ? JSON.stringify(r.operation) : '',
   };
 }
 
@@ -179,6 +180,8 @@ function decodeRequest(e: TableEntityResult<Record<string, unknown>>): RequestRe
   if (str(e.Duplicates)) {
     record.duplicates = JSON.parse(str(e.Duplicates) as string) as RequestRecord['duplicates'];
   }
+  if (str(e.Operation))
+    record.operation = JSON.parse(str(e.Operation) as string) as RequestRecord['operation'];
   if (e.etag) record.etag = e.etag;
   return record;
 }
@@ -197,6 +200,7 @@ function encodeBatch(b: BatchRecord): TableEntity {
     DeadLettered: b.deadLettered ?? false,
     LastError: (b.lastError ?? '').slice(0, 2000),
     ChainAttempt: b.chainAttempt ?? 0,
+    InProgress: b.inProgress ?? 0,
   };
 }
 
@@ -215,6 +219,7 @@ function decodeBatch(e: TableEntityResult<Record<string, unknown>>): BatchRecord
   if (str(e.ProcessedBy)) batch.processedBy = str(e.ProcessedBy);
   if (str(e.LastError)) batch.lastError = str(e.LastError);
   if (num(e.ChainAttempt) > 0) batch.chainAttempt = num(e.ChainAttempt);
+  if (num(e.InProgress) > 0) batch.inProgress = num(e.InProgress);
   if (e.etag) batch.etag = e.etag;
   return batch;
 }
@@ -488,6 +493,8 @@ export class TableItemStore implements ItemStore {
       };
       if (str(e.Reason)) item.reason = str(e.Reason);
       if (str(e.Detail)) item.detail = str(e.Detail);
+      if (str(e.Operation))
+        item.operation = JSON.parse(str(e.Operation) as string) as ItemRecord['operation'];
       items.push(item);
     }
     return items;
@@ -506,6 +513,7 @@ export class TableItemStore implements ItemStore {
         Reason: (i.reason ?? '').slice(0, 2000),
         Detail: (i.detail ?? '').slice(0, 2000),
         At: i.at,
+        Operation: i.operation ? JSON.stringify(i.operation) : '',
       },
       'Replace',
     ]);

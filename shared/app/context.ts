@@ -3,6 +3,7 @@
  * Built once per process by `createApp`; use-cases take it as their first argument.
  */
 import type { BackOffPolicy } from '../domain/back-off';
+import type { OperationPolicy } from '../domain/long-running';
 import type { SlotSpec } from '../domain/scheduling/slot-leases';
 import type { TierPolicy } from '../domain/scheduling/waiting-line';
 import type { Topology } from '../domain/topology';
@@ -44,6 +45,8 @@ export interface AppSettings {
   auth: AuthSettings;
   /** The executor back-end's concurrency, shared by every tier and instance; absent: no limit. */
   executionSlots?: ExecutionSlotSettings;
+  /** Polling of long-running operations (`202 Accepted`); `defaultOperationPolicy` when absent. */
+  operations?: OperationPolicy;
 }
 
 export interface ExecutionSlotSettings {

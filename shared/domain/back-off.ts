@@ -57,24 +57,34 @@ export function decideRetry(
   return { retry: true, attempt: chain.attempt + 1, at, delayMs };
 }
 
-/** `…:a3` (attempt 3 of a chain), `…:a3:w2` (its second wait for execution slots), or neither. */
-const successorSuffix = /(?::a(\d+))?(?::w(\d+))?$/;
+/**
+ * `…:a3` (attempt 3 of a chain), `…:a3:p4` (its fourth poll of long-running operations), `…:a3:p4:w2` (the
+ * second wait for execution slots since), or none of them.
+ */
+const successorSuffix = /(?::a(\d+))?(?::p(\d+))?(?::w(\d+))?$/;
 
-/** Why a successor carries on: a transient failure (its next attempt), or a wait for execution slots. */
-export type SuccessorReason = { retry: number } | 'wait';
+/**
+ * Why a successor carries on: a transient failure (its next attempt), a wait for execution slots, or a poll
+ * of long-running operations the back-end is running.
+ */
+export type SuccessorReason = { retry: number } | 'wait' | 'poll';
 
 /**
  * The messageId of a scheduled successor, derived from the incoming message's: a redelivery of the same
  * message schedules the same successor (duplicate detection drops the second), and ids never grow. A retry
  * names its attempt (`:a{n}`); a wait for execution slots keeps the attempt (no executor call failed) and
- * counts the waits since it (`:w{n}`), so a chain of waits never repeats an id.
+ * counts the waits since it (`:w{n}`); a poll keeps the attempt too and counts the polls since it (`:p{n}`,
+ * dropping the waits), so a chain of waits and polls never repeats an id.
  */
 export function successorMessageId(incomingMessageId: string, reason: SuccessorReason): string {
   const match = successorSuffix.exec(incomingMessageId);
   const base = incomingMessageId.slice(0, match?.index ?? incomingMessageId.length);
-  if (reason !== 'wait') return `${base}:a${reason.retry}`;
+  if (typeof reason === 'object') return `${base}:a${reason.retry}`;
   const attempt = match?.[1] ? `:a${match[1]}` : '';
-  return `${base}${attempt}:w${Number(match?.[2] ?? 0) + 1}`;
+  const polls = Number(match?.[2] ?? 0);
+  if (reason === 'poll') return `${base}${attempt}:p${polls + 1}`;
+  const poll = polls > 0 ? `:p${polls}` : '';
+  return `${base}${attempt}${poll}:w${Number(match?.[3] ?? 0) + 1}`;
 }
 
 /**

@@ -54,6 +54,7 @@ export function rollUpBatch(
     batch: {
       ...batch,
       status: 'completed',
+      inProgress: undefined,
       succeeded: completion.succeeded,
       failed: completion.failed,
       processedBy: completion.functionName,
@@ -82,7 +83,7 @@ export function settleCancelledBatch(
   if (batch.status === 'completed' || batch.status === 'cancelled') return null;
   const notRun = Math.max(0, batch.total - finalItems.succeeded - finalItems.failed);
   return {
-    batch: { ...batch, status: 'cancelled', ...finalItems, processedBy: functionName },
+    batch: { ...batch, status: 'cancelled', inProgress: undefined, ...finalItems, processedBy: functionName },
     request: {
       ...request,
       succeeded: request.succeeded + finalItems.succeeded - batch.succeeded,

@@ -8,7 +8,7 @@ import type { MailboxEntry } from './inventory';
 import { continuationTokenSchema, pageLimitSchema } from './queries';
 import type { BatchRecord, ItemRecord } from './records';
 
-export const itemListingStatuses = ['failed', 'succeeded', 'pending'] as const;
+export const itemListingStatuses = ['failed', 'succeeded', 'pending', 'in-progress'] as const;
 export type ItemListingStatus = (typeof itemListingStatuses)[number];
 
 /** `GET /api/requests/{id}/items` query parameters; without `status`, every item. */
@@ -18,7 +18,11 @@ export const itemListingQuerySchema = z.strictObject({
   continuationToken: continuationTokenSchema.optional(),
 });
 
-/** One item as the API shows it. `pending` covers never-run items and failures an operator re-queued. */
+/**
+ * One item as the API shows it. `pending` covers never-run items and failures an operator re-queued;
+ * `in-progress` a long-running operation at the back-end, with when it started, when it is polled next and
+ * its deadline (not its status URL: that is the back-end's business).
+ */
 export interface ItemView {
   batch: number;
   index: number;
@@ -27,6 +31,7 @@ export interface ItemView {
   attempts: number;
   reason?: string;
   at?: string;
+  operation?: { startedAt: string; nextPollAt: string; deadlineAt: string; polls: number };
 }
 
 /** Where a listing resumes: the batch, and the first item index in it not listed yet. */
@@ -44,6 +49,7 @@ export function batchMayHold(batch: BatchRecord, status: ItemListingStatus | und
   if (status === 'failed') return batch.failed > 0;
   if (status === 'succeeded') return batch.succeeded > 0;
   if (status === 'pending') return batch.succeeded + batch.failed < batch.total;
+  if (status === 'in-progress') return false;
   return batch.total > 0;
 }
 
@@ -62,6 +68,16 @@ function rowView(batch: number, row: ItemRecord): ItemView {
     attempts: row.attempts,
     ...(row.reason ? { reason: row.reason } : {}),
     ...(row.status === 'retry' ? {} : { at: row.at }),
+    ...(row.status === 'in-progress' && row.operation
+      ? {
+          operation: {
+            startedAt: row.operation.startedAt,
+            nextPollAt: row.operation.nextPollAt,
+            deadlineAt: row.operation.deadlineAt,
+            polls: row.operation.polls,
+          },
+        }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * decides on them and the ports persist them.
  */
 import type { DuplicateSummary } from './duplicate-work';
+import type { PendingOperation } from './long-running';
 import type { RequestKind, Resource } from './requests';
 import type { NotificationType } from './notifications';
 import type { BatchStatus, ItemStatus, RequestStatus } from './status';
@@ -47,6 +48,8 @@ export interface RequestRecord {
   retryCount: number;
   /** A provisioning's executor calls so far (an attempt is one executor call). */
   attempts?: number;
+  /** A provisioning the back-end runs as a long-running operation: polled until it ends. */
+  operation?: PendingOperation;
   /** The attempt its own message chain has reached: an older attempt delivered again is a duplicate. */
   chainAttempt?: number;
   /** Its message could not be published (the intake answered 503): the reconciler's outbox. */
@@ -63,6 +66,8 @@ export interface Progress {
   /** Items a cancel stopped before they ran (present once there are some). */
   cancelled?: number;
   pending: number;
+  /** Of the pending, those running at the back-end as long-running operations (in a detailed view). */
+  inProgress?: number;
 }
 
 export function progressOf(
@@ -93,6 +98,8 @@ export interface BatchRecord {
   lastError?: string;
   /** The attempt its message chain has reached: an older attempt delivered again is a duplicate. */
   chainAttempt?: number;
+  /** Items whose long-running operation was in progress when the batch's last delivery ended. */
+  inProgress?: number;
   etag?: string;
 }
 
@@ -105,6 +112,8 @@ export interface ItemRecord {
   reason?: string;
   detail?: string;
   at: string;
+  /** While `in-progress`: the back-end's operation, polled until it ends. */
+  operation?: PendingOperation;
 }
 
 export type RequestEventType =

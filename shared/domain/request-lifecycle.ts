@@ -5,6 +5,7 @@
  */
 import { TriageError } from './errors';
 import { addDuplicates, type SkippedMailbox } from './duplicate-work';
+import type { PendingOperation } from './long-running';
 import type { RequestRecord } from './records';
 import { canTransition, finalStatusFor, isTerminal } from './status';
 
@@ -50,6 +51,21 @@ export function decideStartProvision(
   return { ...current, status: 'running', processedBy: functionName, ...(poolId ? { poolId } : {}) };
 }
 
+/**
+ * A provisioning the back-end took on as a long-running operation (or whose operation moved on): recorded
+ * so the polls find it — also when it was cancelled meanwhile (what it ends as is still recorded). Nothing to
+ * do once the outcome is recorded.
+ */
+export function decideOperationPending(
+  current: RequestRecord,
+  operation: PendingOperation,
+  attempts: number,
+): RequestRecord | null {
+  if (current.succeeded + current.failed > 0) return null;
+  if (isTerminal(current.status) && current.status !== 'cancelled') return null;
+  return { ...current, operation, attempts };
+}
+
 /** What an executor call's outcome means for a provisioning: success, a recorded failure, or nothing. */
 export type ProvisionOutcome = { attempts?: number } & (
   | { ok: true }
@@ -69,15 +85,23 @@ export function decideProvisionOutcome(
   const attempts = outcome.attempts === undefined ? {} : { attempts: outcome.attempts };
   if (current.status === 'cancelled') {
     if (current.succeeded + current.failed > 0) return null;
-    return { ...current, ...counts, ...attempts, processedBy: functionName };
+    return { ...current, ...counts, ...attempts, operation: undefined, processedBy: functionName };
   }
   if (isTerminal(current.status)) return null;
   if (outcome.ok) {
-    return { ...current, status: 'completed', ...counts, ...attempts, processedBy: functionName };
+    return {
+      ...current,
+      status: 'completed',
+      ...counts,
+      ...attempts,
+      operation: undefined,
+      processedBy: functionName,
+    };
   }
   return {
     ...current,
     status: 'failed',
+    operation: undefined,
     ...counts,
     ...attempts,
     reason: outcome.reason,

@@ -61,6 +61,9 @@ export function finalStatusFor(counts: { succeeded: number; failed: number }): R
   return counts.succeeded === 0 ? 'failed' : 'completed-with-errors';
 }
 
-/** Item states inside a migration batch. `retry` marks a failed item re-queued by an operator. */
-export type ItemStatus = 'succeeded' | 'failed' | 'retry';
+/**
+ * Item states inside a migration batch. `retry` marks a failed item re-queued by an operator; `in-progress`
+ * a long-running operation the back-end started and Triage polls.
+ */
+export type ItemStatus = 'succeeded' | 'failed' | 'retry' | 'in-progress';
 export type BatchStatus = 'queued' | 'running' | 'completed' | 'cancelled';

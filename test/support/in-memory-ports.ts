@@ -467,19 +467,36 @@ export class MemoryPublisher implements Publisher {
   }
 }
 
-/** Deterministic executor: `plan(task, calls)` decides each outcome; counts successful calls per item. */
+/**
+ * Deterministic executor: `plan(task, calls)` decides each outcome; counts successful calls per item (an
+ * `in-progress` answer is not one). With `pollPlan` it also answers status reads of long-running operations
+ * (`polls` counts them per item; a success there counts as the item's success).
+ */
 export class ScriptedExecutor implements Executor {
   readonly name = 'scripted';
   calls = new Map<string, number>();
+  polls = new Map<string, number>();
   successes = new Map<string, number>();
+  readonly poll?: (task: ExecutionTask, operationUrl: string) => Promise<ExecutionOutcome>;
   constructor(
     private readonly plan: (task: ExecutionTask, call: number) => ExecutionOutcome = () => ({ ok: true }),
-  ) {}
+    pollPlan?: (task: ExecutionTask, operationUrl: string, poll: number) => ExecutionOutcome,
+  ) {
+    if (pollPlan) {
+      this.poll = async (task, operationUrl) => {
+        const poll = (this.polls.get(task.idempotencyKey) ?? 0) + 1;
+        this.polls.set(task.idempotencyKey, poll);
+        return this.count(task, pollPlan(task, operationUrl, poll));
+      };
+    }
+  }
   async execute(task: ExecutionTask): Promise<ExecutionOutcome> {
     const call = (this.calls.get(task.idempotencyKey) ?? 0) + 1;
     this.calls.set(task.idempotencyKey, call);
-    const outcome = this.plan(task, call);
-    if (outcome.ok)
+    return this.count(task, this.plan(task, call));
+  }
+  private count(task: ExecutionTask, outcome: ExecutionOutcome): ExecutionOutcome {
+    if (outcome.ok === true)
       this.successes.set(task.idempotencyKey, (this.successes.get(task.idempotencyKey) ?? 0) + 1);
     return outcome;
   }
@@ -843,13 +860,20 @@ export function createTestApp(
    * the clock jumps to the next one (back-off costs no real time in tests).
    */
   async function drain(
-    optionsDrain: { redeliverCompletedOnce?: boolean; maxDeliveries?: number } = {},
+    optionsDrain: {
+      redeliverCompletedOnce?: boolean;
+      maxDeliveries?: number;
+      /** Stop (nothing lost: the rest stays queued) once this many messages were handled. */
+      steps?: number;
+    } = {},
   ): Promise<{ deadLettered: OutgoingWorkMessage[]; deliveries: number }> {
     const deadLettered: OutgoingWorkMessage[] = [];
     const redelivered = new Set<string>();
     let deliveries = 0;
+    let handled = 0;
     const budget = optionsDrain.maxDeliveries ?? 20_000;
     for (;;) {
+      if (optionsDrain.steps !== undefined && handled >= optionsDrain.steps) break;
       ports.publisher.release();
       if (ports.publisher.queue.length === 0) {
         const due = ports.publisher.nextDue();
@@ -858,6 +882,7 @@ export function createTestApp(
         continue;
       }
       const next = ports.publisher.queue.shift()!;
+      handled++;
       for (let deliveryCount = 1; ; deliveryCount++) {
         if (++deliveries > budget) throw new Error(`drain: more than ${budget} deliveries`);
         const delivery = deliveryOf(next.message, deliveryCount, next.messageId);

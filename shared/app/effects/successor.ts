@@ -9,7 +9,12 @@ import { publishWork } from './publish';
 export type Successor =
   | { at: Date; retry: { attempt: number; firstAttemptAt: Date } }
   /** Waited too long for execution slots: the same attempt carries on later (nothing failed). */
-  | { at: Date; wait: true };
+  | { at: Date; wait: true }
+  /**
+   * Long-running operations are in progress at the back-end: the same attempt reads their status later, with
+   * a fresh back-off window (the chain made progress: a later failure gets its whole retry time again).
+   */
+  | { at: Date; poll: true };
 
 /**
  * The one way work is carried on later: the same message published again, held by Service Bus until `at`,
@@ -36,8 +41,16 @@ export async function scheduleSuccessor(
           },
           messageId: successorMessageId(incoming, { retry: successor.retry.attempt }),
         }
-      : { message, messageId: successorMessageId(incoming, 'wait') };
+      : 'poll' in successor
+        ? { message: withoutBackOffWindow(message), messageId: successorMessageId(incoming, 'poll') }
+        : { message, messageId: successorMessageId(incoming, 'wait') };
   await publishWork(ctx, [{ ...next, scheduledFor: successor.at }]);
+}
+
+/** The message with its chain's first-attempt time dropped (the next failure starts a new window). */
+function withoutBackOffWindow(message: WorkMessage): WorkMessage {
+  const { firstAttemptAt: _dropped, ...rest } = message;
+  return rest;
 }
 
 /** A delivery without a messageId (only hand-built ones): the id the work was first published with. */

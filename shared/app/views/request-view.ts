@@ -46,6 +46,8 @@ export interface RequestView {
   report?: { blobName: string; url: string; writtenAt: string };
   /** A provisioning's executor calls so far (an attempt is one executor call). */
   attempts?: number;
+  /** A provisioning the back-end runs as a long-running operation: since when, its next poll, its deadline. */
+  operation?: { startedAt: string; nextPollAt: string; deadlineAt: string; polls: number };
   /** Its tier or organisation is held: who held it, why and since when (nothing of it starts meanwhile). */
   hold?: Hold;
   batches?: Array<Omit<BatchRecord, 'etag' | 'requestId'> & { name: string }>;
@@ -112,6 +114,16 @@ export async function toRequestView(
     deadLettered: record.deadLettered ?? false,
     retryCount: record.retryCount,
     ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
+    ...(record.operation
+      ? {
+          operation: {
+            startedAt: record.operation.startedAt,
+            nextPollAt: record.operation.nextPollAt,
+            deadlineAt: record.operation.deadlineAt,
+            polls: record.operation.polls,
+          },
+        }
+      : {}),
     ...(hold ? { hold } : {}),
   };
   if (!options.detail) return base;
@@ -143,6 +155,9 @@ export async function toRequestView(
     };
   }
   if (batches.some((b) => b.deadLettered)) base.deadLettered = true;
+  const inProgress = batches.reduce((sum, b) => sum + (b.inProgress ?? 0), 0);
+  if (inProgress > 0) base.progress = { ...base.progress, inProgress };
+  if (record.operation) base.progress = { ...base.progress, inProgress: 1 };
   const report = history.filter((e) => e.type === 'report').at(-1);
   if (report?.message)
     base.report = {

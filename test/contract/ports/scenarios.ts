@@ -208,6 +208,51 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
       expect(await items.list(requestId, 2)).toEqual([]);
     });
 
+    test('items, batches and requests keep a long-running operation, and lose it once it ends', async () => {
+      const { items, requests } = ports();
+      const at = new Date().toISOString();
+      const operation = {
+        url: 'https://backend.example/ops/42?x=1',
+        startedAt: at,
+        deadlineAt: at,
+        nextPollAt: at,
+        polls: 3,
+      };
+      const r = await requests.create(request());
+      const running = await requests.update({ ...r, status: 'running', operation });
+      expect((await requests.get(r.id))?.operation).toEqual(operation);
+      await requests.update({ ...running, status: 'completed', operation: undefined });
+      expect((await requests.get(r.id))?.operation).toBeUndefined();
+
+      await items.write(r.id, 1, [
+        { index: 0, address: 'u0@x.example', status: 'in-progress', attempts: 1, at, operation },
+      ]);
+      expect(await items.list(r.id, 1)).toEqual([
+        { index: 0, address: 'u0@x.example', status: 'in-progress', attempts: 1, at, operation },
+      ]);
+      await items.write(r.id, 1, [
+        { index: 0, address: 'u0@x.example', status: 'succeeded', attempts: 1, at },
+      ]);
+      expect(await items.list(r.id, 1)).toEqual([
+        { index: 0, address: 'u0@x.example', status: 'succeeded', attempts: 1, at },
+      ]);
+
+      await requests.ensureBatches([
+        {
+          requestId: r.id,
+          batchNumber: 1,
+          status: 'queued',
+          total: 1,
+          succeeded: 0,
+          failed: 0,
+          manifest: 'm',
+        },
+      ]);
+      const b = (await requests.getBatch(r.id, 1))!;
+      await requests.updateBatch({ ...b, status: 'running', inProgress: 7 });
+      expect((await requests.getBatch(r.id, 1))?.inProgress).toBe(7);
+    });
+
     test('events: appended in order with unique ids, unpublished until marked', async () => {
       const { events } = ports();
       const requestId = unique('req');

@@ -281,6 +281,57 @@ export async function startCountingExecutorServer(options: {
   };
 }
 
+/**
+ * A back-end running long operations, as the README's back-end contract describes: POST answers
+ * `202 Accepted` with `Location: /ops/{key}` and `Retry-After: 1`; GET on it answers `{"status":"running"}`
+ * until the move has run `durationMs(key)` (from its first start), then `{"status":"succeeded"}`. A move whose
+ * duration is Infinity never finishes. Counts starts per Idempotency-Key and status reads.
+ */
+export async function startLongRunningBackEnd(durationMs: (key: string) => number): Promise<{
+  url: string;
+  starts: Map<string, number>;
+  reads: () => number;
+  close(): Promise<void>;
+}> {
+  const startedAt = new Map<string, number>();
+  const starts = new Map<string, number>();
+  let reads = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST') {
+        const key = String(req.headers['idempotency-key'] ?? '');
+        if (!key) return void res.writeHead(400).end('no Idempotency-Key');
+        starts.set(key, (starts.get(key) ?? 0) + 1);
+        if (!startedAt.has(key)) startedAt.set(key, Date.now());
+        res.writeHead(202, { location: `/ops/${encodeURIComponent(key)}`, 'retry-after': '1' }).end();
+        return;
+      }
+      const key = decodeURIComponent((req.url ?? '').replace(/^\/ops\//, ''));
+      const since = startedAt.get(key);
+      reads++;
+      if (since === undefined) return void res.writeHead(404).end();
+      const done = Date.now() - since >= durationMs(key);
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: done ? 'succeeded' : 'running' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/moves`,
+    starts,
+    reads: () => reads,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 export function mailboxes(
   count: number,
   domain = 'contoso.example',

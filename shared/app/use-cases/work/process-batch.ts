@@ -5,6 +5,7 @@ import { isSupersededAttempt } from '../../../domain/retry-plan';
 import type { MailboxEntry } from '../../../domain/inventory';
 import type { MigrateBatchMessage } from '../../../domain/messages';
 import type { ItemRecord, RequestRecord } from '../../../domain/records';
+import type { PendingOperation } from '../../../domain/long-running';
 import type { AppContext } from '../../context';
 import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
 import { acquireSlots, waitForSlotsLater, type SlotGrant } from '../../effects/execution-slots';
@@ -13,7 +14,15 @@ import { mapLimit } from '../../../domain/map-limit';
 import { trackActivity } from '../../effects/activity';
 import { holdOnWork, trackRunning, type RunningHandle } from '../../effects/holds';
 import { parkHeld } from './park-held';
-import { completeBatch, settleCancelled } from './complete-batch';
+import { completeBatch } from './complete-batch';
+import {
+  awaitOperations,
+  countInProgress,
+  finishCancelledBatch,
+  itemRecordFor,
+  itemTask,
+  pollBatchItems,
+} from './batch-operations';
 import type { WorkResult } from './work-result';
 
 interface PendingTransient {
@@ -27,7 +36,8 @@ interface PendingTransient {
  * they arrive (`ItemResultWriter`), so a redelivery or a crash repeats at most the items in flight. The
  * batch's counters roll up into the request when its last item is final. Transient item failures throw
  * once the others are written: the delivery protocol schedules the next attempt (back-off), which runs only
- * what is not final, or records what is left as given up when the chain's time is over.
+ * what is not final, or records what is left as given up when the chain's time is over. Items the back-end
+ * runs as long-running operations are polled when due, and the batch waits for them on scheduled polls.
  */
 export async function processBatch(
   ctx: AppContext,
@@ -45,7 +55,7 @@ export async function processBatch(
   const batch = await ctx.ports.requests.getBatch(request.id, message.batchNumber);
   if (!batch) return 'rejected';
   if (batch.status === 'completed' || batch.status === 'cancelled') return 'duplicate';
-  if (request.status === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+  if (request.status === 'cancelled') return finishCancelledBatch(ctx, request, message, delivery);
   if (isSupersededAttempt(batch, message)) return 'duplicate';
   // Held (its tier or organisation): nothing of it starts; the message is kept for the resume.
   const hold = await holdOnWork(ctx, request);
@@ -54,10 +64,12 @@ export async function processBatch(
   await trackActivity(ctx, request);
 
   const mailboxes = await ctx.ports.artifacts.readBatchManifest(request.id, message.batchNumber);
-  const { done, priorAttempts } = await itemsSoFar(ctx, request.id, message.batchNumber);
+  const { done, priorAttempts, inProgress } = await itemsSoFar(ctx, request.id, message.batchNumber);
   const attemptOf = (index: number): number =>
     executorAttempt(priorAttempts.get(index), message.attempt ?? 1);
   let todo = mailboxes.map((m, index) => ({ m, index })).filter(({ index }) => !done.has(index));
+  // Long-running operations first: reading a status is cheap, and needs no execution slot.
+  const open = await pollBatchItems(ctx, request, message.batchNumber, mailboxes, [...inProgress.values()]);
 
   // The running registry (drain reports) for as long as this delivery executes items.
   const running = await trackRunning(ctx, {
@@ -92,34 +104,47 @@ export async function processBatch(
         todo = todo.filter(({ index }) => !now.done.has(index));
       }
       const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant, running);
-      if (ran === 'cancelled') return settleCancelled(ctx, request.id, message.batchNumber, delivery);
+      if (ran === 'cancelled') return await finishCancelledBatch(ctx, request, message, delivery);
       // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
       if (ran.held) return await parkHeld(ctx, request, message, ran.held);
       pending.push(...ran.pending);
+      open.push(...ran.started);
       todo = ran.untaken;
     }
   } finally {
     await running.done();
   }
   if (pending.length > 0) {
+    // The back-off's successor polls the open operations too (each delivery polls what is due).
+    await countInProgress(ctx, request.id, message.batchNumber, open.length);
     throw transientFailure(`${pending.length} item(s) failed transiently (last: ${pending.at(-1)?.reason})`);
   }
+  if (open.length > 0) return awaitOperations(ctx, request, message, delivery, open);
   return completeBatch(ctx, request.id, message.batchNumber, mailboxes.length, delivery);
 }
 
-/** The items already final (never executed again) and the attempts of those a retry re-opened. */
+/**
+ * The items not to execute (final, or running at the back-end: `done`), the long-running operations among
+ * them, and the attempts of those a retry re-opened. An in-progress row without its operation (written by
+ * hand) cannot be polled: it is started again, which its idempotency key makes safe.
+ */
 async function itemsSoFar(
   ctx: AppContext,
   requestId: string,
   batchNumber: number,
-): Promise<{ done: Set<number>; priorAttempts: Map<number, number> }> {
+): Promise<{ done: Set<number>; priorAttempts: Map<number, number>; inProgress: Map<number, ItemRecord> }> {
   const done = new Set<number>();
   const priorAttempts = new Map<number, number>();
+  const inProgress = new Map<number, ItemRecord>();
   for (const item of await ctx.ports.items.list(requestId, batchNumber)) {
-    if (item.status === 'retry') priorAttempts.set(item.index, item.attempts);
-    else done.add(item.index);
+    if (item.status === 'retry' || (item.status === 'in-progress' && !item.operation)) {
+      priorAttempts.set(item.index, item.attempts);
+    } else {
+      done.add(item.index);
+      if (item.status === 'in-progress') inProgress.set(item.index, item);
+    }
   }
-  return { done, priorAttempts };
+  return { done, priorAttempts, inProgress };
 }
 
 /**
@@ -127,8 +152,8 @@ async function itemsSoFar(
  * the request is cancelled, the grant must yield, a hold covers it (the same checkpoint, before each item,
  * against the cached holds: no storage read per item), or a write fails (the message is then abandoned:
  * nothing runs on after it); then gives the slots back.
- * @returns the items that failed transiently and those not taken (with the hold that stopped it), or
- *   `cancelled`.
+ * @returns the items that failed transiently, the long-running operations started, and the items not taken
+ *   (with the hold that stopped it), or `cancelled`.
  */
 async function runItems(
   ctx: AppContext,
@@ -139,11 +164,17 @@ async function runItems(
   grant: SlotGrant,
   running: RunningHandle,
 ): Promise<
-  | { pending: PendingTransient[]; untaken: Array<{ m: MailboxEntry; index: number }>; held?: Hold }
+  | {
+      pending: PendingTransient[];
+      started: PendingOperation[];
+      untaken: Array<{ m: MailboxEntry; index: number }>;
+      held?: Hold;
+    }
   | 'cancelled'
 > {
   const writer = new ItemResultWriter(ctx, request.id, batchNumber);
   const pending: PendingTransient[] = [];
+  const started: PendingOperation[] = [];
   const untaken: Array<{ m: MailboxEntry; index: number }> = [];
   let stopped = false;
   let held: Hold | undefined;
@@ -159,37 +190,13 @@ async function runItems(
       }
       running.beat(left--);
       const attempt = attemptOf(index);
-      const outcome = await execute(ctx, {
-        kind: 'migrate-mailbox',
-        requestId: request.id,
-        orgId: request.orgId,
-        tier: request.tier,
-        itemId: `${batchLabel(batchNumber)}:${index}`,
-        idempotencyKey: `${request.id}:${batchNumber}:${index}`,
-        payload: { address: m.address, ...(m.sizeBytes !== undefined ? { sizeBytes: m.sizeBytes } : {}) },
-        attempt,
-      });
-      if (!outcome.ok && outcome.retryable) {
-        pending.push({ index, address: m.address, reason: outcome.reason });
+      const outcome = await execute(ctx, itemTask(request, batchNumber, index, m, attempt));
+      const item = itemRecordFor(ctx, { index, address: m.address, attempt }, outcome);
+      if (!item) {
+        pending.push({ index, address: m.address, reason: outcome.ok === false ? outcome.reason : '' });
         return;
       }
-      const item: ItemRecord = outcome.ok
-        ? {
-            index,
-            address: m.address,
-            status: 'succeeded',
-            attempts: attempt,
-            at: ctx.now(),
-            ...(outcome.detail ? { detail: outcome.detail } : {}),
-          }
-        : {
-            index,
-            address: m.address,
-            status: 'failed',
-            attempts: attempt,
-            reason: outcome.reason,
-            at: ctx.now(),
-          };
+      if (item.operation) started.push(item.operation);
       await writer.add(item);
     });
     await writer.flush();
@@ -202,5 +209,5 @@ async function runItems(
     if (closed.status === 'rejected') throw closed.reason;
   }
   if (writer.cancelled) return 'cancelled';
-  return { pending, untaken, ...(held ? { held } : {}) };
+  return { pending, started, untaken, ...(held ? { held } : {}) };
 }

@@ -1,19 +1,19 @@
 import { executorAttempt } from '../../../domain/back-off';
 import { workKey } from '../../../domain/holds';
 import type { ProvisionMessage } from '../../../domain/messages';
-import { decideProvisionOutcome, decideStartProvision } from '../../../domain/request-lifecycle';
+import { decideStartProvision } from '../../../domain/request-lifecycle';
 import { isSupersededAttempt } from '../../../domain/retry-plan';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
-import { execute, transientFailure, type DeliveryContext } from '../../effects/delivery';
+import { execute, type DeliveryContext } from '../../effects/delivery';
 import { ensureRequest } from '../../effects/ensure-request';
 import { trackActivity } from '../../effects/activity';
 import { acquireSlots, holdingSlots, waitForSlotsLater } from '../../effects/execution-slots';
 import { mutateRequest } from '../../effects/mutate-request';
-import { decideAndApply } from '../../effects/pool-requests';
 import { holdOnWork, trackRunning } from '../../effects/holds';
 import { parkHeld } from './park-held';
 import { passPool } from './pass-pool';
+import { pollProvision, provisionTask, recordProvisionOutcome } from './provision-outcome';
 import type { WorkResult } from './work-result';
 
 /**
@@ -21,7 +21,8 @@ import type { WorkResult } from './work-result';
  * or `failed`. A transient failure throws: the delivery protocol schedules the next attempt (back-off) or,
  * when the chain's time is over, records it as given up. The call holds one execution slot; a wait for it
  * that runs out schedules a successor instead. A cancel while the call is in flight keeps the request
- * cancelled but records what ran.
+ * cancelled but records what ran. A back-end that runs it as a long-running operation (`202 Accepted`) is
+ * polled on scheduled messages until it ends (`provision-outcome`).
  */
 export async function processProvision(
   ctx: AppContext,
@@ -29,6 +30,10 @@ export async function processProvision(
   delivery: DeliveryContext,
 ): Promise<WorkResult> {
   const request = await ensureRequest(ctx, message, message.tier);
+  // Running at the back-end as a long-running operation: polled, also once cancelled (what it ends as counts).
+  if (request.operation && (request.status === 'running' || request.status === 'cancelled')) {
+    return pollProvision(ctx, { ...request, operation: request.operation }, message, delivery);
+  }
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';
   if (isSupersededAttempt(request, message)) return 'duplicate';
   // Held: not started, and not in a pool's line meanwhile (it arrives there on resume, at its own arrival
@@ -67,36 +72,12 @@ export async function processProvision(
     concurrency: 1,
   });
   const outcome = await holdingSlots(slot, () =>
-    execute(ctx, {
-      kind: 'provision',
-      requestId: request.id,
-      orgId: request.orgId,
-      tier: request.tier,
-      itemId: request.id,
-      idempotencyKey: `${request.id}:provision`,
-      payload: { resource },
-      attempt,
-    }),
+    execute(ctx, provisionTask(request, resource, attempt)),
   ).finally(() => executing.done());
-  if (!outcome.ok && outcome.retryable) throw transientFailure(`transient: ${outcome.reason}`);
-  const saved = await mutateRequest(
-    ctx,
-    request.id,
-    (c) =>
-      decideProvisionOutcome(
-        c,
-        outcome.ok
-          ? { ok: true, attempts: attempt }
-          : { ok: false, reason: outcome.reason, deadLettered: false, attempts: attempt },
-        delivery.functionName,
-      ),
-    {
-      ...(outcome.ok ? (outcome.detail ? { event: outcome.detail } : {}) : { event: outcome.reason }),
-      ...(running ? { known: running } : {}),
-    },
-  );
-  // A failed provisioning holds nothing: its capacity goes back to the pool (and the line moves).
-  if (!outcome.ok && poolId) await decideAndApply(ctx, poolId, { remove: request.id });
-  if (saved?.status === 'cancelled') return 'cancelled';
-  return outcome.ok ? 'completed' : 'failed';
+  return recordProvisionOutcome(ctx, message, delivery, {
+    outcome,
+    attempt,
+    poolId,
+    ...(running ? { known: running } : {}),
+  });
 }

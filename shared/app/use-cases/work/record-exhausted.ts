@@ -35,13 +35,17 @@ export async function recordExhausted(
     const left: ItemRecord[] = [];
     mailboxes.forEach((m, index) => {
       const item = byIndex.get(index);
-      if (item && item.status !== 'retry') return;
+      if (item && item.status !== 'retry' && item.status !== 'in-progress') return;
+      // A move still running at the back-end is given up too (its outcome unknown); retry starts it again
+      // under the same idempotency key, so the back-end answers for it instead of moving it twice.
+      const running = item?.status === 'in-progress' ? ` (its operation was still in progress)` : '';
       left.push({
         index,
         address: m.address,
         status: 'failed',
-        attempts: executorAttempt(item?.attempts, given.attempts),
-        reason,
+        attempts:
+          item?.status === 'in-progress' ? item.attempts : executorAttempt(item?.attempts, given.attempts),
+        reason: `${reason}${running}`.slice(0, 1000),
         at: ctx.now(),
       });
     });

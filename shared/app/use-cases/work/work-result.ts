@@ -22,4 +22,6 @@ export type WorkResult =
    * Completed with a successor that carries on: it waited too long for execution slots (no attempt
    * counted), or it was parked while its hold was being lifted (sent again at once).
    */
-  | 'rescheduled';
+  | 'rescheduled'
+  /** Long-running operations are in progress at the back-end: a successor polls them when they are due. */
+  | 'in-progress';
