@@ -37,7 +37,10 @@ export interface RequestRecord {
   failed: number;
   /** Items never run because the request was cancelled (counted as its batches settle). */
   skipped?: number;
-  /** For migration: mailboxes left out because other requests in flight migrate them (not in `total`). */
+  /**
+   * For migration: mailboxes left out because other requests in flight migrate them — by planning (not in
+   * `total`) or by a retry (failed items it did not re-queue: in `total`, counted as failed).
+   */
   duplicates?: DuplicateSummary;
   /** Body hash of an idempotent submission. */
   bodyHash?: string;

@@ -6,7 +6,8 @@
  *   dead-lettered batch that is not completed), each under a new deterministic messageId.
  * Clearing a flag is the claim: two concurrent retries do not replay the same message twice.
  */
-import type { BatchRecord, ItemRecord, RequestRecord } from './records';
+import { addDuplicates, type SkippedMailbox } from './duplicate-work';
+import type { BatchRecord, RequestRecord } from './records';
 import { isTerminal } from './status';
 
 /** Only finished requests with failures are re-queued. */
@@ -34,36 +35,45 @@ export function needsReopening(batch: BatchRecord): boolean {
   return batch.status === 'completed' && (batch.failed > 0 || batch.deadLettered === true);
 }
 
-/** The failed items of a batch, marked for another attempt (their attempt counts are kept). */
-export function itemsToRetry(items: readonly ItemRecord[], at: string): ItemRecord[] {
-  return items.filter((i) => i.status === 'failed').map((i) => ({ ...i, status: 'retry', at }));
+/** What a re-opened batch leaves failed: items another request in flight migrates now, and those reported. */
+export interface KeptFailures {
+  /** Failed items of the batch that are not re-queued: they stay counted as failed, in batch and request. */
+  failed: number;
+  /** Mailboxes reported as duplicates with this re-opening (added to the request's summary once). */
+  reported: readonly SkippedMailbox[];
 }
 
 /**
- * Re-opens a completed batch and takes its failures out of the request's counts, in one transaction; its
- * succeeded items stay counted (they are not run again), so progress shows only what is re-queued as pending.
+ * Re-opens a completed batch and takes its re-queued failures out of the request's counts, in one
+ * transaction; its succeeded items stay counted (they are not run again), and so do the failures it keeps
+ * (`kept.failed`), so progress shows only what is re-queued as pending and the batch's roll-up on
+ * completion (which counts every failed item again) adds nothing twice.
  */
 export function reopenBatch(
   batch: BatchRecord,
   request: RequestRecord,
   retryCount: number,
+  kept: KeptFailures = { failed: 0, reported: [] },
 ): { batch: BatchRecord; request: RequestRecord } | null {
   if (batch.status !== 'completed') return null;
+  const keptFailed = Math.min(kept.failed, batch.failed);
+  const duplicates = addDuplicates(request.duplicates, kept.reported);
   return {
     batch: {
       ...batch,
       status: 'queued',
-      failed: 0,
+      failed: keptFailed,
       deadLettered: false,
       chainAttempt: undefined,
     },
     request: {
       ...request,
       status: 'queued',
-      failed: request.failed - batch.failed,
+      failed: request.failed - batch.failed + keptFailed,
       batchesCompleted: request.batchesCompleted - 1,
       retryCount,
       deadLettered: false,
+      ...(duplicates ? { duplicates } : {}),
     },
   };
 }

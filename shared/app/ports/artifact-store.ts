@@ -76,8 +76,9 @@ export interface ArtifactStore {
   /** A request's report as a byte stream, or null when none was written. */
   readReport(requestId: string): Promise<AsyncIterable<Uint8Array> | null>;
   /**
-   * Writes (or idempotently overwrites) the mailboxes one planning chunk skipped because other requests in
-   * flight hold them (`{requestId}/duplicates-0000001.ndjson`, named by the chunk's first batch).
+   * Writes (or idempotently overwrites) the mailboxes one planning chunk (or a retry) skipped because other
+   * requests in flight hold them (`{requestId}/duplicates-0000001.ndjson`, named by the entries gone through
+   * before them, so the list reads in the order they were skipped).
    */
   writeDuplicates(requestId: string, fromBatch: number, skipped: readonly SkippedMailbox[]): Promise<string>;
   /** Every mailbox a request skipped as a duplicate, chunk by chunk in planning order (none: empty). */

@@ -2,13 +2,9 @@ import { messageIds } from '../../../domain/batches';
 import { TriageError } from '../../../domain/errors';
 import type { Principal } from '../../../domain/identity/principal';
 import { batchMessage, requestMessage } from '../../../domain/messages';
-import {
-  decideRequeue,
-  isRetryableOutcome,
-  itemsToRetry,
-  needsReopening,
-  reopenBatch,
-} from '../../../domain/retry-plan';
+import { allHeldElsewhereRefusal } from '../../../domain/retry-claims';
+import { decideRequeue, isRetryableOutcome, reopenBatch } from '../../../domain/retry-plan';
+import { entriesPlanned } from '../../../domain/request-lifecycle';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
@@ -18,17 +14,21 @@ import { repairStuck } from '../../effects/repair';
 import { mutateBatchAndRequest } from '../../effects/mutate-batch';
 import { mutateExistingRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
+import { noteHeldElsewhere, planMigrationRetry } from '../../effects/retry-claims';
 import { toRequestView, type RequestView } from '../../views/request-view';
 import { visibleRequest } from '../../views/visible-request';
 import { replayDeadLettered } from './replay-dead-lettered';
 
 /**
  * POST /api/requests/{id}/retry — re-queues what failed (a failed provisioning; a migration's batches
- * with failed items), replays what was dead-lettered while the request is not finished, and repairs a
- * request stuck in any other non-terminal state (re-publishes its lost or never-published messages).
- * Audited with the caller once something was re-queued, replayed or repaired.
+ * with failed items, whose mailboxes it claims again first: those another request in flight migrates now
+ * stay failed and are reported as duplicates), replays what was dead-lettered while the request is not
+ * finished, and repairs a request stuck in any other non-terminal state (re-publishes its lost or
+ * never-published messages). Audited with the caller once something was re-queued, replayed or repaired.
  * @throws TriageError `not-found` (also for a request the caller may not act on); `invalid-transition`
- *   when there is nothing to retry; `dependency-unavailable` when Service Bus does not accept the messages.
+ *   when there is nothing to retry (also when every failed mailbox is migrated by another request in
+ *   flight); `concurrency` when the claims kept changing; `dependency-unavailable` when Service Bus does
+ *   not accept the messages.
  */
 export async function retryRequest(ctx: AppContext, caller: Principal, id: unknown): Promise<RequestView> {
   const record = await visibleRequest(ctx, caller, 'requests:retry', id);
@@ -70,24 +70,45 @@ export async function retryRequest(ctx: AppContext, caller: Principal, id: unkno
     return toRequestView(ctx, saved, { detail: true });
   }
 
-  // Migration: re-open each batch with failures, undoing its roll-up in the same transaction.
+  // Migration: claim the failed mailboxes again (another request may have taken them over while this one
+  // was finished), then re-open each batch with failures it may re-run, undoing its roll-up in the same
+  // transaction. What another request in flight migrates now stays failed and is reported.
+  const plan = await planMigrationRetry(ctx, record);
+  if (plan.kept.length > 0 && !plan.batches.some((b) => b.reopen)) {
+    throw new TriageError('invalid-transition', allHeldElsewhereRefusal(plan.kept));
+  }
+  if (plan.reported.length > 0) {
+    await ctx.ports.artifacts.writeDuplicates(requestId, entriesPlanned(record), plan.reported);
+  }
+  // The report joins the request's summary with the first batch re-opened: once, even if two retries race.
+  let report = plan.reported;
   const reopened: number[] = [];
-  for (const batch of await ctx.ports.requests.listBatches(requestId)) {
-    if (!needsReopening(batch)) continue;
-    const items = await ctx.ports.items.list(requestId, batch.batchNumber);
-    await ctx.ports.items.write(requestId, batch.batchNumber, itemsToRetry(items, ctx.now()));
+  for (const { batchNumber, selection, reopen } of plan.batches) {
+    if (!reopen) continue;
+    await ctx.ports.items.write(requestId, batchNumber, selection.requeue);
+    const kept = { failed: selection.keep.length, reported: report };
     const written = await mutateBatchAndRequest(
       ctx,
       requestId,
-      batch.batchNumber,
-      (b, r) => reopenBatch(b, r, retryCount),
+      batchNumber,
+      (b, r) => reopenBatch(b, r, retryCount, kept),
       { event: 'retry requested' },
     );
-    if (written) reopened.push(batch.batchNumber);
+    if (written) {
+      reopened.push(batchNumber);
+      report = [];
+    }
+  }
+  // Kept items say who migrates them now: written after the report, so a crash in between reports them again
+  // rather than never.
+  const rewrite = plan.batches.filter((b) => b.selection.rewrite.length > 0);
+  for (const { batchNumber, selection } of rewrite) {
+    await ctx.ports.items.write(requestId, batchNumber, selection.rewrite);
   }
   const saved = (await ctx.ports.requests.get(requestId)) ?? record;
   if (reopened.length > 0) {
     await recordEvent(ctx, saved, { type: 'retry', message: `retry of ${reopened.length} batch(es)` });
+    if (plan.reported.length > 0 && report.length === 0) await noteHeldElsewhere(ctx, saved, plan.reported);
     await publishWork(
       ctx,
       reopened.map((batchNumber) => ({
