@@ -172,6 +172,7 @@ var appConfiguration = {
   TRIAGE_EXECUTOR_TRANSIENT_FAILURE_RATE: executor.?transientFailureRate ?? ''
   TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE: executor.?permanentFailureRate ?? ''
   TRIAGE_EXECUTOR_CAPACITY: string(executor.?capacity ?? '')
+  TRIAGE_EXECUTOR_OPERATION_MS: string(executor.?operationMs ?? '')
   TRIAGE_EXECUTOR_URL: executor.?url ?? ''
   TRIAGE_EXECUTOR_TIMEOUT_MS: string(executor.?timeoutMs ?? '')
   TRIAGE_EXECUTOR_MAX_ATTEMPTS: string(executor.?maxAttempts ?? '')

@@ -32,6 +32,8 @@ export const settingNames = {
   executorPermanentFailureRate: 'TRIAGE_EXECUTOR_PERMANENT_FAILURE_RATE',
   /** Optional. Simulated executor: calls its back-end serves at once (more wait their turn). Default 0 = unlimited. */
   executorCapacity: 'TRIAGE_EXECUTOR_CAPACITY',
+  /** Optional. Simulated executor: run each task as a long-running operation of this many ms (polled). Default 0 = answer at once. */
+  executorOperationMs: 'TRIAGE_EXECUTOR_OPERATION_MS',
   /** Required with `http`: where each item is POSTed; plus timeout, in-process attempts and backoff. */
   executorUrl: 'TRIAGE_EXECUTOR_URL',
   executorTimeoutMs: 'TRIAGE_EXECUTOR_TIMEOUT_MS',
@@ -260,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       transientFailureRate: parse(settingNames.executorTransientFailureRate, rate, 0),
       permanentFailureRate: parse(settingNames.executorPermanentFailureRate, rate, 0),
       capacity: parse(settingNames.executorCapacity, nonNegativeInt, 0),
+      operationMs: parse(settingNames.executorOperationMs, nonNegativeInt, 0),
     };
   }
 

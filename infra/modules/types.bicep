@@ -209,6 +209,10 @@ type executorSettingsType = {
   @description('Optional. simulated: calls its back-end serves at once, more wait their turn (code default 0 = unlimited).')
   @minValue(0)
   capacity: int?
+
+  @description('Optional. simulated: run each task as a long-running operation of this many ms, answered in progress and polled (code default 0 = answer at once).')
+  @minValue(0)
+  operationMs: int?
 }
 
 @export()

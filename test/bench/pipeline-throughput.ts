@@ -23,6 +23,8 @@ export interface PipelineBenchOptions {
   mailboxes: number;
   batchSize?: number;
   itemConcurrency?: number;
+  /** More host settings (e.g. a simulated back-end that runs each move as a long-running operation). */
+  settings?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -71,6 +73,7 @@ export async function benchPipeline(
   const settings = {
     TRIAGE_BATCH_SIZE: String(options.batchSize ?? 500),
     TRIAGE_ITEM_CONCURRENCY: String(options.itemConcurrency ?? 64),
+    ...options.settings,
   };
   return withStack(
     settings,

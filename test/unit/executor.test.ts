@@ -268,3 +268,58 @@ describe('simulated executor', () => {
     expect(executor.stats).toMatchObject({ calls: 2, aborted: 2, succeeded: 0 });
   });
 });
+
+describe('simulated long-running operations (operationMs)', () => {
+  test('a task answers in progress, its status reads in progress until operationMs passed, then its outcome', async () => {
+    const executor = new SimulatedExecutor({
+      seed: 7,
+      latencyMs: { min: 0, max: 0 },
+      transientFailureRate: 0,
+      permanentFailureRate: 0,
+      operationMs: 80,
+    });
+    const started = await executor.execute(task(1));
+    expect(started).toMatchObject({ ok: 'in-progress', retryAfterMs: 80 });
+    const url = started.ok === 'in-progress' ? started.operationUrl : '';
+    const early = await executor.poll(task(1), url);
+    expect(early).toMatchObject({ ok: 'in-progress', operationUrl: url });
+    expect(early.ok === 'in-progress' && (early.retryAfterMs ?? 0) <= 80).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 90));
+    expect(await executor.poll(task(1), url)).toEqual({
+      ok: true,
+      detail: expect.stringMatching(/^simulated/),
+    });
+    expect(executor.stats).toMatchObject({ operationsStarted: 1, polls: 2, succeeded: 1 });
+    // Another task's URL, or something else entirely, is not this task's operation.
+    expect(await executor.poll(task(2), url)).toMatchObject({ ok: false, retryable: false });
+    expect(await executor.poll(task(1), 'https://elsewhere.example/op')).toMatchObject({
+      ok: false,
+      retryable: false,
+    });
+  });
+
+  test('permanent failures are operations that end failed; transient ones answer at once, as before', async () => {
+    const permanent = new SimulatedExecutor({
+      seed: 7,
+      latencyMs: { min: 0, max: 0 },
+      transientFailureRate: 0,
+      permanentFailureRate: 1,
+      operationMs: 1,
+    });
+    const started = await permanent.execute(task(3));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const url = started.ok === 'in-progress' ? started.operationUrl : '';
+    expect(await permanent.poll(task(3), url)).toEqual({
+      ok: false,
+      retryable: false,
+      reason: 'simulated permanent failure',
+    });
+    const transient = createExecutor(simulated({ transientFailureRate: 1, operationMs: 1_000 }));
+    expect(await transient.execute(task(4))).toMatchObject({ ok: false, retryable: true });
+  });
+
+  test('createExecutor refuses a negative or fractional operationMs', () => {
+    expect(() => createExecutor(simulated({ operationMs: -1 }))).toThrow(RangeError);
+    expect(() => createExecutor(simulated({ operationMs: 1.5 }))).toThrow(RangeError);
+  });
+});

@@ -19,6 +19,8 @@ export type ExecutorOptions =
       permanentFailureRate: number;
       /** Calls the simulated back-end serves at once; 0 or absent: unlimited. */
       capacity?: number;
+      /** Above 0: tasks run as long-running operations of this many ms (answered in progress, then polled). */
+      operationMs?: number;
     }
   | { type: 'http'; url: string; timeoutMs: number; maxAttempts: number; backoffMs: number };
 
@@ -44,12 +46,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
         );
       }
       if (options.capacity !== undefined) requireInteger('capacity', options.capacity, 0);
+      if (options.operationMs !== undefined) requireInteger('operationMs', options.operationMs, 0);
       return new SimulatedExecutor({
         seed: options.seed,
         latencyMs: { min, max },
         transientFailureRate: options.transientFailureRate,
         permanentFailureRate: options.permanentFailureRate,
         ...(options.capacity ? { capacity: options.capacity } : {}),
+        ...(options.operationMs ? { operationMs: options.operationMs } : {}),
       });
     }
     case 'http': {

@@ -14,7 +14,17 @@ export interface SimulatedExecutorOptions {
    * order, as at a real back-end whose concurrency is the scarce resource; the wait adds to their latency.
    */
   capacity?: number;
+  /**
+   * When above 0, every task that does not fail transiently runs as a long-running operation of this many ms
+   * (real time): the call answers `in-progress`, and `poll` answers its outcome once the time has passed —
+   * the asynchronous request-reply pattern of a real back-end, on a laptop. The operation's start travels in
+   * its URL, so a restarted host polls it as well.
+   */
+  operationMs?: number;
 }
+
+/** Where a simulated operation's status is read: its key, attempt and start time, nothing kept in memory. */
+const operationScheme = 'simulated:operation';
 
 /** Counters since construction, for tests and the bench. */
 export interface SimulatedExecutorStats {
@@ -26,6 +36,9 @@ export interface SimulatedExecutorStats {
   /** Most calls served at once, and calls that had to wait for the back-end's capacity. */
   maxInFlight: number;
   queued: number;
+  /** Long-running operations started, and status reads of them. */
+  operationsStarted: number;
+  polls: number;
 }
 
 /**
@@ -46,6 +59,8 @@ export class SimulatedExecutor implements Executor {
     aborted: 0,
     maxInFlight: 0,
     queued: 0,
+    operationsStarted: 0,
+    polls: 0,
   };
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
@@ -98,9 +113,42 @@ export class SimulatedExecutor implements Executor {
       this.counters.aborted++;
       throw err;
     }
-    if (outcome.ok) this.counters.succeeded++;
-    else if (outcome.retryable) this.counters.transientFailures++;
-    else this.counters.permanentFailures++;
+    const operationMs = this.options.operationMs ?? 0;
+    if (operationMs > 0 && (outcome.ok === true || (outcome.ok === false && !outcome.retryable))) {
+      this.counters.operationsStarted++;
+      const query = new URLSearchParams({
+        key: task.idempotencyKey,
+        attempt: String(task.attempt),
+        started: String(Date.now()),
+      });
+      return { ok: 'in-progress', operationUrl: `${operationScheme}?${query}`, retryAfterMs: operationMs };
+    }
+    return this.counted(outcome);
+  }
+
+  /** The status of an operation `execute` started: in progress until `operationMs` has passed, then its outcome. */
+  async poll(task: ExecutionTask, operationUrl: string): Promise<ExecutionOutcome> {
+    this.counters.polls++;
+    const [scheme, query] = operationUrl.split('?', 2);
+    const params = new URLSearchParams(query ?? '');
+    const started = Number(params.get('started'));
+    const attempt = Number(params.get('attempt'));
+    if (scheme !== operationScheme || params.get('key') !== task.idempotencyKey || !started || !attempt) {
+      return {
+        ok: false,
+        retryable: false,
+        reason: `not a simulated operation of this task: ${operationUrl.slice(0, 200)}`,
+      };
+    }
+    const left = started + (this.options.operationMs ?? 0) - Date.now();
+    if (left > 0) return { ok: 'in-progress', operationUrl, retryAfterMs: left };
+    return this.counted(this.decide({ idempotencyKey: task.idempotencyKey, attempt }).outcome);
+  }
+
+  private counted(outcome: ExecutionOutcome): ExecutionOutcome {
+    if (outcome.ok === true) this.counters.succeeded++;
+    else if (outcome.ok === false && outcome.retryable) this.counters.transientFailures++;
+    else if (outcome.ok === false) this.counters.permanentFailures++;
     return outcome;
   }
 

@@ -71,48 +71,51 @@ export async function processBatch(
   // Long-running operations first: reading a status is cheap, and needs no execution slot.
   const open = await pollBatchItems(ctx, request, message.batchNumber, mailboxes, [...inProgress.values()]);
 
-  // The running registry (drain reports) for as long as this delivery executes items.
-  const running = await trackRunning(ctx, {
-    key: workKey(request.id, message.batchNumber),
-    kind: 'batch',
-    requestId: request.id,
-    batchNumber: message.batchNumber,
-    tier: request.tier,
-    orgId: request.orgId,
-    itemsLeft: todo.length,
-    concurrency: ctx.settings.itemConcurrency,
-  });
-  // The slot gate: each run of items holds execution slots; one that yields for higher-tier work gives them
-  // back and queues again for the items it did not take (or, after a long wait, leaves them to a successor).
   const pending: PendingTransient[] = [];
-  try {
-    while (todo.length > 0) {
-      // Held before (again) queueing for slots: nothing more of it starts.
-      const heldNow = await holdOnWork(ctx, request);
-      if (heldNow) return await parkHeld(ctx, request, message, heldNow);
-      const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
-      const want = Math.min(ctx.settings.itemConcurrency, todo.length);
-      // At least half its concurrency: a few full-speed batches beat many crawling ones.
-      const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
-      if (grant === 'later') {
-        await waitForSlotsLater(ctx, message, delivery);
-        return 'rescheduled';
+  // Nothing to start (a delivery that only polls): no registry entry, no slots.
+  if (todo.length > 0) {
+    // The running registry (drain reports) for as long as this delivery executes items.
+    const running = await trackRunning(ctx, {
+      key: workKey(request.id, message.batchNumber),
+      kind: 'batch',
+      requestId: request.id,
+      batchNumber: message.batchNumber,
+      tier: request.tier,
+      orgId: request.orgId,
+      itemsLeft: todo.length,
+      concurrency: ctx.settings.itemConcurrency,
+    });
+    // The slot gate: each run of items holds execution slots; one that yields for higher-tier work gives them
+    // back and queues again for the items it did not take (or, after a long wait, leaves them to a successor).
+    try {
+      while (todo.length > 0) {
+        // Held before (again) queueing for slots: nothing more of it starts.
+        const heldNow = await holdOnWork(ctx, request);
+        if (heldNow) return await parkHeld(ctx, request, message, heldNow);
+        const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
+        const want = Math.min(ctx.settings.itemConcurrency, todo.length);
+        // At least half its concurrency: a few full-speed batches beat many crawling ones.
+        const grant = await acquireSlots(ctx, { leaseId, request, want, min: Math.ceil(want / 2) });
+        if (grant === 'later') {
+          await waitForSlotsLater(ctx, message, delivery);
+          return 'rescheduled';
+        }
+        if (grant.contended) {
+          // Another delivery of this batch ran meanwhile: only what it left is still to do.
+          const now = await itemsSoFar(ctx, request.id, message.batchNumber);
+          todo = todo.filter(({ index }) => !now.done.has(index));
+        }
+        const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant, running);
+        if (ran === 'cancelled') return await finishCancelledBatch(ctx, request, message, delivery);
+        // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
+        if (ran.held) return await parkHeld(ctx, request, message, ran.held);
+        pending.push(...ran.pending);
+        open.push(...ran.started);
+        todo = ran.untaken;
       }
-      if (grant.contended) {
-        // Another delivery of this batch ran meanwhile: only what it left is still to do.
-        const now = await itemsSoFar(ctx, request.id, message.batchNumber);
-        todo = todo.filter(({ index }) => !now.done.has(index));
-      }
-      const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant, running);
-      if (ran === 'cancelled') return await finishCancelledBatch(ctx, request, message, delivery);
-      // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
-      if (ran.held) return await parkHeld(ctx, request, message, ran.held);
-      pending.push(...ran.pending);
-      open.push(...ran.started);
-      todo = ran.untaken;
+    } finally {
+      await running.done();
     }
-  } finally {
-    await running.done();
   }
   if (pending.length > 0) {
     // The back-off's successor polls the open operations too (each delivery polls what is due).
