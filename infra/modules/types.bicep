@@ -181,11 +181,11 @@ type executorSettingsType = {
   @minValue(0)
   backoffMs: int?
 
-  @description('Optional. http: wait between two status reads of a long-running operation (202 + Location) when the back-end sends no Retry-After, in ms (code default 30000).')
+  @description('Optional. Wait between two status reads of a long-running operation (202 + Location) when the back-end sends no Retry-After, in ms (code default 30000).')
   @minValue(1)
   pollIntervalMs: int?
 
-  @description('Optional. http: how long a long-running operation may stay in progress before it is failed, in ms (code default 86400000 = 24 h).')
+  @description('Optional. How long a long-running operation may stay in progress before it is failed, in ms (code default 86400000 = 24 h).')
   @minValue(1)
   deadlineMs: int?
 

@@ -4,6 +4,7 @@ import {
   brokerDownAtIntake,
   brokerRestartMidMigration,
   formatFaultTable,
+  hostAndBrokerKilledWhileMovesRun,
   smallFaults,
   storageOutage,
   type FaultResult,
@@ -45,4 +46,10 @@ test('every broker connection cut five times mid-migration: the SDK reconnects, 
 
 test('the back-end answering 503 for a while: backed off, then finished', async () => {
   expectRecovered(await backEnd503(smallFaults));
+}, 300_000);
+
+test('host and broker killed while long-running moves run at the back-end: polled again to their end', async () => {
+  // Moves started but not yet recorded in-progress when the host died are sent again under their key (the
+  // back-end answers 202 for the operation it has): reported as re-sent, as for the other faults.
+  expectRecovered(await hostAndBrokerKilledWhileMovesRun(smallFaults));
 }, 300_000);

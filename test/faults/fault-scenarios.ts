@@ -11,7 +11,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { E2eStack, mailboxes, startCountingExecutorServer, startE2eStack } from '../e2e/support/e2e-stack';
+import {
+  E2eStack,
+  mailboxes,
+  startCountingExecutorServer,
+  startE2eStack,
+  startLongRunningBackEnd,
+} from '../e2e/support/e2e-stack';
 
 export interface FaultResult {
   fault: string;
@@ -51,14 +57,19 @@ async function until(
 }
 
 type Downstream = Awaited<ReturnType<typeof startCountingExecutorServer>>;
+/** What `account` needs of a back-end: how often each Idempotency-Key was sent (and succeeded). */
+type CountedBackEnd = { successes: ReadonlyMap<string, number> };
 
-async function withStack<T>(
+/** The counting back-end answering at once (5 ms a call). */
+const quickBackEnd = (): Promise<Downstream> => startCountingExecutorServer({ failureRate: 0, delayMs: 5 });
+
+async function withStack<T, B extends { url: string; close(): Promise<void> }>(
   settings: Record<string, string>,
-  run: (e2e: E2eStack, downstream: Downstream) => Promise<T>,
-  backEnd: { delayMs: number } = { delayMs: 5 },
+  run: (e2e: E2eStack, downstream: B) => Promise<T>,
+  startBackEnd: () => Promise<B>,
 ): Promise<T> {
   const dataFolder = mkdtempSync(path.join(tmpdir(), 'triage-faults-'));
-  const downstream = await startCountingExecutorServer({ failureRate: 0, delayMs: backEnd.delayMs });
+  const downstream = await startBackEnd();
   const e2e = await startE2eStack({
     dataFolder,
     settings: {
@@ -81,10 +92,18 @@ async function withStack<T>(
   }
 }
 
+/** `withStack` with the counting back-end answering at once. */
+function withQuickStack<T>(
+  settings: Record<string, string>,
+  run: (e2e: E2eStack, downstream: Downstream) => Promise<T>,
+): Promise<T> {
+  return withStack(settings, run, quickBackEnd);
+}
+
 /** Counts what the tables and the back-end say about one migration once it is final (or at the deadline). */
 async function account(
   e2e: E2eStack,
-  downstream: Downstream,
+  downstream: CountedBackEnd,
   fault: string,
   id: string,
   items: number,
@@ -111,7 +130,7 @@ async function account(
   return { fault, items, lost: items - succeeded, doubled, resent, recoverSeconds, final };
 }
 
-async function startMigration(e2e: E2eStack, downstream: Downstream, count: number, orgId: string) {
+async function startMigration(e2e: E2eStack, downstream: CountedBackEnd, count: number, orgId: string) {
   await e2e.registerOrg(orgId, 'health');
   const list = mailboxes(count);
   const ids: string[] = [];
@@ -133,7 +152,7 @@ export async function storageOutage(
   sizes: FaultSizes,
   retry: Record<string, string> = {},
 ): Promise<FaultResult> {
-  return withStack(retry, async (e2e, downstream) => {
+  return withQuickStack(retry, async (e2e, downstream) => {
     const id = await startMigration(e2e, downstream, sizes.mailboxes, 'storage-trust');
     await e2e.stack.killAzurite();
     await sleep(sizes.outageMs);
@@ -154,7 +173,7 @@ export async function storageOutage(
 /** The broker killed mid-migration (its state is in memory: the messages are lost) and restarted. */
 export async function brokerRestartMidMigration(sizes: FaultSizes): Promise<FaultResult> {
   // Smaller batches than the host takes at once, so some batch messages are still in the broker when it dies.
-  return withStack({ TRIAGE_BATCH_SIZE: '25' }, async (e2e, downstream) => {
+  return withQuickStack({ TRIAGE_BATCH_SIZE: '25' }, async (e2e, downstream) => {
     const id = await startMigration(e2e, downstream, sizes.mailboxes, 'broker-trust');
     await e2e.stack.killBroker();
     await sleep(Math.min(sizes.outageMs, 10_000));
@@ -201,13 +220,47 @@ export async function brokerConnectionDrops(sizes: FaultSizes, drops: number): P
         sizes.recoverDeadlineMs,
       );
     },
-    { delayMs: 200 },
+    () => startCountingExecutorServer({ failureRate: 0, delayMs: 200 }),
+  );
+}
+
+/**
+ * A back-end that takes its time (every move a long-running operation: `202 Accepted`, polled), and while
+ * the moves run the host and the broker (SIGKILL, its messages on disk with `--data`) are killed together
+ * and restarted: the scheduled polls come back with the broker, the messages the host held when their locks
+ * expire, and their deliveries poll the moves the back-end kept running. `re-sent` counts the keys the
+ * back-end was sent again: moves started but not yet recorded in progress when the host died.
+ */
+export async function hostAndBrokerKilledWhileMovesRun(sizes: FaultSizes): Promise<FaultResult> {
+  const moveMs = Math.max(5_000, Math.min(sizes.outageMs, 60_000));
+  return withStack(
+    { TRIAGE_EXECUTOR_POLL_INTERVAL_MS: '2000', TRIAGE_ITEM_CONCURRENCY: '16' },
+    async (e2e, backEnd) => {
+      const started = { successes: backEnd.starts };
+      const id = await startMigration(e2e, started, sizes.mailboxes, 'slow-trust');
+      await e2e.stack.killHost();
+      await e2e.stack.killBroker();
+      await sleep(Math.min(sizes.outageMs, 10_000));
+      await e2e.stack.restartBroker();
+      await e2e.stack.restartHost();
+      const ended = Date.now();
+      return account(
+        e2e,
+        started,
+        `host and broker killed while ${moveMs / 1000}-s moves ran at the back-end (202, polled)`,
+        id,
+        sizes.mailboxes,
+        ended,
+        sizes.recoverDeadlineMs,
+      );
+    },
+    () => startLongRunningBackEnd(() => moveMs),
   );
 }
 
 /** The broker down at intake: the intake answers 503; the outbox publishes the request once it is back. */
 export async function brokerDownAtIntake(sizes: FaultSizes): Promise<FaultResult> {
-  return withStack({}, async (e2e, downstream) => {
+  return withQuickStack({}, async (e2e, downstream) => {
     await e2e.registerOrg('intake-trust', 'health');
     await e2e.stack.killBroker();
     const r = await e2e.http('POST', '/api/requests', {
@@ -238,7 +291,7 @@ export async function backEnd503(
   sizes: FaultSizes,
   retry: Record<string, string> = {},
 ): Promise<FaultResult> {
-  return withStack(retry, async (e2e, downstream) => {
+  return withQuickStack(retry, async (e2e, downstream) => {
     const id = await startMigration(e2e, downstream, sizes.mailboxes, 'backend-trust');
     downstream.setOutage(true);
     await sleep(sizes.outageMs);
@@ -258,7 +311,7 @@ export async function backEnd503(
 
 /** The host killed while a large uploaded inventory is being planned (chunk by chunk), then restarted. */
 export async function hostKilledMidPlanning(sizes: FaultSizes): Promise<FaultResult> {
-  return withStack({}, async (e2e, downstream) => {
+  return withQuickStack({}, async (e2e, downstream) => {
     await e2e.registerOrg('planning-trust', 'health');
     const rows = Math.max(sizes.mailboxes * 5, 50_000);
     const csv = `EmailAddress,SizeBytes\n${mailboxes(rows, 'planning-trust.example')
@@ -313,7 +366,7 @@ export function formatFaultTable(results: readonly FaultResult[]): string {
 
 /**
  * `npm run scenario:faults [-- <name> …]`: every scenario, or those named (storage, intake, broker-restart,
- * broker-drops, planning, back-end), one stack each, a table row as each ends.
+ * broker-drops, planning, back-end, long-running), one stack each, a table row as each ends.
  */
 async function main(): Promise<void> {
   const sizes = process.env.FAULT_SIZE === 'small' ? smallFaults : fullFaults;
@@ -329,6 +382,7 @@ async function main(): Promise<void> {
     'broker-drops': () => brokerConnectionDrops(sizes, full ? 20 : 5),
     planning: () => hostKilledMidPlanning(sizes),
     'back-end': () => backEnd503({ ...sizes, outageMs: full ? 300_000 : sizes.outageMs }, longRetry),
+    'long-running': () => hostAndBrokerKilledWhileMovesRun(sizes),
   };
   const asked = process.argv.slice(2);
   const unknown = asked.filter((name) => !(name in scenarios));
