@@ -144,11 +144,16 @@ export class E2eStack {
 
   /** Polls GET /api/requests/{id} until every id is in a final status, or fails at the deadline with the last states. */
   async waitForFinal(ids: string[], timeoutInMs = 120_000): Promise<Map<string, Json>> {
-    const final = new Set(['completed', 'completed-with-errors', 'failed', 'cancelled']);
+    const finalStatuses = new Set(['completed', 'completed-with-errors', 'failed', 'cancelled']);
+    // The status event follows the status write by a moment: final means its history says so too.
+    const final = (view: Json): boolean =>
+      finalStatuses.has(view?.status) &&
+      (!Array.isArray(view.history) ||
+        (view.history as Array<{ status?: string }>).some((h) => h.status === view.status));
     const deadline = Date.now() + timeoutInMs;
     const states = new Map<string, Json>();
     for (;;) {
-      const pending = ids.filter((id) => !final.has(states.get(id)?.status));
+      const pending = ids.filter((id) => !final(states.get(id)));
       for (let i = 0; i < pending.length; i += 20) {
         await Promise.all(
           pending.slice(i, i + 20).map(async (id) => {
@@ -157,7 +162,7 @@ export class E2eStack {
           }),
         );
       }
-      if (ids.every((id) => final.has(states.get(id)?.status))) return states;
+      if (ids.every((id) => final(states.get(id)))) return states;
       if (Date.now() > deadline) {
         const summary = ids.map(
           (id) => `${id}: ${states.get(id)?.status} ${JSON.stringify(states.get(id)?.progress)}`,

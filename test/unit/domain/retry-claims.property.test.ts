@@ -166,7 +166,14 @@ describe('retry claims: which failed items a retry re-queues', () => {
         })!;
         expect(rolled.request.succeeded + rolled.request.failed).toBe(rolled.request.total);
         expect(rolled.request.failed).toBe(value.otherFailed + selection.keep.length + newlyFailed);
-        expect(rolled.request.status).toBe(rolled.request.failed > 0 ? 'completed-with-errors' : 'completed');
+        // Nothing succeeded at all: failed, as any finished request whose every item failed.
+        const expected =
+          rolled.request.failed === 0
+            ? 'completed'
+            : rolled.request.succeeded === 0
+              ? 'failed'
+              : 'completed-with-errors';
+        expect(rolled.request.status).toBe(expected);
       }),
     );
   });
