@@ -45,6 +45,11 @@ export const drainReportSchema = {
       description: 'Running rows with no heartbeat for 10 minutes (an instance that died).',
     },
     parked: { type: 'integer', description: 'Batches and provisionings kept to be sent again on resume.' },
+    atBackEnd: {
+      type: 'integer',
+      description:
+        'Long-running operations (202 Accepted) the back-end is still running for that parked work: a hold stops what Triage starts, not what the back-end already runs; they are polled again on resume.',
+    },
     checkedAt: { type: 'string', format: 'date-time' },
   },
 };

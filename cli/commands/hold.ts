@@ -14,6 +14,8 @@ interface DrainReport {
   running: { batches: number; provisionings: number; items: number };
   stale: number;
   parked: number;
+  /** Long-running operations the back-end still runs for the parked work (absent from older servers). */
+  atBackEnd?: number;
   checkedAt: string;
 }
 
@@ -28,6 +30,12 @@ function renderReport(r: DrainReport): string {
     ['held', r.hold ? holdText(r.hold) : 'no'],
     ['drain', drainText(r)],
     ['parked', r.parked],
+    [
+      'at back-end',
+      r.atBackEnd
+        ? `${r.atBackEnd} long-running operation(s) still running there (polled on resume)`
+        : undefined,
+    ],
     ['stale', r.stale > 0 ? `${r.stale} running row(s) with no heartbeat (an instance died?)` : undefined],
     ['checked', when(r.checkedAt)],
   ]);

@@ -32,6 +32,7 @@ function decodeParked(e: Entity): ParkedWork {
     orgId: str(e.OrgId),
     message: JSON.parse(str(e.Message) || '{}') as ParkedWork['message'],
     parkedAt: str(e.ParkedAt),
+    ...(Number(e.OperationsInProgress) > 0 ? { operationsInProgress: Number(e.OperationsInProgress) } : {}),
   };
 }
 
@@ -113,6 +114,7 @@ export class TableHoldStore implements HoldStore {
         OrgId: work.orgId,
         Message: JSON.stringify(work.message),
         ParkedAt: work.parkedAt,
+        OperationsInProgress: work.operationsInProgress ?? 0,
       },
       'Replace',
     );

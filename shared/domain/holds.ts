@@ -44,6 +44,11 @@ export interface ParkedWork {
   /** The work message's body as it was delivered. */
   message: WorkMessage;
   parkedAt: string;
+  /**
+   * Long-running operations the back-end was running for it when it was parked (`202 Accepted`, polled):
+   * a hold stops what Triage starts, not what the back-end already runs; they are polled again on resume.
+   */
+  operationsInProgress?: number;
 }
 
 /** A batch or provisioning executing now (registered when it starts, removed when it stops). */
@@ -76,6 +81,8 @@ export interface DrainReport {
   stale: number;
   /** Work of it parked by the hold, to be sent again on resume. */
   parked: number;
+  /** Long-running operations the back-end is still running for that parked work (polled on resume). */
+  atBackEnd: number;
   checkedAt: string;
 }
 
@@ -159,6 +166,7 @@ export function drainReport(input: {
     else running.provisionings++;
     running.items += Math.min(row.itemsLeft, row.concurrency);
   }
+  const parked = input.parked.filter((p) => holdCovers(scope, p));
   return {
     ...scope,
     held: input.hold !== undefined,
@@ -166,7 +174,8 @@ export function drainReport(input: {
     drained: running.batches === 0 && running.provisionings === 0,
     running,
     stale,
-    parked: input.parked.filter((p) => holdCovers(scope, p)).length,
+    parked: parked.length,
+    atBackEnd: parked.reduce((sum, p) => sum + (p.operationsInProgress ?? 0), 0),
     checkedAt: new Date(input.nowMs).toISOString(),
   };
 }

@@ -859,9 +859,9 @@ export function portContract(name: string, ports: () => PortsUnderTest): void {
         parkedAt: '2026-12-01T10:00:00.000Z',
       };
       await holds.park(parked);
-      await holds.park({ ...parked, parkedAt: '2026-12-01T11:00:00.000Z' });
+      await holds.park({ ...parked, parkedAt: '2026-12-01T11:00:00.000Z', operationsInProgress: 7 });
       expect((await holds.listParked()).filter((p) => p.requestId === requestId)).toEqual([
-        { ...parked, parkedAt: '2026-12-01T11:00:00.000Z' },
+        { ...parked, parkedAt: '2026-12-01T11:00:00.000Z', operationsInProgress: 7 },
       ]);
       expect(await holds.unpark(parked.key)).toBe(true);
       expect(await holds.unpark(parked.key)).toBe(false);

@@ -59,7 +59,7 @@ export async function processBatch(
   if (isSupersededAttempt(batch, message)) return 'duplicate';
   // Held (its tier or organisation): nothing of it starts; the message is kept for the resume.
   const hold = await holdOnWork(ctx, request);
-  if (hold) return parkHeld(ctx, request, message, hold);
+  if (hold) return parkHeld(ctx, request, message, hold, batch.inProgress ?? 0);
   // A heartbeat for the reconciler: this request's batches are being delivered.
   await trackActivity(ctx, request);
 
@@ -91,7 +91,7 @@ export async function processBatch(
       while (todo.length > 0) {
         // Held before (again) queueing for slots: nothing more of it starts.
         const heldNow = await holdOnWork(ctx, request);
-        if (heldNow) return await parkHeld(ctx, request, message, heldNow);
+        if (heldNow) return await parkWithOperations(ctx, request, message, heldNow, open.length);
         const leaseId = `${request.id}:${batchLabel(message.batchNumber)}`;
         const want = Math.min(ctx.settings.itemConcurrency, todo.length);
         // At least half its concurrency: a few full-speed batches beat many crawling ones.
@@ -108,7 +108,10 @@ export async function processBatch(
         const ran = await runItems(ctx, request, message.batchNumber, todo, attemptOf, grant, running);
         if (ran === 'cancelled') return await finishCancelledBatch(ctx, request, message, delivery);
         // Held while it ran: its in-flight items finished and are recorded; the rest runs on resume.
-        if (ran.held) return await parkHeld(ctx, request, message, ran.held);
+        if (ran.held) {
+          const operations = open.length + ran.started.length;
+          return await parkWithOperations(ctx, request, message, ran.held, operations);
+        }
         pending.push(...ran.pending);
         open.push(...ran.started);
         todo = ran.untaken;
@@ -124,6 +127,18 @@ export async function processBatch(
   }
   if (open.length > 0) return awaitOperations(ctx, request, message, delivery, open);
   return completeBatch(ctx, request.id, message.batchNumber, mailboxes.length, delivery);
+}
+
+/** Parks a batch held mid-way, its open long-running operations counted on it (the view) and in the drain report. */
+async function parkWithOperations(
+  ctx: AppContext,
+  request: RequestRecord,
+  message: MigrateBatchMessage,
+  hold: Hold,
+  operations: number,
+): Promise<WorkResult> {
+  if (operations > 0) await countInProgress(ctx, request.id, message.batchNumber, operations);
+  return parkHeld(ctx, request, message, hold, operations);
 }
 
 /**

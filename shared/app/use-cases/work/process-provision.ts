@@ -30,8 +30,11 @@ export async function processProvision(
   delivery: DeliveryContext,
 ): Promise<WorkResult> {
   const request = await ensureRequest(ctx, message, message.tier);
-  // Running at the back-end as a long-running operation: polled, also once cancelled (what it ends as counts).
+  // Running at the back-end as a long-running operation: polled, also once cancelled (what it ends as
+  // counts); while held, parked like any work (the drain report counts it) and polled on resume.
   if (request.operation && (request.status === 'running' || request.status === 'cancelled')) {
+    const heldNow = request.status === 'running' ? await holdOnWork(ctx, request) : undefined;
+    if (heldNow) return parkHeld(ctx, request, message, heldNow, 1);
     return pollProvision(ctx, { ...request, operation: request.operation }, message, delivery);
   }
   if (isTerminal(request.status)) return request.status === 'cancelled' ? 'cancelled' : 'duplicate';

@@ -243,4 +243,35 @@ describe('long-running operations (202 Accepted, polled on scheduled messages)',
     });
     expect([...exec.calls.values()]).toEqual([2]);
   });
+
+  test('a hold while moves run: parked with its operations counted in the drain report, polled on resume', async () => {
+    let release = false;
+    const exec = new ScriptedExecutor(
+      () => ({ ok: 'in-progress', operationUrl: 'https://backend.example/op', retryAfterMs: 30_000 }),
+      () => (release ? { ok: true } : { ok: 'in-progress', operationUrl: 'https://backend.example/op' }),
+    );
+    const t = createTestApp({ executor: exec, settings: { batchSize: 5 } });
+    const migration = await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: mailboxes(10) });
+    const provisioning = await t.app.submitRequest(provision('o'));
+    // Planning, both batches and the provisioning: every move started and in progress at the back-end.
+    await t.drain({ steps: 4 });
+    expect(exec.calls.size).toBe(11);
+    await t.app.placeHold('tier', 'standard', { reason: 'back-end upgrade' });
+    await t.drain();
+    const report = await t.app.getHold('tier', 'standard');
+    expect(report).toMatchObject({ held: true, drained: true, parked: 3, atBackEnd: 11 });
+    expect(await t.app.getRequest(migration.request.id)).toMatchObject({
+      status: 'running',
+      progress: { inProgress: 10 },
+    });
+    release = true;
+    await t.app.resumeHold('tier', 'standard');
+    await t.drain();
+    expect(await t.app.getRequest(migration.request.id)).toMatchObject({
+      status: 'completed',
+      progress: { succeeded: 10 },
+    });
+    expect(await t.app.getRequest(provisioning.request.id)).toMatchObject({ status: 'completed' });
+    expect([...exec.calls.values()].every((n) => n === 1)).toBe(true);
+  });
 });
