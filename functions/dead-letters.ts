@@ -2,7 +2,7 @@ import { app, type InvocationContext } from '@azure/functions';
 import { settingNames } from '../shared/config';
 import { tierSubscription, workTopics, type TopicDefinition } from '../shared/domain/topology';
 import { topology } from '../shared/topology';
-import { authorized, jsonResponse } from './http-common';
+import { authorized, jsonResponse, apiAuthLevel } from './http-common';
 import { getApp } from './runtime';
 
 /** The dead-letter facts Service Bus attaches (the host binds them as properties of the message). */
@@ -73,6 +73,6 @@ for (const topic of workTopics(topology)) {
 app.http('listDeadLetters', {
   route: 'dead-letters',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: listDeadLettersHandler,
 });

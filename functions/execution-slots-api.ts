@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { authorized, jsonResponse } from './http-common';
+import { authorized, jsonResponse, apiAuthLevel } from './http-common';
 
 /**
  * GET /api/execution-slots — the declared slots, what each tier holds and could take, who holds and who
@@ -12,6 +12,6 @@ export const getExecutionSlotsHandler = authorized('pools:read', async (_request
 app.http('getExecutionSlots', {
   route: 'execution-slots',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getExecutionSlotsHandler,
 });

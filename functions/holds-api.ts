@@ -1,6 +1,6 @@
 import { app, type HttpHandler } from '@azure/functions';
 import type { HoldScope } from '../shared/app/index';
-import { authorized, jsonResponse, readJsonBody } from './http-common';
+import { authorized, jsonResponse, readJsonBody, apiAuthLevel } from './http-common';
 
 /** The path parameter that names a hold's target, per scope. */
 const targetParam: Record<HoldScope, 'tier' | 'orgId'> = { tier: 'tier', org: 'orgId' };
@@ -40,7 +40,7 @@ export const placeOrgHoldHandler = placeHoldHandler('org');
 export const resumeOrgHandler = resumeHoldHandler('org');
 export const getOrgHoldHandler = getHoldHandler('org');
 
-const fn = { authLevel: 'function' } as const;
+const fn = { authLevel: apiAuthLevel } as const;
 app.http('placeTierHold', {
   ...fn,
   route: 'tiers/{tier}/hold',

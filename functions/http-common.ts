@@ -7,6 +7,7 @@ import { hasCredentials, type Credentials } from '../shared/domain/identity/cred
 import { easyAuthPrincipalHeader } from '../shared/domain/identity/easy-auth';
 import { problem, problemFromError, retryAfterSeconds, type ProblemDetails } from './problem-details';
 import { getApp, getConfig } from './runtime';
+import { settingNames } from '../shared/config';
 
 export function problemResponse(
   details: ProblemDetails,
@@ -182,6 +183,14 @@ export type AuthorizedHandler = (
 const declaredActions = new WeakMap<HttpHandler, Action>();
 
 /** The action a handler built by {@link authorized} declared (the role matrix and OpenAPI read it). */
+/**
+ * The host-level gate of every API route: the function key (`required`, the default), or none with
+ * `TRIAGE_FUNCTION_KEYS=off` (the token is then the only gate, and every 401 is the app's, with a body). An
+ * HTTP route's auth level is fixed when it is registered, so the setting is read then.
+ */
+export const apiAuthLevel: 'function' | 'anonymous' =
+  process.env[settingNames.functionKeys] === 'off' ? 'anonymous' : 'function';
+
 export function declaredAction(handler: HttpHandler): Action | undefined {
   return declaredActions.get(handler);
 }

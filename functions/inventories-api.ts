@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { TriageError } from '../shared/domain/errors';
-import { authorized, jsonResponse, problem, problemResponse } from './http-common';
+import { authorized, jsonResponse, problem, problemResponse, apiAuthLevel } from './http-common';
 import { getConfig } from './runtime';
 
 /** Counts bytes as they stream and stops at the limit, so an oversized upload is never buffered whole. */
@@ -59,6 +59,6 @@ export const importInventoryHandler = authorized('inventories:import', async (re
 app.http('importInventory', {
   route: 'inventories',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: importInventoryHandler,
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { authorized, jsonResponse } from './http-common';
+import { authorized, jsonResponse, apiAuthLevel } from './http-common';
 
 /** PUT /api/orgs/{orgId}/members/{principalId} — binds a principal's Triage.Requester role to the organisation. */
 export const putMemberHandler = authorized('members:write', async (request, _context, caller) =>
@@ -20,18 +20,18 @@ export const listMembersHandler = authorized('members:read', async (request, _co
 app.http('putMember', {
   route: 'orgs/{orgId}/members/{principalId}',
   methods: ['PUT'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: putMemberHandler,
 });
 app.http('deleteMember', {
   route: 'orgs/{orgId}/members/{principalId}',
   methods: ['DELETE'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: deleteMemberHandler,
 });
 app.http('listMembers', {
   route: 'orgs/{orgId}/members',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: listMembersHandler,
 });

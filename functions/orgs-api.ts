@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { authorized, jsonResponse, limitedBody, readJsonBody } from './http-common';
+import { authorized, jsonResponse, limitedBody, readJsonBody, apiAuthLevel } from './http-common';
 
 /** PUT /api/orgs/{orgId} — registers an organisation and its verified tier (Triage.Admin), audited. */
 export const upsertOrgHandler = authorized('orgs:write', async (request, _context, caller) => {
@@ -37,36 +37,36 @@ export const importOrgsHandler = authorized('orgs:import', async (request, _cont
 app.http('upsertOrg', {
   route: 'orgs/{orgId}',
   methods: ['PUT'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: upsertOrgHandler,
 });
 app.http('getOrg', {
   route: 'orgs/{orgId}',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getOrgHandler,
 });
 app.http('getOrgAudit', {
   route: 'orgs/{orgId}/audit',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getOrgAuditHandler,
 });
 app.http('putReadiness', {
   route: 'orgs/{orgId}/readiness',
   methods: ['PUT'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: putReadinessHandler,
 });
 app.http('getReadiness', {
   route: 'orgs/{orgId}/readiness',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getReadinessHandler,
 });
 app.http('importOrgs', {
   route: 'orgs/import',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: importOrgsHandler,
 });

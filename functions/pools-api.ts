@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { authorized, jsonResponse, queryOf, readJsonBody } from './http-common';
+import { authorized, jsonResponse, queryOf, readJsonBody, apiAuthLevel } from './http-common';
 
 /** PUT /api/pools/{poolId} — declares or changes a capacity pool (Triage.Admin): 201 when created, 200 when changed. */
 export const putPoolHandler = authorized('pools:write', async (request, _context, caller) => {
@@ -26,19 +26,24 @@ export const getPoolQueueHandler = authorized('pools:read', async (request, _con
 app.http('putPool', {
   route: 'pools/{poolId}',
   methods: ['PUT'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: putPoolHandler,
 });
 app.http('getPool', {
   route: 'pools/{poolId}',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getPoolHandler,
 });
-app.http('listPools', { route: 'pools', methods: ['GET'], authLevel: 'function', handler: listPoolsHandler });
+app.http('listPools', {
+  route: 'pools',
+  methods: ['GET'],
+  authLevel: apiAuthLevel,
+  handler: listPoolsHandler,
+});
 app.http('getPoolQueue', {
   route: 'pools/{poolId}/queue',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getPoolQueueHandler,
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { authorized, jsonResponse, readJsonBody } from './http-common';
+import { authorized, jsonResponse, readJsonBody, apiAuthLevel } from './http-common';
 
 /** PUT /api/calendar — the programme's capacity calendar (Triage.Admin): 201 when created, 200 when changed. */
 export const putCalendarHandler = authorized('calendar:write', async (request, _context, caller) => {
@@ -25,19 +25,19 @@ export const planWhatIfHandler = authorized('plan:what-if', async (request, _con
 app.http('putCalendar', {
   route: 'calendar',
   methods: ['PUT'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: putCalendarHandler,
 });
 app.http('getCalendar', {
   route: 'calendar',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getCalendarHandler,
 });
-app.http('getPlan', { route: 'plan', methods: ['GET'], authLevel: 'function', handler: getPlanHandler });
+app.http('getPlan', { route: 'plan', methods: ['GET'], authLevel: apiAuthLevel, handler: getPlanHandler });
 app.http('planWhatIf', {
   route: 'plan/what-if',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: planWhatIfHandler,
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { authorized, csvAttachment, jsonResponse, queryOf } from './http-common';
+import { authorized, csvAttachment, jsonResponse, queryOf, apiAuthLevel } from './http-common';
 
 /** GET /api/requests/{id}/items?status=failed|succeeded|pending&limit=&continuationToken= */
 export const listRequestItemsHandler = authorized('requests:read', async (request, _context, caller) =>
@@ -14,12 +14,12 @@ export const getReportHandler = authorized('requests:read', async (request, _con
 app.http('listRequestItems', {
   route: 'requests/{id}/items',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: listRequestItemsHandler,
 });
 app.http('getRequestReport', {
   route: 'requests/{id}/report',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getReportHandler,
 });

@@ -1,5 +1,5 @@
 import { app, type HttpResponseInit } from '@azure/functions';
-import { authorized, csvAttachment, jsonResponse, queryOf, readJsonBody } from './http-common';
+import { authorized, csvAttachment, jsonResponse, queryOf, readJsonBody, apiAuthLevel } from './http-common';
 
 /** POST /api/requests — records and publishes a request at the organisation's verified tier. */
 export const submitRequestHandler = authorized(
@@ -59,42 +59,42 @@ export const releaseRequestHandler = authorized('requests:release', async (reque
 app.http('submitRequest', {
   route: 'requests',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: submitRequestHandler,
 });
 app.http('listRequests', {
   route: 'requests',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: listRequestsHandler,
 });
 app.http('getRequest', {
   route: 'requests/{id}',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: getRequestHandler,
 });
 app.http('readDuplicates', {
   route: 'requests/{id}/duplicates',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: readDuplicatesHandler,
 });
 app.http('cancelRequest', {
   route: 'requests/{id}/cancel',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: cancelRequestHandler,
 });
 app.http('retryRequest', {
   route: 'requests/{id}/retry',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: retryRequestHandler,
 });
 app.http('releaseRequest', {
   route: 'requests/{id}/release',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: apiAuthLevel,
   handler: releaseRequestHandler,
 });

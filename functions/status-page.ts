@@ -8,7 +8,14 @@ import {
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { settingNames } from '../shared/config';
-import { authorized, jsonResponse, problem, problemResponse, withProblems } from './http-common';
+import {
+  apiAuthLevel,
+  authorized,
+  jsonResponse,
+  problem,
+  problemResponse,
+  withProblems,
+} from './http-common';
 import { getApp } from './runtime';
 
 /** Built by `npm run build` (esbuild bundles the script with Chart.js): dist/status-page/. */
@@ -18,10 +25,10 @@ const assetTypes: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 /**
- * The page and its data need the function key unless the deployment allows anonymous reading. An HTTP
- * route's auth level is fixed when it is registered, so the setting is read then.
+ * The page and its data need the function key unless the deployment allows anonymous reading (or wants no
+ * function keys at all). An HTTP route's auth level is fixed when it is registered, so the setting is read then.
  */
-const pageAuthLevel = process.env[settingNames.statusPageAnonymous] === 'true' ? 'anonymous' : 'function';
+const pageAuthLevel = process.env[settingNames.statusPageAnonymous] === 'true' ? 'anonymous' : apiAuthLevel;
 const noStore = { 'Cache-Control': 'no-store' };
 
 /**

@@ -99,6 +99,13 @@ param webhookSigningSecret string = ''
 @description('Optional. Serve the status page (GET /api/status and its data) without a function key or token. Off by default: operators open it with ?code=<function key>#token=<bearer token>.')
 param statusPageAnonymous bool = false
 
+@description('Optional. Function keys in front of the API (the host checks them before the app runs, and answers a missing key with an empty 401). `off`: the bearer token, or EasyAuth, is the only gate, and every 401 has a problem body.')
+@allowed([
+  'required'
+  'off'
+])
+param functionKeys string = 'required'
+
 @description('Required. Who the API trusts: the Entra app registration of the API (its client id; scripts/entra-app-registration.sh creates it) and whether the app or EasyAuth checks the tokens.')
 param auth authSettingsType
 
@@ -200,6 +207,7 @@ var appConfiguration = {
   TRIAGE_AUTH_CLOCK_TOLERANCE_SECONDS: ''
   TRIAGE_AUTH_MEMBERSHIP_CACHE_SECONDS: ''
   TRIAGE_STATUS_PAGE_ANONYMOUS: string(statusPageAnonymous)
+  TRIAGE_FUNCTION_KEYS: functionKeys
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {

@@ -75,6 +75,13 @@ export const settingNames = {
    * when the Functions are registered (an HTTP route's auth level is fixed then).
    */
   statusPageAnonymous: 'TRIAGE_STATUS_PAGE_ANONYMOUS',
+  /**
+   * Optional. `required` (default): every API route but health and the OpenAPI document wants a function key
+   * as well as a token, and the host answers a missing key with its own bodiless 401. `off`: routes are
+   * anonymous at the host and the bearer token (or EasyAuth) is the only gate, so every 401 is the app's,
+   * with a problem body. Read when the Functions are registered.
+   */
+  functionKeys: 'TRIAGE_FUNCTION_KEYS',
   /** Optional. Where the scheduler's custom metrics go (the platform's setting; absent locally: none sent). */
   applicationInsightsConnection: 'APPLICATIONINSIGHTS_CONNECTION_STRING',
   /** Optional. `ClientId=…;Authorization=AAD`: the metrics are sent with that managed identity, no key. */
