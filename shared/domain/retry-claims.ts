@@ -6,7 +6,7 @@
  */
 import type { SkippedMailbox } from './duplicate-work';
 import { mailboxKey } from './inventory';
-import type { ItemRecord } from './records';
+import type { ItemRecord, RequestRecord } from './records';
 
 /** What a retry does with one re-opened batch's failed items. */
 export interface RetrySelection {
@@ -89,4 +89,13 @@ export function allHeldElsewhereRefusal(kept: readonly ItemRecord[]): string {
     `nothing to retry: each of the ${kept.length} failed mailbox(es) is migrated by another request in ` +
     `flight now, e.g. ${names}; retry once those finish`
   );
+}
+
+/**
+ * Where a finished migration's retry writes the mailboxes it reports (`writeDuplicates`' index): past every
+ * entry planning read (its total and what it skipped), and past every earlier report, so the list keeps the
+ * order they were found in and a later retry never overwrites an earlier one.
+ */
+export function retryDuplicatesIndex(record: Pick<RequestRecord, 'total' | 'duplicates'>): number {
+  return record.total + (record.duplicates?.skipped ?? 0);
 }

@@ -148,3 +148,22 @@ export function isSupersededAttempt(
 ): boolean {
   return (message.attempt ?? 1) < (record.chainAttempt ?? 0);
 }
+
+/**
+ * A re-opened batch whose re-queued items `lost` were taken over by another request in the moment before the
+ * retry re-opened it (the request still read as finished then): they stay failed, counted in batch and
+ * request, and are reported. Null once the batch has left `queued` (its message ran: nothing to correct).
+ */
+export function keepLostItems(
+  batch: BatchRecord,
+  request: RequestRecord,
+  lost: number,
+  reported: readonly SkippedMailbox[],
+): { batch: BatchRecord; request: RequestRecord } | null {
+  if (batch.status !== 'queued' || lost <= 0) return null;
+  const duplicates = addDuplicates(request.duplicates, reported);
+  return {
+    batch: { ...batch, failed: batch.failed + lost },
+    request: { ...request, failed: request.failed + lost, ...(duplicates ? { duplicates } : {}) },
+  };
+}

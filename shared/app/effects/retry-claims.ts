@@ -4,15 +4,18 @@ import { mailboxKey } from '../../domain/inventory';
 import { mapLimit } from '../../domain/map-limit';
 import type { RequestRecord } from '../../domain/records';
 import {
+  heldElsewhereReason,
   retryCandidates,
+  retryDuplicatesIndex,
   reopensBatch,
   selectRetryItems,
   type RetrySelection,
 } from '../../domain/retry-claims';
-import { needsReopening } from '../../domain/retry-plan';
+import { keepLostItems, needsReopening } from '../../domain/retry-plan';
 import type { AppContext } from '../context';
 import { claimMailboxes } from './claim-mailboxes';
 import { recordEvent } from './history';
+import { mutateBatchAndRequest } from './mutate-batch';
 
 /** One completed batch with failures, and what a retry does with its items. */
 export interface BatchRetry {
@@ -81,4 +84,46 @@ export async function noteHeldElsewhere(
       `(e.g. ${first.address} in ${first.heldBy}, ${first.heldByStatus}): listed at ` +
       `/api/requests/${request.id}/duplicates`,
   });
+}
+
+/**
+ * After the retry re-opened its batches (the request is in flight again, so no other request may take its
+ * claims over any more), checks that the re-queued mailboxes are still its own: one another request took
+ * over in the moment before (the request still read as finished then) is put back to failed with the
+ * reason, counted and reported, before any batch message goes out — so it never runs in both.
+ * @returns the mailboxes put back (reported as duplicates).
+ * @throws TriageError `concurrency` when the claims kept changing under it (the caller may try again).
+ */
+export async function keepClaimsLostMeanwhile(
+  ctx: AppContext,
+  record: RequestRecord,
+  reopened: readonly BatchRetry[],
+): Promise<SkippedMailbox[]> {
+  const entries = reopened.flatMap((b) => b.selection.requeue.map((i) => ({ address: i.address })));
+  if (entries.length === 0) return [];
+  const { skipped } = await claimMailboxes(ctx, record, entries).catch((err: unknown) => {
+    if (isTriageError(err, 'execution-failed')) {
+      throw new TriageError('concurrency', `retry: ${err.message}; try again`, { cause: err });
+    }
+    throw err;
+  });
+  if (skipped.length === 0) return [];
+  const held = new Map(skipped.map((s) => [mailboxKey(s.address), s]));
+  const current = (await ctx.ports.requests.get(record.id)) ?? record;
+  await ctx.ports.artifacts.writeDuplicates(record.id, retryDuplicatesIndex(current), skipped);
+  let report: SkippedMailbox[] = skipped;
+  for (const { batchNumber, selection } of reopened) {
+    const lost = selection.requeue.flatMap((item) => {
+      const holder = held.get(mailboxKey(item.address));
+      return holder ? [{ ...item, status: 'failed' as const, reason: heldElsewhereReason(holder) }] : [];
+    });
+    if (lost.length === 0) continue;
+    await ctx.ports.items.write(record.id, batchNumber, lost);
+    const reported = report;
+    const written = await mutateBatchAndRequest(ctx, record.id, batchNumber, (b, r) =>
+      keepLostItems(b, r, lost.length, reported),
+    );
+    if (written) report = [];
+  }
+  return skipped;
 }

@@ -217,6 +217,20 @@ export class E2eStack {
   }
 }
 
+/** Listens on a free 127.0.0.1 port; `close` cuts the open connections too (a test back-end's end). */
+async function listenOnLoopback(server: Server): Promise<{ port: number; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /**
  * A downstream system for the `http` executor: answers 503 to a seeded ~`failureRate` of calls and
  * 200 otherwise, counting successful calls per Idempotency-Key.
@@ -267,9 +281,7 @@ export async function startCountingExecutorServer(options: {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/execute`,
     successes,
@@ -278,11 +290,7 @@ export async function startCountingExecutorServer(options: {
     setOutage: (down) => {
       outage = down;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 
@@ -322,18 +330,12 @@ export async function startLongRunningBackEnd(durationMs: (key: string) => numbe
         .end(JSON.stringify({ status: done ? 'succeeded' : 'running' }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/moves`,
     starts,
     reads: () => reads,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

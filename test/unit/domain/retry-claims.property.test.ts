@@ -15,7 +15,7 @@ import {
   reportedHolderOf,
   selectRetryItems,
 } from '../../../shared/domain/retry-claims';
-import { reopenBatch } from '../../../shared/domain/retry-plan';
+import { keepLostItems, reopenBatch } from '../../../shared/domain/retry-plan';
 
 const at = '2026-01-01T00:00:00.000Z';
 const inFlight = ['queued', 'running', 'deferred'] as const;
@@ -227,6 +227,54 @@ describe('retry claims: examples', () => {
       'nothing to retry: each of the 4 failed mailbox(es) is migrated by another request in flight now, e.g. ' +
         'a@x (migrated by request r-b (running)), b@x (migrated by request r-b (running)), ' +
         'c@x (migrated by request r-b (running)); retry once those finish',
+    );
+  });
+
+  test('re-queued items a request took over before the re-opening, put back: counts exact before and after the roll-up', () => {
+    fc.assert(
+      fc.property(scenario, fc.nat(), (value, pick) => {
+        const { items, held, batch, request } = build(value);
+        const selection = selectRetryItems(items, held, at);
+        fc.pre(reopensBatch(selection) && selection.requeue.length > 0);
+        const reopened = reopenBatch(batch, request, 1, { failed: selection.keep.length, reported: [] })!;
+        // Some of the re-queued items turn out to be another request's now.
+        const lost = selection.requeue.filter((_, i) => (pick >> i) % 2 === 1);
+        const reported: SkippedMailbox[] = lost.map((i) => ({
+          address: i.address,
+          heldBy: 'r-late',
+          heldByStatus: 'running',
+        }));
+        const kept = keepLostItems(reopened.batch, reopened.request, lost.length, reported);
+        if (lost.length === 0) {
+          expect(kept).toBeNull();
+          return;
+        }
+        const after = kept!;
+        const progress = progressOf(after.request);
+        expect(progress.total).toBe(
+          progress.succeeded + progress.failed + (progress.cancelled ?? 0) + progress.pending,
+        );
+        expect(progress.pending).toBe(selection.requeue.length - lost.length);
+        expect(after.request.duplicates?.skipped ?? 0).toBe(lost.length);
+        // Not once the batch's message ran.
+        expect(keepLostItems({ ...after.batch, status: 'running' }, after.request, 1, [])).toBeNull();
+        // The rest runs and succeeds; the roll-up counts every item once.
+        const lostIndexes = new Set(lost.map((i) => i.index));
+        const final = items.map((item) =>
+          lostIndexes.has(item.index)
+            ? { ...item, status: 'failed' as const }
+            : selection.requeue.some((r) => r.index === item.index)
+              ? { ...item, status: 'succeeded' as const }
+              : item.status === 'retry'
+                ? { ...item, status: 'failed' as const }
+                : item,
+        );
+        const rolled = rollUpBatch(after.batch, after.request, {
+          ...countFinalItems(final),
+          functionName: 'f',
+        })!;
+        expect(rolled.request.succeeded + rolled.request.failed).toBe(rolled.request.total);
+      }),
     );
   });
 });

@@ -2,9 +2,8 @@ import { messageIds } from '../../../domain/batches';
 import { TriageError } from '../../../domain/errors';
 import type { Principal } from '../../../domain/identity/principal';
 import { batchMessage, requestMessage } from '../../../domain/messages';
-import { allHeldElsewhereRefusal } from '../../../domain/retry-claims';
+import { allHeldElsewhereRefusal, retryDuplicatesIndex } from '../../../domain/retry-claims';
 import { decideRequeue, isRetryableOutcome, reopenBatch } from '../../../domain/retry-plan';
-import { entriesPlanned } from '../../../domain/request-lifecycle';
 import { isTerminal } from '../../../domain/status';
 import type { AppContext } from '../../context';
 import { recordAudit } from '../../effects/audit';
@@ -14,7 +13,7 @@ import { repairStuck } from '../../effects/repair';
 import { mutateBatchAndRequest } from '../../effects/mutate-batch';
 import { mutateExistingRequest } from '../../effects/mutate-request';
 import { publishWork } from '../../effects/publish';
-import { noteHeldElsewhere, planMigrationRetry } from '../../effects/retry-claims';
+import { keepClaimsLostMeanwhile, noteHeldElsewhere, planMigrationRetry } from '../../effects/retry-claims';
 import { toRequestView, type RequestView } from '../../views/request-view';
 import { visibleRequest } from '../../views/visible-request';
 import { replayDeadLettered } from './replay-dead-lettered';
@@ -78,7 +77,7 @@ export async function retryRequest(ctx: AppContext, caller: Principal, id: unkno
     throw new TriageError('invalid-transition', allHeldElsewhereRefusal(plan.kept));
   }
   if (plan.reported.length > 0) {
-    await ctx.ports.artifacts.writeDuplicates(requestId, entriesPlanned(record), plan.reported);
+    await ctx.ports.artifacts.writeDuplicates(requestId, retryDuplicatesIndex(record), plan.reported);
   }
   // The report joins the request's summary with the first batch re-opened: once, even if two retries race.
   let report = plan.reported;
@@ -99,6 +98,13 @@ export async function retryRequest(ctx: AppContext, caller: Principal, id: unkno
       report = [];
     }
   }
+  // In flight again: a claim taken over in the moment before the re-opening is put back to failed now,
+  // before any batch message goes out.
+  const lostMeanwhile = await keepClaimsLostMeanwhile(
+    ctx,
+    record,
+    plan.batches.filter((b) => reopened.includes(b.batchNumber)),
+  );
   // Kept items say who migrates them now: written after the report, so a crash in between reports them again
   // rather than never.
   const rewrite = plan.batches.filter((b) => b.selection.rewrite.length > 0);
@@ -109,6 +115,7 @@ export async function retryRequest(ctx: AppContext, caller: Principal, id: unkno
   if (reopened.length > 0) {
     await recordEvent(ctx, saved, { type: 'retry', message: `retry of ${reopened.length} batch(es)` });
     if (plan.reported.length > 0 && report.length === 0) await noteHeldElsewhere(ctx, saved, plan.reported);
+    await noteHeldElsewhere(ctx, saved, lostMeanwhile);
     await publishWork(
       ctx,
       reopened.map((batchNumber) => ({

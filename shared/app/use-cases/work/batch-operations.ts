@@ -108,7 +108,8 @@ export async function pollBatchItems(
       const { reason: _previous, ...rest } = item;
       return { ...rest, operation: step.pending, ...(step.problem ? { reason: step.problem } : {}) };
     }
-    const { operation: _ended, reason: _stale, ...rest } = item;
+    // What the start said ("in progress") and the last poll's problem are no longer true.
+    const { operation: _ended, reason: _stale, detail: _started, ...rest } = item;
     return step.ended.ok
       ? {
           ...rest,

@@ -200,4 +200,42 @@ describe('retry of a failed migration claims its mailboxes again (issue 12)', ()
     expect(await listed(t, a)).toHaveLength(5);
     expect(second.history?.filter((e) => e.type === 'note')).toHaveLength(1);
   });
+
+  test("a request planned in the moment between the retry's claims and its re-opening: the mailboxes still run once", async () => {
+    const counting = countingExecutor();
+    const t = createTestApp({ executor: counting.executor });
+    const a = (await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: range(0, 20) })).request
+      .id;
+    await drainOnly(t, a);
+    const b = (await t.app.submitRequest({ kind: 'migrate', orgId: 'o', mailboxes: range(10, 15) })).request
+      .id;
+    counting.failing.now = false;
+    // B is planned right after A's retry has claimed its failed mailboxes and before it re-opens its batches:
+    // A still reads as finished, so B takes those claims over.
+    const write = t.ports.items.write.bind(t.ports.items);
+    let raced = false;
+    t.ports.items.write = async (requestId, batchNumber, items) => {
+      if (!raced && requestId === a && items.some((i) => i.status === 'retry')) {
+        raced = true;
+        await deliverPlanning(t, b);
+      }
+      return write(requestId, batchNumber, items);
+    };
+    await t.app.retryRequest(a);
+    expect(raced).toBe(true);
+    await t.drain();
+    for (let i = 10; i < 20; i++) expect(counting.successes.get(`user${i}@contoso.example`)).toBe(1);
+    expect(await t.app.getRequest(a)).toMatchObject({
+      status: 'completed-with-errors',
+      progress: { total: 20, succeeded: 15, failed: 5, pending: 0 },
+      duplicates: { skipped: 5, heldBy: [b] },
+    });
+    expect(await t.app.getRequest(b)).toMatchObject({ status: 'completed', progress: { succeeded: 5 } });
+    const items = await itemsOf(t, a);
+    expect(items.get('user12@contoso.example')).toMatchObject({
+      status: 'failed',
+      reason: `migrated by request ${b} (running)`,
+    });
+    expect((await listed(t, a)).map((s) => s.heldBy)).toEqual([b, b, b, b, b]);
+  });
 });
