@@ -41,8 +41,8 @@ export const settingNames = {
   executorBackoffMs: 'TRIAGE_EXECUTOR_BACKOFF_MS',
   /**
    * Optional. Long-running operations (`202 Accepted` + `Location`): the wait between two status reads when
-   * the back-end sends no `Retry-After` (default 30 000; never more than TRIAGE_RETRY_MAX_DELAY_MS), and how
-   * long one may stay in progress before it is failed (default 86 400 000 = 24 h).
+   * the back-end sends no `Retry-After` (default 30 000; 1 s to 5 min, or to TRIAGE_RETRY_MAX_DELAY_MS when
+   * shorter), and how long one may stay in progress before it is failed (default 86 400 000 = 24 h).
    */
   executorPollIntervalMs: 'TRIAGE_EXECUTOR_POLL_INTERVAL_MS',
   executorDeadlineMs: 'TRIAGE_EXECUTOR_DEADLINE_MS',
