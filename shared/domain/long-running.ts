@@ -106,8 +106,11 @@ export function continueOperation(
   };
 }
 
+/** A scheduled poll may be delivered a little early: an operation due within this is polled now. */
+export const pollEarlyMs = 1_000;
+
 /** Whether an operation's next poll is due (a little early is fine: the scheduled message may run early). */
-export function isPollDue(operation: PendingOperation, now: Date, earlyMs = 0): boolean {
+export function isPollDue(operation: PendingOperation, now: Date, earlyMs = pollEarlyMs): boolean {
   return Date.parse(operation.nextPollAt) <= now.getTime() + earlyMs;
 }
 

@@ -130,7 +130,10 @@ async function inventoryRows(): Promise<string[][]> {
 
 async function main(): Promise<void> {
   const wanted = sectionsToRun(process.argv.slice(2));
-  console.log(`Triage benchmarks (${[...wanted].join(', ')}): ${runs} runs each, medians reported\n`);
+  const once = [...wanted].filter((s) => optIn.has(s));
+  console.log(
+    `Triage benchmarks (${[...wanted].join(', ')}): ${runs} runs each, medians reported${once.length > 0 ? ` (${once.join(', ')}: one run)` : ''}\n`,
+  );
   const rows: string[][] = [['benchmark', 'median', 'ratio', 'target']];
   let azurite: number | undefined;
   let azuriteBatched: number | undefined;

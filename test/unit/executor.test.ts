@@ -270,21 +270,25 @@ describe('simulated executor', () => {
 });
 
 describe('simulated long-running operations (operationMs)', () => {
-  test('a task answers in progress, its status reads in progress until operationMs passed, then its outcome', async () => {
-    const executor = new SimulatedExecutor({
+  /** The simulated executor itself (its `poll` is not optional), answering every task after `operationMs`. */
+  const slow = (operationMs: number, permanentFailureRate = 0) =>
+    new SimulatedExecutor({
       seed: 7,
       latencyMs: { min: 0, max: 0 },
       transientFailureRate: 0,
-      permanentFailureRate: 0,
-      operationMs: 80,
+      permanentFailureRate,
+      operationMs,
     });
+
+  test('a task answers in progress, its status reads in progress until operationMs passed, then its outcome', async () => {
+    const executor = slow(500);
     const started = await executor.execute(task(1));
-    expect(started).toMatchObject({ ok: 'in-progress', retryAfterMs: 80 });
+    expect(started).toMatchObject({ ok: 'in-progress', retryAfterMs: 500 });
     const url = started.ok === 'in-progress' ? started.operationUrl : '';
     const early = await executor.poll(task(1), url);
     expect(early).toMatchObject({ ok: 'in-progress', operationUrl: url });
-    expect(early.ok === 'in-progress' && (early.retryAfterMs ?? 0) <= 80).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 90));
+    expect(early.ok === 'in-progress' && (early.retryAfterMs ?? 0) <= 500).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 520));
     expect(await executor.poll(task(1), url)).toEqual({
       ok: true,
       detail: expect.stringMatching(/^simulated/),
@@ -299,13 +303,7 @@ describe('simulated long-running operations (operationMs)', () => {
   });
 
   test('permanent failures are operations that end failed; transient ones answer at once, as before', async () => {
-    const permanent = new SimulatedExecutor({
-      seed: 7,
-      latencyMs: { min: 0, max: 0 },
-      transientFailureRate: 0,
-      permanentFailureRate: 1,
-      operationMs: 1,
-    });
+    const permanent = slow(1, 1);
     const started = await permanent.execute(task(3));
     await new Promise((resolve) => setTimeout(resolve, 5));
     const url = started.ok === 'in-progress' ? started.operationUrl : '';

@@ -20,9 +20,6 @@ import type { ExecutionOutcome, ExecutionTask } from '../../ports/executor';
 import { settleCancelled } from './complete-batch';
 import type { WorkResult } from './work-result';
 
-/** A scheduled poll may be delivered a little early: an operation due within this is polled now. */
-const pollEarlyMs = 1_000;
-
 /** What the executor is asked to do for one mailbox of a batch (the same task for a start and its polls). */
 export function itemTask(
   request: RequestRecord,
@@ -94,7 +91,7 @@ export async function pollBatchItems(
   const due: Array<ItemRecord & { operation: PendingOperation }> = [];
   for (const item of inProgress) {
     if (!item.operation) continue;
-    if (isPollDue(item.operation, now, pollEarlyMs)) due.push({ ...item, operation: item.operation });
+    if (isPollDue(item.operation, now)) due.push({ ...item, operation: item.operation });
     else open.push(item.operation);
   }
   if (due.length === 0) return open;

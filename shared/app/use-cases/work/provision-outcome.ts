@@ -16,9 +16,6 @@ import { decideAndApply } from '../../effects/pool-requests';
 import type { ExecutionOutcome, ExecutionTask } from '../../ports/executor';
 import type { WorkResult } from './work-result';
 
-/** A scheduled poll may be delivered a little early: an operation due within this is polled now. */
-const pollEarlyMs = 1_000;
-
 /** What the executor is asked to do for a provisioning (the same task for its start and its polls). */
 export function provisionTask(request: RequestRecord, resource: Resource, attempt: number): ExecutionTask {
   return {
@@ -84,7 +81,7 @@ export async function pollProvision(
   delivery: DeliveryContext,
 ): Promise<WorkResult> {
   const attempt = request.attempts ?? 1;
-  if (!isPollDue(request.operation, ctx.clock(), pollEarlyMs)) {
+  if (!isPollDue(request.operation, ctx.clock())) {
     await pollLater(ctx, message, delivery, new Date(request.operation.nextPollAt));
     return 'in-progress';
   }
