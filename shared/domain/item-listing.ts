@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { MailboxEntry } from './inventory';
+import { operationView } from './long-running';
 import { continuationTokenSchema, pageLimitSchema } from './queries';
 import type { BatchRecord, ItemRecord } from './records';
 
@@ -68,16 +69,7 @@ function rowView(batch: number, row: ItemRecord): ItemView {
     attempts: row.attempts,
     ...(row.reason ? { reason: row.reason } : {}),
     ...(row.status === 'retry' ? {} : { at: row.at }),
-    ...(row.status === 'in-progress' && row.operation
-      ? {
-          operation: {
-            startedAt: row.operation.startedAt,
-            nextPollAt: row.operation.nextPollAt,
-            deadlineAt: row.operation.deadlineAt,
-            polls: row.operation.polls,
-          },
-        }
-      : {}),
+    ...(row.status === 'in-progress' && row.operation ? { operation: operationView(row.operation) } : {}),
   };
 }
 

@@ -106,6 +106,17 @@ export function continueOperation(
   };
 }
 
+/** What the API shows of an operation: its times and polls, not its status URL (the back-end's business). */
+export function operationView(operation: PendingOperation): {
+  startedAt: string;
+  nextPollAt: string;
+  deadlineAt: string;
+  polls: number;
+} {
+  const { startedAt, nextPollAt, deadlineAt, polls } = operation;
+  return { startedAt, nextPollAt, deadlineAt, polls };
+}
+
 /** A scheduled poll may be delivered a little early: an operation due within this is polled now. */
 export const pollEarlyMs = 1_000;
 

@@ -8,6 +8,7 @@ import {
   type RequestRecord,
 } from '../../domain/records';
 import type { DuplicateSummary } from '../../domain/duplicate-work';
+import { operationView } from '../../domain/long-running';
 import { isTerminal, type RequestStatus } from '../../domain/status';
 import type { AppContext } from '../context';
 
@@ -114,16 +115,7 @@ export async function toRequestView(
     deadLettered: record.deadLettered ?? false,
     retryCount: record.retryCount,
     ...(record.attempts !== undefined ? { attempts: record.attempts } : {}),
-    ...(record.operation
-      ? {
-          operation: {
-            startedAt: record.operation.startedAt,
-            nextPollAt: record.operation.nextPollAt,
-            deadlineAt: record.operation.deadlineAt,
-            polls: record.operation.polls,
-          },
-        }
-      : {}),
+    ...(record.operation ? { operation: operationView(record.operation) } : {}),
     ...(hold ? { hold } : {}),
   };
   if (!options.detail) return base;

@@ -122,7 +122,7 @@ export async function pollBatchItems(
 
 /**
  * Ends a delivery that leaves long-running operations open: counts them on the batch (the request view
- * shows them), records the heartbeat the reconciler reads, and schedules the next poll.
+ * shows them) and schedules the next poll. The delivery has recorded its heartbeat for the reconciler.
  * @throws TriageError `dependency-unavailable` when Service Bus does not take the poll (the delivery is retried).
  */
 export async function awaitOperations(
@@ -135,7 +135,6 @@ export async function awaitOperations(
   const at = earliestPoll(open) ?? ctx.clock();
   await pollLater(ctx, message, delivery, at);
   await countInProgress(ctx, request.id, message.batchNumber, open.length);
-  await trackActivity(ctx, request);
   return 'in-progress';
 }
 
@@ -181,7 +180,11 @@ export async function finishCancelledBatch(
   if (inProgress.length > 0) {
     const manifest = await ctx.ports.artifacts.readBatchManifest(request.id, message.batchNumber);
     const open = await pollBatchItems(ctx, request, message.batchNumber, manifest, inProgress);
-    if (open.length > 0) return awaitOperations(ctx, request, message, delivery, open);
+    if (open.length > 0) {
+      // A heartbeat for the reconciler: a cancelled batch polling its moves is not stuck.
+      await trackActivity(ctx, request);
+      return awaitOperations(ctx, request, message, delivery, open);
+    }
   }
   return settleCancelled(ctx, request.id, message.batchNumber, delivery);
 }
