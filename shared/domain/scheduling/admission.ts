@@ -132,8 +132,9 @@ export function dispatch(input: DispatchInput): DispatchDecision {
 /**
  * The cheap path for one arriving claim on a line a previous `dispatch` left as it is (nothing admissible
  * waiting) at this `nowMs`: `admit` or `defer` change nothing else and cost one pass over the claims
- * without sorting. When preemption might make room, or the capacity backfills, it runs the full `dispatch`
- * instead. `arriving` must not already be held or waiting (a redelivered message): the caller checks.
+ * without sorting. When preemption might make room, the capacity backfills, or the arrival moves its own
+ * organisation's waiting claims back a turn (an old arrival, such as a claim pushed back), it runs the full
+ * `dispatch` instead. `arriving` must not already be held or waiting (a redelivered message): the caller checks.
  * @throws RangeError on duplicate tier names or ranks, or a quantity that is not positive.
  */
 export function decideArrival(
@@ -161,10 +162,12 @@ export function decideArrival(
     amountsByIndex(table, input.spec.reserved),
     served.used,
   );
-  if (arriving.quantity <= headroom) {
+  // Admitting it alone is the whole decision only when the rest of the line keeps its order: when its
+  // organisation has claims waiting behind it, their turns move back and someone else's may fit now.
+  if (arriving.quantity <= headroom && !served.reordersOwnTurns) {
     return { kind: 'admit', servedTier: servedTierName(table.names, served.index) };
   }
-  if (served.preemptable < arriving.quantity - headroom) return { kind: 'defer' };
+  if (arriving.quantity > headroom && served.preemptable < arriving.quantity - headroom) return { kind: 'defer' };
   return full();
 }
 

@@ -16,6 +16,11 @@ export interface ArrivalPlace {
   preemptable: number;
   /** What the holdings use per tier index, unknown tiers last (empty when `anyAhead`). */
   used: Float64Array;
+  /**
+   * True when its organisation has waiting claims in the same tier (all behind it when not `anyAhead`): the
+   * arrival moves their turns back a round, so another organisation's claim may now be next in line.
+   */
+  reordersOwnTurns: boolean;
 }
 
 const before = (a: WaitingClaim, b: WaitingClaim): boolean =>
@@ -34,7 +39,13 @@ export function arrivalPlace(
   const ordered = tiersInOrder(input.tiers);
   const { tierIndex, servedIndex } = indexers(ordered, input.nowMs);
   const index = servedIndex(arriving, tierIndex(arriving));
-  const ahead = (): ArrivalPlace => ({ index, anyAhead: true, preemptable: 0, used: new Float64Array(0) });
+  const ahead = (): ArrivalPlace => ({
+    index,
+    anyAhead: true,
+    preemptable: 0,
+    used: new Float64Array(0),
+    reordersOwnTurns: false,
+  });
   const section: { claim: WaitingClaim; waiting: boolean }[] = [{ claim: arriving, waiting: false }];
   // The waiting claims first: in a crowded pool a claim of a higher tier waiting ends the pass early.
   for (const claim of input.waiting) {
@@ -80,7 +91,7 @@ export function arrivalPlace(
       return ahead();
     }
   }
-  return { index, anyAhead: false, preemptable, used };
+  return { index, anyAhead: false, preemptable, used, reordersOwnTurns: oldestWaiting.has(arriving.orgId) };
 }
 
 /**

@@ -192,6 +192,23 @@ describe('admission: the crisis story', () => {
     });
   });
 
+  test('an old arrival that moves its organisation\'s waiting claim back a turn lets the next claim in', () => {
+    // Found by the property test: b's blocked claim of 3 headed the line; b's older claim of 1 arrives,
+    // takes b's first turn, and pushes b's 3 behind a's 1, which now fits the 1 left.
+    const spec = { label: 'pool vm@x', capacity: 17, reserved: {}, policy: 'strict' as const, schedule: [] };
+    const holdings: CapacityHolding[] = [
+      { id: 'held', orgId: 'a', tier: 'health', arrivedAtMs: 0, quantity: 15, started: false },
+    ];
+    const waiting = [claim('b-big', 'b', 'remote-work', 1, 3), claim('a-small', 'a', 'remote-work', 2, 1)];
+    const input = { spec, tiers: plainTiers, holdings, waiting, nowMs: 10 };
+    expect(dispatch(input).steps).toEqual([]);
+    const decision = decideArrival(input, claim('b-old', 'b', 'remote-work', 0, 1));
+    expect(decision.kind).toBe('dispatch');
+    if (decision.kind !== 'dispatch') return;
+    expect(decision.decision.steps.map((s) => s.claim.id)).toEqual(['b-old', 'a-small']);
+    expect(decision.decision.waiting.map((c) => c.id)).toEqual(['b-big']);
+  });
+
   test('bounded wait: a standard claim waiting long enough is served ahead of newer government work', () => {
     const tiers = plainTiers.map((t) => (t.name === 'standard' ? { ...t, maxWaitInMs: 100 } : t));
     const spec = { label: 'pool vm@x', capacity: 5, reserved: {}, policy: 'strict' as const, schedule: [] };
