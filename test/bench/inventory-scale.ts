@@ -151,8 +151,15 @@ export async function benchInventoryScale(options: { rows: number }): Promise<In
     while (next) {
       const invocationStarted = Date.now();
       await app.handleDelivery(next.message, { ...delivery, messageId: next.messageId });
-      longest = Math.max(longest, Date.now() - invocationStarted);
+      const took = Date.now() - invocationStarted;
+      longest = Math.max(longest, took);
       invocations++;
+      // Progress on a run that takes many minutes, and the shape of the chunk times (flat, or growing).
+      if (invocations % 10 === 0) {
+        process.stderr.write(
+          `  planning: ${invocations} invocations, ${((Date.now() - started) / 1000).toFixed(0)} s, last ${(took / 1000).toFixed(1)} s\n`,
+        );
+      }
       next = publisher.continuations.shift();
     }
     const planningSeconds = (Date.now() - started) / 1000;
