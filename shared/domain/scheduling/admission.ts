@@ -167,7 +167,8 @@ export function decideArrival(
   if (arriving.quantity <= headroom && !served.reordersOwnTurns) {
     return { kind: 'admit', servedTier: servedTierName(table.names, served.index) };
   }
-  if (arriving.quantity > headroom && served.preemptable < arriving.quantity - headroom) return { kind: 'defer' };
+  if (arriving.quantity > headroom && served.preemptable < arriving.quantity - headroom)
+    return { kind: 'defer' };
   return full();
 }
 

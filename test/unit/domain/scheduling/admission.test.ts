@@ -192,7 +192,7 @@ describe('admission: the crisis story', () => {
     });
   });
 
-  test('an old arrival that moves its organisation\'s waiting claim back a turn lets the next claim in', () => {
+  test("an old arrival that moves its organisation's waiting claim back a turn lets the next claim in", () => {
     // Found by the property test: b's blocked claim of 3 headed the line; b's older claim of 1 arrives,
     // takes b's first turn, and pushes b's 3 behind a's 1, which now fits the 1 left.
     const spec = { label: 'pool vm@x', capacity: 17, reserved: {}, policy: 'strict' as const, schedule: [] };
