@@ -17,8 +17,9 @@ export interface ArrivalPlace {
   /** What the holdings use per tier index, unknown tiers last (empty when `anyAhead`). */
   used: Float64Array;
   /**
-   * True when its organisation has waiting claims in the same tier (all behind it when not `anyAhead`): the
-   * arrival moves their turns back a round, so another organisation's claim may now be next in line.
+   * True when its organisation has waiting claims in the same tier, all behind it: the arrival moves their
+   * turns back a round, so another organisation's claim may now be next in line. False when `anyAhead`: the
+   * claim then at the head of the line stays there, whatever the arrival does to the turns behind it.
    */
   reordersOwnTurns: boolean;
 }
