@@ -5,12 +5,15 @@ import { mapLimit } from '../domain/map-limit';
 import { isNotFound, storageStatus } from './storage-errors';
 
 /**
- * Partitions per organisation: one partition serves about 2,000 entities a second, a large inventory claims
- * 20,000 a chunk. More buckets would cost a small request more transactions (about one per mailbox at 256)
- * and gain nothing measurable (see the README's inventory figures: Azurite 3.37 finds a key by its RowKey;
- * 3.35 scanned the whole partition, which made 16 buckets slow there and 256 look better).
+ * Partitions per organisation. One partition serves about 2,000 entities a second and a large inventory
+ * claims 20,000 a chunk, so one would hold a chunk to 10 s; and Azurite 3.35 (the last that supports Node 20;
+ * 3.36 and later find a key by its RowKey, but need Node 21 or later) finds a key by scanning its whole
+ * partition, so a 2.1-million-mailbox organisation in 16 buckets (131,000 claims each) made every chunk slower
+ * than the last (13 s a chunk at 200,000 claims, against 2 s in 256 buckets; see the README). A chunk of
+ * 20,000 costs about as many transactions either way (~260 in 256 buckets, ~210 in 16); a request of
+ * a few hundred mailboxes costs about one transaction per mailbox instead of 16 in all.
  */
-const buckets = 16;
+const buckets = 256;
 /** Transactions in flight at once while a chunk is claimed. */
 const parallelTransactions = 8;
 
@@ -18,16 +21,15 @@ const parallelTransactions = 8;
 function partitionOf(orgId: string, key: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return `${encodeURIComponent(orgId)}-${String((hash >>> 0) % buckets).padStart(2, '0')}`;
+  return `${encodeURIComponent(orgId)}-${String((hash >>> 0) % buckets).padStart(3, '0')}`;
 }
 
 /**
- * Mailbox claims in Table Storage: PartitionKey = organisation and one of 16 buckets (a hash of the mailbox
+ * Mailbox claims in Table Storage: PartitionKey = organisation and one of 256 buckets (a hash of the mailbox
  * key), RowKey = the mailbox key (URI-encoded: an address may hold `/`, `#` or `?`, which keys may not),
  * `RequestId` = the holder. The common case — no mailbox of the chunk claimed before — costs one entity-group
- * transaction per 100 mailboxes of a bucket, 8 at once over 16 partitions (one partition would cap a chunk
- * at the service's 2,000 entities a second); a transaction refused because one of its keys exists falls back
- * to a create per key and a read of those that exist.
+ * transaction per 100 mailboxes of a bucket, 8 at once over 256 partitions (see `buckets`); a transaction
+ * refused because one of its keys exists falls back to a create per key and a read of those that exist.
  */
 export class TableMailboxClaimStore implements MailboxClaimStore {
   constructor(private readonly table: TableClient) {}

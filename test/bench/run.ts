@@ -2,7 +2,7 @@
  * `npm run bench`: throughput of the local stack, each figure beside a baseline or target measured or
  * stated in the same run. These machines are noisy, so every figure is the median of BENCH_RUNS runs (3).
  * `npm run bench -- priority-flood` (or any of `sections`, several allowed) runs those sections only;
- * `inventory` (the 2.1-million-row upload and planning, about 15 minutes) runs only when named.
+ * `inventory` (the 2.1-million-row upload and planning, about 40 minutes) runs only when named.
  */
 import { benchAdmission } from './admission-bench';
 import { benchAzuriteTransactions } from './azurite-baseline';
@@ -49,7 +49,7 @@ const sections = [
   'inventory',
 ] as const;
 type Section = (typeof sections)[number];
-/** Sections too long for the default run (the 2.1-million-row inventory takes about 15 minutes): named only. */
+/** Sections too long for the default run (the 2.1-million-row inventory takes about 40 minutes): named only. */
 const optIn: ReadonlySet<Section> = new Set(['inventory']);
 
 /**
@@ -102,7 +102,7 @@ async function longRunningRows(): Promise<string[][]> {
 
 /**
  * Upload and planning of the national inventory (2.1 million rows) beside one a tenth its size, one run each
- * (the large one takes about 15 minutes): time, the longest planning invocation against one lock period,
+ * (the large one takes about 40 minutes): time, the longest planning invocation against one lock period,
  * and peak memory above the baseline — which must not grow with the row count but for the upload's duplicate
  * check (about 12 bytes a row).
  */
