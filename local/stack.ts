@@ -128,11 +128,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   issuing?.catch(() => undefined);
 
   try {
-    const brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
-    const brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
-    const brokerArgs = ['--port', String(brokerPort), '--metrics-port', String(brokerMetricsPort)];
-    if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
-    if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
+    // The broker's ports are fixed before it starts (a fault test restarts it on the same ones), so a port
+    // found free can be taken by another process before the broker binds it: then it starts again on other
+    // free ports, when the ports were ours to choose.
+    let brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
+    let brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
+    const brokerArgs: string[] = [];
+    const setBrokerArgs = (): void => {
+      brokerArgs.splice(0, brokerArgs.length, '--port', String(brokerPort));
+      brokerArgs.push('--metrics-port', String(brokerMetricsPort));
+      if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
+      if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
+    };
+    setBrokerArgs();
     const launchAzurite = (ports: { blobPort: number; queuePort?: number; tablePort?: number }) =>
       startAzurite({
         ...ports,
@@ -150,10 +158,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log,
         timeout,
       );
+    const firstBroker = async (): Promise<ManagedProcess> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await launchBroker();
+        } catch (err: unknown) {
+          const raced = err instanceof Error && /already in use/.test(err.message);
+          if (!raced || attempt >= 3 || (serviceBusPort !== 0 && metricsPort !== 0)) throw err;
+          if (serviceBusPort === 0) brokerPort = await findFreePort();
+          if (metricsPort === 0) brokerMetricsPort = await findFreePort();
+          setBrokerArgs();
+          log(
+            `[servicebus] a port was taken before the broker bound it: starting it again (attempt ${attempt + 1})`,
+          );
+        }
+      }
+    };
     // Azurite and the broker do not depend on each other: start both at once (start-up time).
     const [azuriteStart, brokerStart] = await Promise.allSettled([
       launchAzurite({ blobPort: azuritePort }),
-      launchBroker(),
+      firstBroker(),
     ]);
     // The current instances (a fault test may restart them): `stop` stops whichever is running.
     let azurite: RunningAzurite;
