@@ -40,3 +40,24 @@ export function parsePortOption(value: string): number {
   }
   return port;
 }
+
+/**
+ * Runs `start` until it succeeds, at most `attempts` times, calling `repick` between tries when it failed
+ * because a port was taken (`already in use` in its message): a port found free can be bound by another
+ * process before the child binds it. Any other failure, or the last one, is thrown as it is.
+ */
+export async function retryOnPortTaken<T>(
+  start: () => Promise<T>,
+  repick: () => Promise<void>,
+  attempts = 3,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err: unknown) {
+      const taken = err instanceof Error && /already in use/.test(err.message);
+      if (!taken || attempt >= attempts) throw err;
+      await repick();
+    }
+  }
+}

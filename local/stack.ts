@@ -4,7 +4,7 @@ import { settingNames } from '../shared/config';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { spawnUntilReady, stopChild } from './child-process';
 import { defaultPorts, localServiceBusConnectionString } from './endpoints';
-import { assertPortFree, findFreePort } from './ports';
+import { assertPortFree, findFreePort, retryOnPortTaken } from './ports';
 import { defaultIssuerPort, startTokenIssuer, type TokenIssuer } from './token-issuer';
 
 /** The compiled output's root (this file runs from dist/local/stack.js). */
@@ -158,22 +158,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log,
         timeout,
       );
-    const firstBroker = async (): Promise<ManagedProcess> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await launchBroker();
-        } catch (err: unknown) {
-          const raced = err instanceof Error && /already in use/.test(err.message);
-          if (!raced || attempt >= 3 || (serviceBusPort !== 0 && metricsPort !== 0)) throw err;
-          if (serviceBusPort === 0) brokerPort = await findFreePort();
-          if (metricsPort === 0) brokerMetricsPort = await findFreePort();
-          setBrokerArgs();
-          log(
-            `[servicebus] a port was taken before the broker bound it: starting it again (attempt ${attempt + 1})`,
-          );
-        }
-      }
-    };
+    const firstBroker = (): Promise<ManagedProcess> =>
+      serviceBusPort !== 0 && metricsPort !== 0
+        ? launchBroker() // the caller's ports: a taken one is reported, not replaced
+        : retryOnPortTaken(launchBroker, async () => {
+            if (serviceBusPort === 0) brokerPort = await findFreePort();
+            if (metricsPort === 0) brokerMetricsPort = await findFreePort();
+            setBrokerArgs();
+            log('[servicebus] a port was taken before the broker bound it: starting it on others');
+          });
     // Azurite and the broker do not depend on each other: start both at once (start-up time).
     const [azuriteStart, brokerStart] = await Promise.allSettled([
       launchAzurite({ blobPort: azuritePort }),
