@@ -43,7 +43,8 @@ export function parsePortOption(value: string): number {
 
 /**
  * Runs `start` until it succeeds, at most `attempts` times, calling `repick` between tries when it failed
- * because a port was taken (`already in use` in its message): a port found free can be bound by another
+ * because a port was taken (`already in use` in its message, the wording of every port error of the local
+ * stack: `assertPortFree`, the broker, the host, Azurite): a port found free can be bound by another
  * process before the child binds it. Any other failure, or the last one, is thrown as it is.
  */
 export async function retryOnPortTaken<T>(

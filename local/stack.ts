@@ -133,14 +133,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // free ports, when the ports were ours to choose.
     let brokerPort = serviceBusPort === 0 ? await findFreePort() : serviceBusPort;
     let brokerMetricsPort = metricsPort === 0 ? await findFreePort() : metricsPort;
-    const brokerArgs: string[] = [];
-    const setBrokerArgs = (): void => {
-      brokerArgs.splice(0, brokerArgs.length, '--port', String(brokerPort));
-      brokerArgs.push('--metrics-port', String(brokerMetricsPort));
-      if (options.redeliverCompletedOnce) brokerArgs.push('--redeliver-completed-once');
-      if (options.dataFolder) brokerArgs.push('--data', path.resolve(options.dataFolder));
-    };
-    setBrokerArgs();
+    // Built at each launch from the current ports (a restart reuses them; a taken one is replaced).
+    const brokerArgs = (): string[] => [
+      '--port',
+      String(brokerPort),
+      '--metrics-port',
+      String(brokerMetricsPort),
+      ...(options.redeliverCompletedOnce ? ['--redeliver-completed-once'] : []),
+      ...(options.dataFolder ? ['--data', path.resolve(options.dataFolder)] : []),
+    ];
     const launchAzurite = (ports: { blobPort: number; queuePort?: number; tablePort?: number }) =>
       startAzurite({
         ...ports,
@@ -151,7 +152,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const launchBroker = (): Promise<ManagedProcess> =>
       startChild(
         path.join(distRoot, 'local', 'servicebus', 'cli.js'),
-        brokerArgs,
+        brokerArgs(),
         process.env,
         /listening on amqp:/,
         'servicebus',
@@ -164,7 +165,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : retryOnPortTaken(launchBroker, async () => {
             if (serviceBusPort === 0) brokerPort = await findFreePort();
             if (metricsPort === 0) brokerMetricsPort = await findFreePort();
-            setBrokerArgs();
             log('[servicebus] a port was taken before the broker bound it: starting it on others');
           });
     // Azurite and the broker do not depend on each other: start both at once (start-up time).
